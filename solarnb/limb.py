@@ -19,7 +19,8 @@ from .core import (SolarnbError, ObserverError, EmptyImageError, ProjectionError
 # %% auto #0
 __all__ = ['NECKEL_LABS_1994', 'PIERCE_SLAUGHTER_1977', 'LAWS', 'OffDiskError', 'NotContinuumError', 'MagneticSegmentError',
            'observer_of', 'mu_from_points', 'mu_map', 'limb_darkening_coefficients', 'limb_darkening',
-           'correct_limb_darkening', 'quiet_sun_level', 'normalize_quiet_sun']
+           'correct_limb_darkening', 'quiet_sun_level', 'normalize_quiet_sun', 'plot_limb', 'LimbExplorer',
+           'limb_stage', 'bench_limb']
 
 # %% ../nbs/02_limb.ipynb #28362575
 class OffDiskError(SolarnbError, ValueError):
@@ -289,3 +290,125 @@ def normalize_quiet_sun(m:sunpy.map.GenericMap, # continuum-intensity Map
     line = f'solarnb: divided by the quiet-Sun level {qs:.6g} (histogram mode, {bins} bins)'
     return _new_map(c.data / qs, c, qslevel=qs, qsbins=int(bins), ldlaw=law if correct else 'none',
                     bunit='', history=(hist + '\n' + line).strip())
+
+# %% ../nbs/02_limb.ipynb #a65b49f9
+def plot_limb(m:sunpy.map.GenericMap,      # the original continuum Map
+              mu:sunpy.map.GenericMap,     # its `mu_map`
+              norm:sunpy.map.GenericMap,   # its `normalize_quiet_sun` result
+              bins:int=100,                # histogram bins (as used for the level)
+              fig=None, title:str|None=None):
+    "Four panels: mu map, continuum before and after normalisation, histogram with the quiet-Sun level."
+    import matplotlib.pyplot as plt
+    fig = fig or plt.figure(figsize=(13, 7.5))
+    fig.clf()
+    axs = fig.subplots(2, 2)
+    qs = float(norm.meta['qslevel'])
+    im = axs[0, 0].imshow(mu.data, origin='lower', cmap='viridis', vmin=np.nanmin(mu.data), vmax=np.nanmax(mu.data))
+    fig.colorbar(im, ax=axs[0, 0], shrink=0.8, label=r'$\mu$')
+    axs[0, 0].set_title(r'$\mu = \cos\theta$')
+    ld = np.nanmedian(limb_darkening(mu.data, norm.meta.get('ldlaw', 'neckel_labs'))) \
+        if norm.meta.get('ldlaw', 'none') != 'none' else 1.0
+    im = axs[0, 1].imshow(m.data / (qs * ld), origin='lower', cmap='gray', vmin=0.2, vmax=1.2)
+    fig.colorbar(im, ax=axs[0, 1], shrink=0.8, label='I / QS (uncorrected)')
+    axs[0, 1].set_title('continuum, before')
+    im = axs[1, 0].imshow(norm.data, origin='lower', cmap='gray', vmin=0.2, vmax=1.2)
+    fig.colorbar(im, ax=axs[1, 0], shrink=0.8, label=r'$I/I_{QS}$')
+    axs[1, 0].set_title(f"after: limb-corrected ({norm.meta.get('ldlaw')}), / quiet Sun")
+    v = norm.data[np.isfinite(norm.data)] * qs
+    lo, hi = np.percentile(v, [0.1, 99.9])
+    axs[1, 1].hist(v, bins=int(bins), range=(lo, hi), color='0.4')
+    axs[1, 1].axvline(qs, color='crimson', label=f'quiet Sun {qs:.4g}')
+    axs[1, 1].set_yscale('log'); axs[1, 1].set_xlabel(f"corrected intensity [{m.meta.get('bunit', '')}]")
+    axs[1, 1].set_ylabel('pixels'); axs[1, 1].legend(); axs[1, 1].set_title(f'histogram, {bins} bins')
+    for a in axs.flat[:3]: a.set_xlabel('x [px]'); a.set_ylabel('y [px]')
+    if title: fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/02_limb.ipynb #6c63b980
+class LimbExplorer:
+    "ipywidgets explorer: record, law and bins -> mu map, before/after images and histogram with the quiet-Sun level."
+    def __init__(self, root=None,       # data root (default: the bundled example data)
+                 draw:bool=True):       # draw the figure on each update (False: compute only)
+        import ipywidgets as W
+        self.records = [r for r in find_records(root or example_data_path()) if 'continuum' in r.files]
+        if not self.records: raise MissingSegmentError(f'no record with a continuum segment under {root}')
+        labels = [(f'HARP {r.harp}  {r.t_rec}', i) for i, r in enumerate(self.records)]
+        self.record = W.Dropdown(options=labels, value=0, description='record')
+        self.law = W.ToggleButtons(options=list(LAWS), value='neckel_labs', description='law')
+        self.bins = W.IntSlider(value=100, min=10, max=400, step=10, description='bins', continuous_update=False)
+        self.out = W.Output()
+        self.draw, self.fig, self.result, self.updates = draw, None, {}, 0
+        self._mu, self._ar = {}, {}
+        for w in (self.record, self.law, self.bins): w.observe(self._on_change, names='value')
+        self.widget = W.VBox([W.HBox([self.record, self.bins]), self.law, self.out])
+        self.update()
+
+    def _on_change(self, change): self.update()
+
+    def update(self) -> dict:
+        "Recompute for the current widget values; return (and keep in `.result`) what is shown."
+        i, law, bins = self.record.value, self.law.value, int(self.bins.value)
+        if i not in self._ar: self._ar[i] = ActiveRegion.from_record(self.records[i])
+        ar = self._ar[i]
+        if i not in self._mu: self._mu[i] = mu_map(ar.continuum)
+        norm = normalize_quiet_sun(ar.continuum, bins=bins, law=law, mu=self._mu[i])
+        self.result = {'harp': ar.harp, 't_rec': ar.t_rec, 'law': law, 'bins': bins, 'mu': self._mu[i],
+                       'continuum_norm': norm, 'qslevel': float(norm.meta['qslevel'])}
+        self.updates += 1
+        if self.draw:
+            import matplotlib.pyplot as plt
+            self.out.clear_output(wait=True)
+            with self.out:
+                self.fig = plot_limb(ar.continuum, self._mu[i], norm, bins, fig=self.fig,
+                                     title=f'HARP {ar.harp}  {ar.t_rec}  QS = {norm.meta["qslevel"]:.5g}')
+                plt.close(self.fig)            # shown once, through the Output widget only
+                from IPython.display import display
+                display(self.fig)
+        return self.result
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+# %% ../nbs/02_limb.ipynb #8f92363e
+@register_stage('limb', order=10, help='mu map, limb-darkening correction and quiet-Sun normalisation of the continuum')
+def limb_stage(ctx:RecordContext):
+    "Write the mu map and the normalised continuum of one record; put them in `ctx.products`."
+    ar = ctx.ar
+    law = ctx.options.get('limb_law', 'neckel_labs')
+    bins = int(ctx.options.get('qs_bins', 100))
+    seg = 'continuum' if ar.has('continuum') else ('Br' if ar.has('Br') else sorted(ar.files)[0])
+    mu = mu_map(ar.segment(seg))
+    p = ctx.path('mu.fits')
+    write_map(mu, p, history=[f'mu = cos(theta) from the WCS and observer of the {seg} segment (exact geometry)'],
+              LDLAW=law)
+    ctx.files.append(p); ctx.products['mu'] = mu
+    ctx.row['mu min'] = round(float(np.nanmin(mu.data)), 5); ctx.row['mu max'] = round(float(np.nanmax(mu.data)), 5)
+    if not ar.has('continuum'):
+        ctx.row['limb'] = 'no continuum: normalisation skipped'
+        return
+    n = normalize_quiet_sun(ar.continuum, bins=bins, law=law, mu=mu)
+    p = ctx.path('continuum_norm.fits')
+    write_map(n, p, history=[f"continuum / limb darkening ({law}, {n.meta['ldwave']:.1f} A) / quiet-Sun level "
+                             f"{n.meta['qslevel']:.6g} (histogram mode, {bins} bins)"],
+              QSLEVEL=(float(n.meta['qslevel']), 'quiet-Sun level of the corrected continuum'),
+              QSBINS=(bins, 'histogram bins for the quiet-Sun mode'), LDLAW=(law, 'limb-darkening law'),
+              LDWAVE=(float(n.meta['ldwave']), '[Angstrom] wavelength of the law'))
+    ctx.files.append(p); ctx.products['continuum_norm'] = n
+    ctx.row['QS level [DN/s]'] = round(float(n.meta['qslevel']), 2)
+    ctx.row['limb'] = law
+
+# %% ../nbs/02_limb.ipynb #5f41c41d
+@register_bench('limb')
+def bench_limb(quick:bool=False) -> list:
+    "mu map and quiet-Sun normalisation of the HARP 377 continuum (744x377)."
+    rec = [r for r in find_records(example_data_path()) if r.harp == 377][0]
+    c = ActiveRegion.from_record(rec).continuum
+    mu = mu_map(c)
+    n = 2 if quick else 5
+    return [{'stage': 'limb', 'case': 'mu_map HARP 377 (744x377 CEA)', 'seconds': time_it(mu_map, c, repeat=n)},
+            {'stage': 'limb', 'case': 'normalize_quiet_sun HARP 377 (given mu)',
+             'seconds': time_it(normalize_quiet_sun, c, mu=mu, repeat=n)},
+            {'stage': 'limb', 'case': 'mu_map + normalize_quiet_sun HARP 377',
+             'seconds': time_it(lambda: normalize_quiet_sun(c, mu=mu_map(c)), repeat=n)}]
