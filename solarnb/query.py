@@ -991,7 +991,7 @@ def _tree(root) -> list[str]:
     root = Path(root)
     return sorted(str(p.relative_to(root)) for p in root.rglob('*') if p.is_file())
 
-# %% ../nbs/01_query.ipynb #5a0a26ae
+# %% ../nbs/01_query.ipynb #9fd28425
 def _add_rs_args(p):
     p.add_argument('recordset', nargs='?', default=None, help='a complete DRMS record set (else built from the options)')
     p.add_argument('--series', default='hmi.sharp_cea_720s', help='SHARP series (default: hmi.sharp_cea_720s)')
@@ -1071,13 +1071,13 @@ register_command('query', 'build a SHARP record set and list the matching record
 register_command('download', 'export a SHARP record set from JSOC into a data root, resumably', _setup_download, _run_download)
 register_command('harps', "look NOAA and HARP numbers up in JSOC's HARP <-> NOAA table", _setup_harps, _run_harps)
 
-# %% ../nbs/01_query.ipynb #911fd2dc
+# %% ../nbs/01_query.ipynb #635c9a89
 @register_bench('query')
 def bench_query(quick:bool=False) -> list:
     "Record-set building, HARP table parsing and lookups, and a download through the local stand-in."
     rep = 2 if quick else 5
     rows = []
-    n = 100 if quick else 1000
+    n = 20 if quick else 200
     rows.append({'stage': 'query', 'case': f'record_set + parse, x{n}', 'seconds': time_it(lambda: [
         parse_record_set(record_set(harp=3604, start='2013.12.07', duration='21d', cadence='1h',
                                     segments=['Br', 'Bp', 'Bt', 'continuum'])) for _ in range(n)], repeat=rep)})
