@@ -991,7 +991,7 @@ def _tree(root) -> list[str]:
     root = Path(root)
     return sorted(str(p.relative_to(root)) for p in root.rglob('*') if p.is_file())
 
-# %% ../nbs/01_query.ipynb #9fd28425
+# %% ../nbs/01_query.ipynb #215afb62
 def _add_rs_args(p):
     p.add_argument('recordset', nargs='?', default=None, help='a complete DRMS record set (else built from the options)')
     p.add_argument('--series', default='hmi.sharp_cea_720s', help='SHARP series (default: hmi.sharp_cea_720s)')
@@ -1071,7 +1071,7 @@ register_command('query', 'build a SHARP record set and list the matching record
 register_command('download', 'export a SHARP record set from JSOC into a data root, resumably', _setup_download, _run_download)
 register_command('harps', "look NOAA and HARP numbers up in JSOC's HARP <-> NOAA table", _setup_harps, _run_harps)
 
-# %% ../nbs/01_query.ipynb #635c9a89
+# %% ../nbs/01_query.ipynb #2319360c
 @register_bench('query')
 def bench_query(quick:bool=False) -> list:
     "Record-set building, HARP table parsing and lookups, and a download through the local stand-in."
