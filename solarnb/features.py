@@ -16,10 +16,11 @@ from .core import (ActiveRegion, SolarnbError, MissingSegmentError, ShapeMismatc
                           register_bench, time_it)
 
 # %% auto #0
-__all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'LOS_KEYWORDS', 'SHARP_UNITS', 'FeatureError',
-           'sharp_mask', 'pipeline_scale', 'pipeline_gradient', 'green_kernel', 'greenpot', 'greenpot_loop',
-           'sharp_keywords_arrays', 'r_value', 'los_keywords', 'sharp_keywords', 'header_tolerance',
-           'compare_with_header', 'header_cards']
+__all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'LOS_KEYWORDS', 'SHARP_UNITS', 'SOLARMASK_SCALARS',
+           'SOLARMASK_FIELDS', 'SOLARMASK_LABELS', 'SOLARMASK_SEGMENTS', 'SOLARMASK_MU0', 'FeatureError', 'sharp_mask',
+           'pipeline_scale', 'pipeline_gradient', 'green_kernel', 'greenpot', 'greenpot_loop', 'sharp_keywords_arrays',
+           'r_value', 'los_keywords', 'sharp_keywords', 'header_tolerance', 'compare_with_header', 'header_cards',
+           'solarmask_fields', 'solarmask_masks', 'solarmask_features']
 
 # %% ../nbs/06_features.ipynb #29f63147
 class FeatureError(SolarnbError, ValueError):
@@ -378,4 +379,153 @@ def header_cards(path) -> dict:
                 for c in hdu.header.cards:
                     if c.keyword and c.keyword not in out:
                         out[c.keyword] = c.image[10:].split('/')[0].strip()
+    return out
+
+# %% ../nbs/06_features.ipynb #88b1b86c
+SOLARMASK_SCALARS = ('Bz_tot', 'Bz_totabs', 'itot', 'itotabs', 'itot_polarity', 'ihtot', 'ihtotabs', 'hctot',
+                     'hctotabs', 'totrho')
+SOLARMASK_FIELDS = ('Bz', 'Bh', 'gamma', 'grad_B', 'grad_Bz', 'grad_Bh', 'J', 'Jh', 'twist', 'hc', 'shear', 'rho')
+SOLARMASK_LABELS = SOLARMASK_SCALARS + tuple(f'{f}_{s}' for f in SOLARMASK_FIELDS for s in ('mean', 'std', 'skew', 'kurt'))
+SOLARMASK_SEGMENTS = {'baseline': '', 'nl': 'nl_', 'umbra': 'umbra_', 'penumbra': 'penumbra_', 'background': 'background_'}
+SOLARMASK_MU0 = 4 * np.pi * 1e-3
+
+def _solarmask_kernel(radius=10, dz=0.001):
+    o = np.arange(-radius, radius + 1)
+    r2 = o[:, None]**2 + o[None, :]**2
+    k = np.where(np.sqrt(r2) <= radius, dz / np.sqrt(r2 + dz * dz), 0.0)
+    return k.astype(np.float32)
+
+def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G] (arrays or Maps)
+                     convention:str='solarmask',       # 'solarmask' (its numbers) or 'physical'
+                    ) -> dict:
+    "The derived fields solarmask computes its features from (float32), by `convention`."
+    f32 = lambda a: np.array(getattr(a, 'data', a), np.float32)
+    Bz, Bp, Bt = f32(Br), f32(Bp), f32(Bt)
+    if not (Bz.shape == Bp.shape == Bt.shape): raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bp.shape}, Bt {Bt.shape} differ')
+    for a in (Bz, Bp, Bt): a[np.abs(a) < 0.001] = 0
+    if convention == 'solarmask': Bx, By = Bt, Bp
+    elif convention == 'physical': Bx, By = Bp, -Bt
+    else: raise FeatureError(f"convention must be 'solarmask' or 'physical', got {convention!r}")
+    d = {'Bz': Bz, 'Bx': Bx, 'By': By}
+    with np.errstate(all='ignore'):
+        d['Bh'] = np.sqrt(Bx * Bx + By * By)
+        d['gamma'] = np.arctan(Bz / d['Bh'])
+        d['B'] = np.sqrt(Bx * Bx + By * By + Bz * Bz)
+        grad = lambda a: np.gradient(a)               # (d/drow, d/dcol)
+        for name, a in (('grad_B', d['B']), ('grad_Bz', Bz), ('grad_Bh', d['Bh'])):
+            g0, g1 = grad(a); d[name] = np.sqrt(g0 * g0 + g1 * g1)
+        if convention == 'solarmask':
+            bx0, bx1 = grad(Bx)
+            dBy_dx, dBx_dy = bx0, bx1                 # solarmask differentiates its "Bx" for both
+        else:
+            dBy_dx, dBx_dy = np.gradient(By, axis=1), np.gradient(Bx, axis=0)
+        J = (dBy_dx - dBx_dy) / SOLARMASK_MU0; J[Bz == 0] = 0
+        d['J'] = J
+        d['Jh'] = (By * dBx_dy - Bx * dBy_dx) / SOLARMASK_MU0
+        d['hc'] = Bz * J
+        d['twist'] = np.divide(J, Bz, out=np.ones_like(J), where=Bz != 0)
+        pot = signal.fftconvolve(np.pad(Bz, 10), _solarmask_kernel(), mode='valid').astype(np.float32)
+        p0, p1 = np.gradient(pot)
+        if convention == 'solarmask': Bpx, Bpy = -p0, -p1
+        else: Bpx, Bpy = -p1, -p0                     # x = column (west), y = row (north in SHARP CEA)
+        dot = Bx * Bpx + By * Bpy + Bz * Bz
+        magp = np.sqrt(Bpx * Bpx + Bpy * Bpy + Bz * Bz)
+        d['shear'] = np.arccos(dot / (d['B'] * magp))
+        d['rho'] = (d['B'] - magp)**2 / (8 * np.pi)
+    return d
+
+# %% ../nbs/06_features.ipynb #7ad21579
+def solarmask_masks(Br, continuum) -> dict:
+    "solarmask 1.0.5's segment masks: 'baseline', 'nl', 'umbra', 'penumbra', 'background' (bool arrays)."
+    from skimage.measure import label
+    Bz = np.array(getattr(Br, 'data', Br), np.float32)
+    cont = np.array(getattr(continuum, 'data', continuum), np.float32)
+    if cont.shape != Bz.shape: raise ShapeMismatchError(f'continuum has shape {cont.shape}, Br has {Bz.shape}')
+    if not np.isfinite(cont).all():
+        raise EmptyImageError('the continuum holds NaN pixels; solarmask skips such records (limb crossing)')
+    box = np.ones((5, 5), bool)
+    nl = ndimage.binary_dilation(Bz < -150, box) & ndimage.binary_dilation(Bz > 150, box)
+    ptp = np.ptp(cont)
+    scaled = (255 * (cont - cont.min()) / ptp).astype(np.uint8) if ptp > 0 else np.zeros(cont.shape, np.uint8)
+    block = int(min(cont.shape)); block -= (block % 2 == 0)
+    dark = scaled < (_threshold_local_gaussian(scaled, block, 10) - 10)
+    lab = label(dark, connectivity=2)
+    n = lab.max()
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    keep = np.ones(n + 1, bool); keep[0] = False; keep[border] = False
+    umbra = keep[lab]
+    penumbra = np.zeros(cont.shape, bool)
+    if n:
+        idx = np.arange(n + 1)
+        mx = ndimage.maximum(cont, lab, idx); mn = ndimage.minimum(cont, lab, idx)
+        sl = ndimage.find_objects(lab)
+        for i in np.nonzero(keep & (sizes >= 100))[0]:
+            s = sl[i - 1]; g = lab[s] == i; c = cont[s]
+            t = (mx[i] - mn[i]) / 2 + mn[i]
+            if np.count_nonzero(g & (c <= t)) >= 50 and mx[i] - mn[i] > 21000:
+                penumbra[s] |= g & (c > t)
+    umbra &= ~penumbra
+    return {'baseline': np.ones(cont.shape, bool), 'nl': nl, 'umbra': umbra, 'penumbra': penumbra,
+            'background': ~(nl | umbra | penumbra)}
+
+def _moments(v):
+    "mean, std, skewness and excess kurtosis (biased, as numpy/scipy's defaults), in one float64 pass."
+    if v.size == 0: return [0.0] * 4
+    v = v.astype(np.float64)
+    mu = v.mean(); d = v - mu; d2 = d * d
+    m2, m3, m4 = d2.mean(), (d2 * d).mean(), (d2 * d2).mean()
+    if m2 <= 1e-14 * max(mu * mu, 1e-300): return [float(mu), float(np.sqrt(m2)), float('nan'), float('nan')]
+    return [float(mu), float(np.sqrt(m2)), float(m3 / m2**1.5), float(m4 / m2**2 - 3.0)]
+
+def _reflect_gauss_matrix(n, sigma, truncate=4.0):
+    "The n x n matrix of scipy.ndimage.gaussian_filter1d (mode 'reflect') along one axis."
+    r = int(truncate * sigma + 0.5)
+    x = np.arange(-r, r + 1); w = np.exp(-0.5 * x * x / sigma**2); w /= w.sum()
+    idx = np.arange(n)[:, None] + x[None, :]
+    period = 2 * n
+    idx = np.mod(idx, period); idx = np.where(idx >= n, period - 1 - idx, idx)
+    W = np.zeros((n, n))
+    np.add.at(W, (np.repeat(np.arange(n), 2 * r + 1), idx.ravel()), np.tile(w, n))
+    return W
+
+def _threshold_local_gaussian(img, block, offset):
+    "skimage.filters.threshold_local(img, block, 'gaussian', offset) as two matrix products (fast for big blocks)."
+    sigma = (block - 1) / 6.0
+    img = img.astype(np.float64)
+    return _reflect_gauss_matrix(img.shape[0], sigma) @ img @ _reflect_gauss_matrix(img.shape[1], sigma).T - offset
+
+def solarmask_features(ar=None,                        # ActiveRegion / record path (or give the arrays)
+                       masks:dict|None=None,           # segment name -> bool mask; default `solarmask_masks`
+                       segments=('baseline', 'nl', 'umbra', 'penumbra', 'background'),
+                       convention:str='solarmask',     # 'solarmask' or 'physical' (see above)
+                       Bp=None, Bt=None, Br=None, continuum=None,
+                      ) -> dict:
+    "solarmask's 58 physical features for each segment, labelled as solarmask labels them (prefix per segment)."
+    if ar is not None:
+        ar = _as_ar(ar)
+        Bp, Bt, Br = (ar.Bp.data if Bp is None else Bp), (ar.Bt.data if Bt is None else Bt), (ar.Br.data if Br is None else Br)
+        if continuum is None and masks is None: continuum = ar.continuum.data
+    if Bp is None or Bt is None or Br is None: raise MissingSegmentError('solarmask features need Bp, Bt and Br')
+    d = solarmask_fields(Bp, Bt, Br, convention)
+    if masks is None:
+        if continuum is None: raise MissingSegmentError('solarmask segments need the continuum (or pass masks=)')
+        masks = solarmask_masks(Br, continuum)
+    out = {}
+    with np.errstate(all='ignore'):
+        for seg in segments:
+            if seg not in masks: raise FeatureError(f'no mask for segment {seg!r} (have {sorted(masks)})')
+            m = np.asarray(masks[seg], bool)
+            if m.shape != d['Bz'].shape: raise ShapeMismatchError(f'mask {seg} has shape {m.shape}, fields {d["Bz"].shape}')
+            p = SOLARMASK_SEGMENTS.get(seg, seg + '_')
+            if not m.any():
+                out.update({p + k: 0.0 for k in SOLARMASK_LABELS}); continue
+            Bz, J, Jh, hc = d['Bz'][m], d['J'][m], d['Jh'][m], d['hc'][m]
+            bzm = d['Bz'][m]
+            vals = [np.sum(np.abs(Bz)), np.abs(np.sum(Bz)), np.sum(np.abs(J)), np.abs(np.sum(J)),
+                    np.abs(np.sum(J[bzm > 0])) + np.abs(np.sum(J[bzm < 0])), np.sum(np.abs(Jh)), np.abs(np.sum(Jh)),
+                    np.sum(np.abs(hc)), np.abs(np.sum(hc)), np.sum(d['rho'][m]) / (8 * np.pi)]
+            out.update({p + k: float(v) for k, v in zip(SOLARMASK_SCALARS, vals)})
+            for f in SOLARMASK_FIELDS:
+                out.update({f'{p}{f}_{s}': v for s, v in zip(('mean', 'std', 'skew', 'kurt'), _moments(d[f][m]))})
     return out
