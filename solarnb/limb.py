@@ -20,7 +20,7 @@ from .core import (SolarnbError, ObserverError, EmptyImageError, ProjectionError
 __all__ = ['NECKEL_LABS_1994', 'PIERCE_SLAUGHTER_1977', 'LAWS', 'OffDiskError', 'NotContinuumError', 'MagneticSegmentError',
            'observer_of', 'mu_from_points', 'mu_map', 'limb_darkening_coefficients', 'limb_darkening',
            'correct_limb_darkening', 'quiet_sun_level', 'normalize_quiet_sun', 'plot_limb', 'LimbExplorer',
-           'limb_stage', 'bench_limb']
+           'limb_stage', 'limb_file', 'bench_limb']
 
 # %% ../nbs/02_limb.ipynb #28362575
 class OffDiskError(SolarnbError, ValueError):
@@ -51,7 +51,7 @@ def observer_of(m:sunpy.map.GenericMap) -> 'SkyCoord':
         raise ObserverError(f'{name}: observer distance DSUN_OBS = {d} m is not outside the Sun')
     return obs
 
-# %% ../nbs/02_limb.ipynb #ae1fef2f
+# %% ../nbs/02_limb.ipynb #50c71aa9
 def _unit_xyz(lon, lat):
     "Cartesian unit vectors (last axis) of longitudes/latitudes in radians."
     cl = np.cos(lat)
@@ -75,15 +75,17 @@ def _mu_data(m:sunpy.map.GenericMap) -> np.ndarray:
     ctype = str(m.meta.get('ctype1', '')).upper()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        coords = sunpy.map.all_coordinates_from_map(m)
-        frame = coords.frame
+        frame = m.coordinate_frame
         if frame.name in ('heliographic_carrington', 'heliographic_stonyhurst'):
             # world coordinates are lon/lat on the surface: P on the sphere of radius R
-            o = obs.transform_to(frame)
-            O = o.cartesian.xyz.to_value(u.m)
-            P = R * _unit_xyz(coords.spherical.lon.to_value(u.rad), coords.spherical.lat.to_value(u.rad))
+            O = obs.transform_to(frame).cartesian.xyz.to_value(u.m)
+            yy, xx = np.indices(m.data.shape)
+            lon, lat = m.wcs.pixel_to_world_values(xx, yy)
+            units = [u.Unit(c) for c in m.wcs.wcs.cunit]
+            P = R * _unit_xyz((lon * units[0]).to_value(u.rad), (lat * units[1]).to_value(u.rad))
         elif frame.name == 'helioprojective':
             # a pixel is a line of sight: sunpy intersects it with the sphere (NaN off the disk)
+            coords = sunpy.map.all_coordinates_from_map(m)
             hgs = HeliographicStonyhurst(obstime=obs.obstime, rsun=m.rsun_meters)
             s = coords.transform_to(hgs)
             P = np.moveaxis(s.cartesian.xyz.to_value(u.m), 0, -1)
@@ -399,7 +401,48 @@ def limb_stage(ctx:RecordContext):
     ctx.row['QS level [DN/s]'] = round(float(n.meta['qslevel']), 2)
     ctx.row['limb'] = law
 
-# %% ../nbs/02_limb.ipynb #5f41c41d
+# %% ../nbs/02_limb.ipynb #8c693d0a
+def _load_continuum(path) -> sunpy.map.GenericMap:
+    "A continuum file as a Map: through its SHARP record when the name is a SHARP name, else as plain FITS."
+    from solarnb.core import parse_sharp_filename, FilenameError, read_map
+    path = Path(path)
+    try: n = parse_sharp_filename(path)
+    except FilenameError: return read_map(path)
+    return ActiveRegion(n.harp, n.t_rec, path.parent, n.series).segment(n.segment)
+
+def limb_file(path, out='.', law:str='neckel_labs', bins:int=100) -> list[Path]:
+    "Write the mu map and the quiet-Sun normalised continuum of one FITS file into `out`; return the paths."
+    m = _load_continuum(path)
+    mu = mu_map(m)
+    n = normalize_quiet_sun(m, bins=bins, law=law, mu=mu)
+    name = Path(path).name
+    stem = name[:-5] if name.endswith('.fits') else name
+    if stem.endswith('.' + str(m.meta.get('snbseg', ''))): stem = stem[:-len(str(m.meta['snbseg'])) - 1]  # SHARP: drop segment
+    p_mu, p_n = Path(out)/f'{stem}.mu.fits', Path(out)/f'{stem}.continuum_norm.fits'
+    write_map(mu, p_mu, history=[f'mu = cos(theta) of {Path(path).name} (exact observer geometry)'])
+    write_map(n, p_n, history=[f"{Path(path).name} / limb darkening ({law}) / quiet-Sun level {n.meta['qslevel']:.6g}"],
+              QSLEVEL=float(n.meta['qslevel']), QSBINS=int(bins), LDLAW=law, LDWAVE=float(n.meta['ldwave']))
+    return [p_mu, p_n]
+
+def _setup_limb(p):
+    p.add_argument('files', nargs='+', help='continuum FITS files (SHARP segments or full-disk images)')
+    p.add_argument('--law', default='neckel_labs', choices=sorted(LAWS), help='limb-darkening law')
+    p.add_argument('--bins', type=int, default=100, help='histogram bins for the quiet-Sun mode (default 100)')
+    p.add_argument('--out', default='.', help='output folder (default: .)')
+
+def _run_limb(a) -> int:
+    bad = 0
+    for f in a.files:
+        try:
+            for p in limb_file(f, a.out, a.law, a.bins): print(p)
+        except SolarnbError as e:
+            print(f'error: {e}'); bad += 1
+    return 1 if bad else 0
+
+from .core import register_command
+register_command('limb', 'mu map and quiet-Sun normalised continuum of FITS files', _setup_limb, _run_limb)
+
+# %% ../nbs/02_limb.ipynb #dc7ba87f
 @register_bench('limb')
 def bench_limb(quick:bool=False) -> list:
     "mu map and quiet-Sun normalisation of the HARP 377 continuum (744x377)."
