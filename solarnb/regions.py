@@ -439,16 +439,17 @@ class RegionTuner:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/04_regions.ipynb #a4cde72e
+# %% ../nbs/04_regions.ipynb #2ae6a9f1
 def _opt(options, key, default, cast=float):
     v = (options or {}).get(key)
     return default if v is None else cast(v)
 
 def _upscale_bitmap(bitmap, shape):
-    fy, fx = shape[0] // bitmap.data.shape[0], shape[1] // bitmap.data.shape[1]
-    if (bitmap.data.shape[0] * fy, bitmap.data.shape[1] * fx) != shape:
+    from solarnb.upscale import upscale_meta
+    f = shape[0] // bitmap.data.shape[0]
+    if f < 1 or (bitmap.data.shape[0] * f, bitmap.data.shape[1] * f) != tuple(shape):
         raise ShapeMismatchError(f'bitmap {bitmap.data.shape} cannot be repeated onto the grid {shape}')
-    return sunpy.map.Map(np.repeat(np.repeat(bitmap.data, fy, 0), fx, 1), dict(bitmap.meta))
+    return sunpy.map.Map(np.repeat(np.repeat(bitmap.data, f, 0), f, 1), upscale_meta(dict(bitmap.meta), f, shape))
 
 def _save_masks(masks, path):
     with atomic_path(path) as tmp:
