@@ -31,10 +31,14 @@ class EnhanceArchitectureError(SolarnbError, ValueError):
 class EnhanceWeightsError(SolarnbError, ValueError):
     "A Keras weight file does not match the network architecture."
 
-# %% ../nbs/03_upscale.ipynb #eb5c73bd
+# %% ../nbs/03_upscale.ipynb #03f99445
+_STATS = {'datamin', 'datamax', 'datamedn', 'datamean', 'datarms', 'dataskew', 'datakurt', 'datavals', 'missvals',
+          'totvals', 'datap01', 'datap10', 'datap25', 'datap75', 'datap90', 'datap95', 'datap98', 'datap99',
+          'bscale', 'bzero', 'blank'}
+
 def upscale_meta(meta:dict, factor:int, shape:tuple) -> dict:
     "A copy of a Map's `meta` for the grid refined `factor` times: CDELT/f, CRPIX' = f(CRPIX-1/2)+1/2, NAXIS from `shape`."
-    new = dict(meta)
+    new = {k: v for k, v in dict(meta).items() if k.lower() not in _STATS}  # statistics of the old array go
     for i in (1, 2):
         if f'crpix{i}' in new: new[f'crpix{i}'] = factor * (float(new[f'crpix{i}']) - 0.5) + 0.5
         if f'cdelt{i}' in new: new[f'cdelt{i}'] = float(new[f'cdelt{i}']) / factor
@@ -341,19 +345,18 @@ def enhance_array(model,                # a `KerasGraph` (from `enhance_model`, 
             out[y0 * f:y1 * f, x0 * f:x1 * f] = res[(y0 - ya) * f:(y1 - ya) * f, (x0 - xa) * f:(x1 - xa) * f]
     return out
 
-# %% ../nbs/03_upscale.ipynb #6144fc75
+# %% ../nbs/03_upscale.ipynb #99ab2225
 @functools.lru_cache(8)
 def _cached_network(kind_or_json:str, weights:str):
     return load_keras_weights(enhance_model(kind_or_json), weights)
 
-def _quiet_sun(m, bins=100):
-    "Quiet-sun normalisation from the limb stage (imported on first use)."
+def _quiet_sun(m, bins:int=100, correct:bool=True):
+    "Quiet-sun normalisation of the limb stage (`solarnb.limb.normalize_quiet_sun`, imported on first use)."
     try: from solarnb.limb import normalize_quiet_sun
     except ImportError as e:
-        raise UpscaleError('continuum renormalisation needs solarnb.limb (normalize_quiet_sun); '
+        raise UpscaleError('continuum normalisation needs solarnb.limb (normalize_quiet_sun); '
                            'pass renormalize=... instead') from e
-    r = normalize_quiet_sun(m, bins=bins)
-    return r[0] if isinstance(r, tuple) else r
+    return normalize_quiet_sun(m, bins=bins, correct=correct)
 
 def _is_field(m) -> bool:
     try: return u.Unit(str(m.meta.get('bunit', ''))).is_equivalent(u.G)
@@ -365,6 +368,7 @@ def enhance_map(m:sunpy.map.GenericMap,       # continuum (any units, or quiet-s
                 kind:str|None=None,           # 'intensity' or 'blos'; default: 'blos' when BUNIT is a field unit
                 tile:int=256,                 # core tile size [input px]
                 renormalize=None,             # Map -> quiet-sun normalised Map; default solarnb.limb.normalize_quiet_sun
+                bins:int=100,                 # histogram bins of the quiet-sun mode (default normalisation)
                 device:str='cpu',             # torch device
                ) -> sunpy.map.GenericMap:
     "Super-resolve a Map x2 with the Enhance network (Diaz Baso & Asensio Ramos 2018), WCS updated."
@@ -372,16 +376,17 @@ def enhance_map(m:sunpy.map.GenericMap,       # continuum (any units, or quiet-s
     if model is None:
         if weights is None: raise UpscaleError('enhance_map needs weights= (a Keras HDF5 file) or model=')
         model = _cached_network(kind, str(weights))
-    renorm = renormalize or _quiet_sun
-    data, bad = _fill_nan(np.asarray(m.data, float))
+    pre = renormalize or functools.partial(_quiet_sun, bins=bins, correct=True)    # raw -> limb-corrected, QS units
+    post = renormalize or functools.partial(_quiet_sun, bins=bins, correct=False)  # back to QS units, no 2nd correction
     if not np.isfinite(m.data).any(): raise EmptyImageError('cannot enhance an image without a finite pixel')
+    data, bad = _fill_nan(np.asarray(m.data, float))
     src = m
     if kind == 'intensity':
         if 'qslevel' not in m.meta:  # not yet in quiet-sun units
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
-                src = renorm(sunpy.map.Map(data, m.meta))
-            data, bad2 = _fill_nan(np.asarray(src.data, float))
+                src = pre(sunpy.map.Map(data, m.meta))
+            data, _ = _fill_nan(np.asarray(src.data, float))
         norm = float(np.max(data))
     else: norm = 1e3
     out = enhance_array(model, data / norm, tile=tile, device=device).astype(float) * norm
@@ -394,10 +399,14 @@ def enhance_map(m:sunpy.map.GenericMap,       # continuum (any units, or quiet-s
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         res = sunpy.map.Map(out, meta)
-        if kind == 'intensity': res = renorm(res)
+        if kind == 'intensity':
+            res = post(res)  # its QSLEVEL is relative to the input's: keep the input's, record the factor
+            res.meta['upqsfac'] = float(res.meta.get('qslevel', 1.0))
+            for k in ('qslevel', 'ldlaw', 'qsbins'):
+                if k in src.meta: res.meta[k] = src.meta[k]
     return res
 
-# %% ../nbs/03_upscale.ipynb #502e15cf
+# %% ../nbs/03_upscale.ipynb #aaf8c50e
 def degrade(a:np.ndarray, factor:int=2) -> np.ndarray:
     "Bin a 2-D array `factor` x `factor` (block mean), cropping rows/columns that do not fill a block."
     a = np.asarray(a, float)
@@ -439,7 +448,7 @@ def train_enhance(model, pairs, epochs:int=1, batch:int=8, lr:float=1e-4, seed:i
     model.eval()
     return losses
 
-# %% ../nbs/03_upscale.ipynb #7b6d5efa
+# %% ../nbs/03_upscale.ipynb #33b106d2
 @register_stage('upscale', order=20, help='x2 continuum (quiet-sun units) and Br/Bp/Bt: spline, or Enhance for the continuum')
 def upscale_stage(ctx:RecordContext, factor:int=2):
     "Double the resolution of the continuum and the field components of one record and write them as FITS."
@@ -452,7 +461,7 @@ def upscale_stage(ctx:RecordContext, factor:int=2):
     for name, m in todo:
         m = ar.segment(name) if m is None else m
         if name.startswith('continuum') and weights:
-            up = enhance_map(m, weights=weights, kind='intensity')
+            up = enhance_map(m, weights=weights, kind='intensity', bins=int(ctx.options.get('qs_bins', 100)))
         else: up = upscale_spline(m, factor)
         p = ctx.path(f'{name}.x{factor}.fits')
         write_map(up, p, history=[f'upscale stage: {name} x{factor} by {up.meta["upmethod"]}'],
@@ -463,7 +472,7 @@ def upscale_stage(ctx:RecordContext, factor:int=2):
     ctx.products['upscaled'] = out
     ctx.row['upscaled'] = ' '.join(f'{k}:{v.meta["upmethod"]}' for k, v in out.items())
 
-# %% ../nbs/03_upscale.ipynb #4b3cd310
+# %% ../nbs/03_upscale.ipynb #f1b3f06a
 @register_bench('upscale')
 def bench_upscale(quick:bool=False) -> list:
     "Spline x2 and Enhance x2 inference on the 744x377 HARP 377 continuum."
