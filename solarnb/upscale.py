@@ -48,7 +48,7 @@ def upscale_meta(meta:dict, factor:int, shape:tuple) -> dict:
     new['naxis1'], new['naxis2'] = int(shape[1]), int(shape[0])
     return new
 
-# %% ../nbs/03_upscale.ipynb #2a6872b8
+# %% ../nbs/03_upscale.ipynb #12c11f4e
 def _beta3(x):
     "The cubic B-spline."
     x = np.abs(np.asarray(x, float))
@@ -95,9 +95,21 @@ def _fill_nan(a):
     idx = distance_transform_edt(bad, return_distances=False, return_indices=True)
     return a[tuple(idx)], bad
 
+def _limit_sign(out, a, factor):
+    "Zero the sub-pixels whose sign opposes their parent pixel, then rescale each block back to its parent's mean."
+    ny, nx = a.shape
+    blk = out.reshape(ny, factor, nx, factor)
+    parent = a[:, None, :, None]
+    kept = np.where(blk * np.sign(parent) > 0, blk, 0.)
+    tot = kept.sum((1, 3), keepdims=True)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        res = np.where(tot != 0, kept * (parent * factor**2 / tot), parent)
+    return res.reshape(out.shape)
+
 def upscale_array(a:np.ndarray,              # 2-D image
                   factor:int=2,              # integer refinement factor along each axis
                   method:str='conservative', # 'conservative' (area preserving) or 'interpolate' (point samples)
+                  preserve_sign:bool=True,   # conservative only: no sub-pixel of the opposite sign to its parent
                  ) -> np.ndarray:
     "Refine a 2-D array `factor` times with a mirror-extended cubic spline; NaN pixels stay NaN (their sub-pixels)."
     if method not in _METHODS: raise UpscaleError(f'method must be one of {sorted(_METHODS)}, not {method!r}')
@@ -108,16 +120,18 @@ def upscale_array(a:np.ndarray,              # 2-D image
     factor, f1 = int(factor), _METHODS[method]
     filled, bad = _fill_nan(a)
     out = np.moveaxis(f1(np.moveaxis(f1(filled, factor), 1, 0), factor), 0, 1)
+    if method == 'conservative' and preserve_sign: out = _limit_sign(out, filled, factor)
     if bad.any(): out[np.repeat(np.repeat(bad, factor, 0), factor, 1)] = np.nan
     return out
 
-# %% ../nbs/03_upscale.ipynb #0c7957bb
+# %% ../nbs/03_upscale.ipynb #c5a40d52
 def upscale_spline(m:sunpy.map.GenericMap,    # any segment: continuum, Br, Bp, Bt, ...
                    factor:int=2,              # integer refinement factor
                    method:str='conservative', # 'conservative' (area preserving, default) or 'interpolate'
+                   preserve_sign:bool=True,   # conservative only: sub-pixels keep their parent's sign
                   ) -> sunpy.map.GenericMap:
     "A Map refined `factor` times by a mirror-extended cubic spline, with its WCS updated exactly."
-    data = upscale_array(m.data, factor, method)
+    data = upscale_array(m.data, factor, method, preserve_sign)
     meta = upscale_meta(m.meta, factor, data.shape)
     meta['upfactor'], meta['upmethod'] = int(factor), f'spline-{method}'
     line = f'upscaled x{int(factor)} by cubic spline ({method}); CRPIX -> f(CRPIX-0.5)+0.5, CDELT -> CDELT/f'
