@@ -31,7 +31,7 @@ def load_stage_modules() -> list[str]:
             importlib.import_module(name); found.append(name)
     return found
 
-# %% ../nbs/08_cli.ipynb #084696bf
+# %% ../nbs/08_cli.ipynb #1bd315bd
 def _select(names, skip, scope):
     st = sorted((s for s in STAGES.values() if s.scope == scope), key=lambda s: s.order)
     if names: st = [s for s in st if s.name in names]
@@ -39,6 +39,7 @@ def _select(names, skip, scope):
 
 def process_record(rec, out, stages=None, skip=(), options=None) -> RecordContext:
     "Run the record stages on one `Record`; failures are caught and recorded in `ctx.row`."
+    load_stage_modules()   # a dask worker process starts with only the core registry
     ar = ActiveRegion.from_record(rec)
     ctx = RecordContext(ar, Path(out)/f'sharp_{rec.harp}', dict(options or {}))
     ctx.row.update({'HARPNUM': rec.harp, 'T_REC': rec.t_rec, 'status': 'ok', 'error': ''})
@@ -94,7 +95,7 @@ def run_pipeline(root=None, out='solarnb_out', stages=None, skip=(), harp=None, 
         with atomic_path(out/'harp_errors.csv') as tmp: pd.DataFrame(harp_rows).to_csv(tmp, index=False)
     return table
 
-# %% ../nbs/08_cli.ipynb #707f889d
+# %% ../nbs/08_cli.ipynb #a7af9e0d
 def run_benches(names=None, quick:bool=False) -> pd.DataFrame:
     "Run the registered benchmarks (all, or `names`) and return their rows."
     load_stage_modules()
@@ -116,7 +117,7 @@ def format_bench(df:pd.DataFrame) -> str:
     if 'ratio' in df: df['ratio'] = df['ratio'].round(2)
     return df.fillna('').to_string(index=False)
 
-# %% ../nbs/08_cli.ipynb #ef2d3057
+# %% ../nbs/08_cli.ipynb #95178cb0
 def _test_one(fn, skip_flags, force_flags, basepath):
     from nbdev.test import test_nb
     import matplotlib; matplotlib.use('Agg')
@@ -141,7 +142,7 @@ def run_tests(path='nbs', flags:str='', workers:int=2) -> int:
     print(f'{res.count(True)} passed, {n_fail} failed', flush=True)
     return n_fail
 
-# %% ../nbs/08_cli.ipynb #42d9a0c5
+# %% ../nbs/08_cli.ipynb #d295c009
 def _setup_run(p):
     p.add_argument('root', nargs='?', default=None, help='data root (default: the bundled example data)')
     p.add_argument('--out', default='solarnb_out', help='output folder (default: solarnb_out)')
