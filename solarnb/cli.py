@@ -95,7 +95,7 @@ def run_pipeline(root=None, out='solarnb_out', stages=None, skip=(), harp=None, 
         with atomic_path(out/'harp_errors.csv') as tmp: pd.DataFrame(harp_rows).to_csv(tmp, index=False)
     return table
 
-# %% ../nbs/08_cli.ipynb #a7af9e0d
+# %% ../nbs/08_cli.ipynb #189c7722
 def run_benches(names=None, quick:bool=False) -> pd.DataFrame:
     "Run the registered benchmarks (all, or `names`) and return their rows."
     load_stage_modules()
@@ -115,7 +115,8 @@ def format_bench(df:pd.DataFrame) -> str:
     for c in ('seconds', 'ref_seconds'):
         if c in df: df[c.replace('seconds', 'ms')] = (df.pop(c) * 1e3).round(2)
     if 'ratio' in df: df['ratio'] = df['ratio'].round(2)
-    return df.fillna('').to_string(index=False)
+    legend = '\nms: best wall time; ref_ms: the reference, timed in the same run; ratio = ref_ms / ms (> 1: solarnb faster)'
+    return df.fillna('').to_string(index=False) + (legend if 'ratio' in df else '')
 
 # %% ../nbs/08_cli.ipynb #95178cb0
 def _test_one(fn, skip_flags, force_flags, basepath):
