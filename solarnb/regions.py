@@ -20,9 +20,9 @@ from .core import (SolarnbError, ShapeMismatchError, ProjectionError, EmptyImage
 # %% auto #0
 __all__ = ['RSUN_HMI', 'MSH', 'REGION_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'cea_pixel_area', 'pixel_size',
            'min_area_pixels', 'quiet_sun_estimate', 'check_normalised', 'label_mask', 'detect_dark_regions',
-           'celestial_wcs', 'check_same_grid', 'region_table', 'harp_proxy', 'disk_dilate', 'disk_footprint',
-           'umbra_mask', 'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks', 'plot_regions',
-           'RegionTuner', 'load_masks', 'regions_stage', 'bench_regions']
+           'celestial_wcs', 'check_same_grid', 'region_table_arrays', 'region_table', 'harp_proxy', 'disk_dilate',
+           'disk_footprint', 'umbra_mask', 'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks',
+           'plot_regions', 'RegionTuner', 'load_masks', 'regions_stage', 'bench_regions']
 
 # %% ../nbs/04_regions.ipynb #2900e677
 class NotNormalisedError(SolarnbError, ValueError):
@@ -189,18 +189,28 @@ def _empty_table() -> pd.DataFrame:
     df = pd.DataFrame({c: pd.Series(dtype='int64' if c in _INT_COLS else 'float64') for c in REGION_COLUMNS})
     return df
 
-def region_table(labels:sunpy.map.GenericMap,   # Map of int labels, 0 = background
-                 continuum:sunpy.map.GenericMap=None,  # normalised continuum (I / I_QS)
-                 Br:sunpy.map.GenericMap=None, Bp:sunpy.map.GenericMap=None, Bt:sunpy.map.GenericMap=None,  # field [G]
-                 bitmap:sunpy.map.GenericMap=None,  # JSOC HARP bitmap (>= 33 inside the HARP)
-                ) -> pd.DataFrame:
-    "One row per labelled region: position, area, mean field, flux, intensity, bounding box, fraction in the HARP."
-    check_same_grid(labels, continuum=continuum, Br=Br, Bp=Bp, Bt=Bt, bitmap=bitmap)
-    lab = np.ascontiguousarray(labels.data)
+def _values(m):
+    "The pixel values of a Map, or the array itself; None stays None."
+    return None if m is None else np.asarray(m.data if hasattr(m, 'data') else m)
+
+def region_table_arrays(labels:np.ndarray,   # int label image, 0 = background
+                        continuum=None,      # normalised continuum (I / I_QS), on the labels' grid
+                        Br=None, Bp=None, Bt=None,  # field [G] on the labels' grid
+                        bitmap=None,         # JSOC HARP bitmap (>= 33 inside the HARP)
+                        pixel_area=None,     # area of one pixel: Quantity (Mm2, MSH, ...) or float in Mm2; None: NaN
+                        wcs=None,            # celestial WCS of the grid (`celestial_wcs`); None: NaN lon/lat
+                       ) -> pd.DataFrame:
+    "`region_table` on bare arrays (Maps accepted too): the same columns; no grid information, no physical columns."
+    lab = np.ascontiguousarray(labels.data if hasattr(labels, 'data') else labels)
+    if lab.ndim != 2: raise ShapeMismatchError(f'labels must be a 2-D image, not shape {lab.shape}')
     if not np.issubdtype(lab.dtype, np.integer):
         if not np.all(np.isfinite(lab)) or np.any(lab != np.round(lab)):
             raise RegionParameterError('labels must hold integers (0 = background)')
         lab = lab.astype(np.int64)
+    continuum, Br, Bp, Bt, bitmap = (_values(m) for m in (continuum, Br, Bp, Bt, bitmap))
+    for name, a in (('continuum', continuum), ('Br', Br), ('Bp', Bp), ('Bt', Bt), ('bitmap', bitmap)):
+        if a is not None and a.shape != lab.shape:
+            raise ShapeMismatchError(f'{name} has shape {a.shape} but the labels grid is {lab.shape}')
     ny, nx = lab.shape
     flat = lab.ravel()
     idx = np.flatnonzero(flat > 0)
@@ -211,24 +221,26 @@ def region_table(labels:sunpy.map.GenericMap,   # Map of int labels, 0 = backgro
     starts = np.flatnonzero(np.r_[True, L[1:] != L[:-1]])
     area = np.diff(np.r_[starts, L.size])
     y, x = np.divmod(idx, nx)
-    apx = cea_pixel_area(labels)
+    nan = np.full(area.size, np.nan)
     out = {'label': L[starts], 'x [px]': np.add.reduceat(x, starts) / area, 'y [px]': np.add.reduceat(y, starts) / area}
-    lon, lat = celestial_wcs(labels).pixel_to_world_values(out['x [px]'], out['y [px]'])
-    out['lon [deg]'], out['lat [deg]'] = np.mod(lon, 360.0), np.asarray(lat, float)
+    if wcs is None: out['lon [deg]'] = out['lat [deg]'] = nan
+    else:
+        lon, lat = wcs.pixel_to_world_values(out['x [px]'], out['y [px]'])
+        out['lon [deg]'], out['lat [deg]'] = np.mod(lon, 360.0), np.asarray(lat, float)
+    apx = np.nan * u.Mm**2 if pixel_area is None else u.Quantity(pixel_area, u.Mm**2)
     out['area [px]'] = area
     out['area [Mm2]'] = area * apx.to_value(u.Mm**2)
     out['area [MSH]'] = area * apx.to_value(MSH)
-    nan = np.full(area.size, np.nan)
 
-    def sums(m):
-        v = np.asarray(m.data[y, x], float)
+    def sums(a):
+        v = np.asarray(a[y, x], float)
         ok = np.isfinite(v)
         return np.add.reduceat(np.where(ok, v, 0.0), starts), np.add.reduceat(ok.astype(np.int64), starts), v, ok
 
     acm = apx.to_value(u.cm**2)
-    for name, m in (('Br', Br), ('Bp', Bp), ('Bt', Bt)):
-        if m is None: out[f'{name} mean [G]'] = nan; continue
-        s, n, v, ok = sums(m)
+    for name, a in (('Br', Br), ('Bp', Bp), ('Bt', Bt)):
+        if a is None: out[f'{name} mean [G]'] = nan; continue
+        s, n, v, ok = sums(a)
         with np.errstate(invalid='ignore', divide='ignore'): out[f'{name} mean [G]'] = s / n
         if name == 'Br':
             out['flux [Mx]'] = s * acm
@@ -244,12 +256,20 @@ def region_table(labels:sunpy.map.GenericMap,   # Map of int labels, 0 = backgro
     out['bbox y0'], out['bbox x0'] = np.minimum.reduceat(y, starts), np.minimum.reduceat(x, starts)
     out['bbox y1'], out['bbox x1'] = np.maximum.reduceat(y, starts) + 1, np.maximum.reduceat(x, starts) + 1
     if bitmap is None: out['in HARP fraction'] = nan
-    else:
-        inside = (np.asarray(bitmap.data)[y, x] >= 33).astype(np.int64)
-        out['in HARP fraction'] = np.add.reduceat(inside, starts) / area
+    else: out['in HARP fraction'] = np.add.reduceat((bitmap[y, x] >= 33).astype(np.int64), starts) / area
     df = pd.DataFrame({c: out[c] for c in REGION_COLUMNS})
     for c in _INT_COLS: df[c] = df[c].astype('int64')
     return df
+
+def region_table(labels:sunpy.map.GenericMap,   # Map of int labels, 0 = background
+                 continuum:sunpy.map.GenericMap=None,  # normalised continuum (I / I_QS)
+                 Br:sunpy.map.GenericMap=None, Bp:sunpy.map.GenericMap=None, Bt:sunpy.map.GenericMap=None,  # field [G]
+                 bitmap:sunpy.map.GenericMap=None,  # JSOC HARP bitmap (>= 33 inside the HARP)
+                ) -> pd.DataFrame:
+    "One row per labelled region: position, area, mean field, flux, intensity, bounding box, fraction in the HARP."
+    check_same_grid(labels, continuum=continuum, Br=Br, Bp=Bp, Bt=Bt, bitmap=bitmap)
+    return region_table_arrays(labels.data, continuum, Br, Bp, Bt, bitmap,
+                               pixel_area=cea_pixel_area(labels), wcs=celestial_wcs(labels))
 
 # %% ../nbs/04_regions.ipynb #8d4687cc
 def harp_proxy(Br:sunpy.map.GenericMap, # radial field [G], CEA

@@ -23,25 +23,21 @@ import sunpy.map
 from .core import (SolarnbError, ShapeMismatchError, EmptyImageError, parse_trec, format_trec,
                           atomic_path, register_stage, register_bench, register_command, time_it,
                           ActiveRegion, find_records, example_data_path)
+from .regions import REGION_COLUMNS, detect_dark_regions, region_table, region_table_arrays
 
 # %% auto #0
-__all__ = ['REGION_COLUMNS', 'REQUIRED_COLUMNS', 'RSUN_MM', 'MSH_MM2', 'SERIES_COLUMNS', 'TrackingInputError', 'Frame',
-           'make_frame', 'basic_region_table', 'detect_frame', 'carrington_drift_rate', 'parse_trec_iso',
-           'prepare_frames', 'TrackParams', 'link_pair', 'bridge_gaps', 'Tracking', 'track_frames', 'track_table',
-           'tracking_graph', 'graph_to_tracking', 'save_tracking', 'load_tracking', 'synthetic_sequence', 'truth_links',
-           'predicted_links', 'link_scores', 'plot_tracks', 'track_movie', 'tracking_widget', 'frame_from_context',
-           'tracking_stage', 'bench_tracking']
+__all__ = ['REQUIRED_COLUMNS', 'RSUN_MM', 'SERIES_COLUMNS', 'TrackingInputError', 'Frame', 'make_frame', 'detect_frame',
+           'carrington_drift_rate', 'parse_trec_iso', 'prepare_frames', 'TrackParams', 'link_pair', 'bridge_gaps',
+           'Tracking', 'track_frames', 'track_table', 'tracking_graph', 'graph_to_tracking', 'save_tracking',
+           'load_tracking', 'synthetic_sequence', 'truth_links', 'predicted_links', 'link_scores', 'plot_tracks',
+           'track_movie', 'tracking_widget', 'frame_from_context', 'tracking_stage', 'bench_tracking']
 
 # %% ../nbs/05_tracking.ipynb #4a068981
 class TrackingInputError(SolarnbError, ValueError):
     "A frame sequence cannot be tracked: duplicate times, mixed HARPs, missing columns, empty images."
 
-REGION_COLUMNS = ('label', 'x [px]', 'y [px]', 'lon [deg]', 'lat [deg]', 'area [px]', 'area [Mm2]', 'area [MSH]',
-                  'Br mean [G]', 'Bp mean [G]', 'Bt mean [G]', 'By mean [G]', 'flux [Mx]', 'unsigned flux [Mx]',
-                  'I min', 'I mean', 'bbox y0', 'bbox x0', 'bbox y1', 'bbox x1', 'in HARP fraction')
-"The region-table columns of the contract between `solarnb.regions` and this module."
 REQUIRED_COLUMNS = ('label', 'x [px]', 'y [px]', 'area [px]')
-"The columns tracking cannot do without."
+"The columns of the region table (`solarnb.regions.REGION_COLUMNS`) tracking cannot do without."
 RSUN_MM = 696.0
 "The solar radius JSOC uses (RSUN_REF = 696 Mm)."
 
@@ -92,81 +88,25 @@ def make_frame(labels=None,            # label `Map` or int array (0 = backgroun
     return Frame(format_trec(t_rec), regions, labels, harp, pixel_size or psize, grid, continuum)
 
 # %% ../nbs/05_tracking.ipynb #5a4a6e71
-MSH_MM2 = 2 * np.pi * RSUN_MM**2 * 1e-6
-"One millionth of the solar hemisphere (MSH) in Mm^2."
-
-def basic_region_table(labels:np.ndarray,      # int label image
-                       ic_norm:np.ndarray,     # normalised continuum (quiet Sun = 1)
-                       like:sunpy.map.GenericMap|None=None,  # Map giving WCS (lon/lat) and pixel area
-                       Br=None, Bp=None, Bt=None,  # field arrays [G] or None
-                      ) -> pd.DataFrame:
-    "A region table with the contract columns computed with `np.bincount` (fallback for `solarnb.regions`)."
-    n = int(labels.max()) if labels.size else 0
-    lab = labels.ravel(); keep = lab > 0; lab = lab[keep]
-    yy, xx = np.indices(labels.shape); yy, xx = yy.ravel()[keep], xx.ravel()[keep]
-    area = np.bincount(lab, minlength=n + 1)[1:].astype(float)
-    ids = np.flatnonzero(area > 0) + 1
-    S = lambda w: np.bincount(lab, w, minlength=n + 1)[ids]
-    a = area[ids - 1]
-    t = pd.DataFrame({'label': ids, 'x [px]': S(xx) / a, 'y [px]': S(yy) / a})
-    if like is not None:
-        lon, lat = like.wcs.pixel_to_world_values(t['x [px]'].to_numpy(), t['y [px]'].to_numpy())
-        c1, c2 = float(like.meta['cdelt1']), float(like.meta['cdelt2'])
-        pix_mm2 = np.deg2rad(c1) * np.deg2rad(c2) * RSUN_MM**2
-    else: lon = lat = np.full(len(t), np.nan); pix_mm2 = np.nan
-    t['lon [deg]'], t['lat [deg]'] = lon, lat
-    t['area [px]'] = a; t['area [Mm2]'] = a * pix_mm2; t['area [MSH]'] = t['area [Mm2]'] / MSH_MM2
-    for name, arr in (('Br', Br), ('Bp', Bp), ('Bt', Bt)):
-        t[f'{name} mean [G]'] = S(np.nan_to_num(np.asarray(arr).ravel()[keep])) / a if arr is not None else np.nan
-    t['By mean [G]'] = -t['Bt mean [G]']
-    if Br is not None:
-        b = np.nan_to_num(np.asarray(Br).ravel()[keep])
-        t['flux [Mx]'] = S(b) * pix_mm2 * 1e16; t['unsigned flux [Mx]'] = S(np.abs(b)) * pix_mm2 * 1e16
-    else: t['flux [Mx]'] = t['unsigned flux [Mx]'] = np.nan
-    ic = np.asarray(ic_norm).ravel()[keep]
-    t['I min'] = ndi.minimum(ic, lab, ids); t['I mean'] = S(ic) / a
-    t['bbox y0'] = ndi.minimum(yy, lab, ids); t['bbox x0'] = ndi.minimum(xx, lab, ids)
-    t['bbox y1'] = ndi.maximum(yy, lab, ids) + 1; t['bbox x1'] = ndi.maximum(xx, lab, ids) + 1
-    t['in HARP fraction'] = np.nan
-    return t[list(REGION_COLUMNS)]
-
-def detect_frame(ic_norm,                 # normalised continuum: Map (WCS used) or array
+def detect_frame(ic_norm,                 # normalised continuum: Map, or array on the grid of `like`
                  t_rec=None,              # T_REC (default: the Map's)
                  threshold:float=0.5,     # dark-region threshold, in units of the quiet Sun
                  min_area:int=4,          # smallest region kept [px]
-                 Br=None, Bp=None, Bt=None,  # field Maps or arrays, for the flux columns
+                 Br=None, Bp=None, Bt=None,  # field Maps or arrays on the same grid, for the flux columns
                  like:sunpy.map.GenericMap|None=None,  # Map with the WCS when `ic_norm` is an array
-                 use_regions:bool=True,   # use `solarnb.regions` when it is installed
                 ) -> Frame:
-    "Detect dark regions in one normalised continuum image and return the `Frame` the tracker takes."
-    like = ic_norm if isinstance(ic_norm, sunpy.map.GenericMap) else like
-    arr = lambda m: None if m is None else (m.data if isinstance(m, sunpy.map.GenericMap) else np.asarray(m))
-    img = arr(ic_norm)
+    "Detect dark regions (`solarnb.regions`) in one normalised continuum image and return the `Frame` the tracker takes."
+    if not isinstance(ic_norm, sunpy.map.GenericMap):
+        if like is None:
+            raise TrackingInputError(f'frame {t_rec}: detect_frame needs a continuum Map, or an array and like= a Map '
+                                     'of its grid (for the WCS and the pixel area)')
+        ic_norm = sunpy.map.Map(np.asarray(ic_norm), like.meta.copy())
+    img = ic_norm.data
     if img.size == 0 or not np.isfinite(img).any(): raise EmptyImageError(f'frame {t_rec}: continuum has no finite pixel')
-    try:
-        if not use_regions: raise ImportError
-        from solarnb.regions import detect_dark_regions, region_table
-        m = ic_norm if isinstance(ic_norm, sunpy.map.GenericMap) else sunpy.map.Map(img, like.meta)
-        labm = detect_dark_regions(m, threshold=threshold, min_area=min_area)
-        tab = region_table(labm, continuum=m, Br=Br, Bp=Bp, Bt=Bt)
-        lab = np.asarray(labm.data).astype(np.int64)
-    except ImportError:
-        lab, n = ndi.label(np.nan_to_num(img, nan=1.0) < threshold, structure=np.ones((3, 3), int))
-        small = np.bincount(lab.ravel(), minlength=n + 1) < min_area; small[0] = False
-        lab[small[lab]] = 0
-        lab, _, _ = _relabel(lab)
-        tab = basic_region_table(lab, img, like, arr(Br), arr(Bp), arr(Bt))
-    if like is not None:
-        m = sunpy.map.Map(lab, like.meta.copy())
-        if t_rec is not None: m.meta['t_rec'] = format_trec(t_rec)
-        return make_frame(m, tab, continuum=img)
-    return make_frame(lab, tab, t_rec=t_rec, continuum=img)
-
-def _relabel(lab):
-    "Renumber labels to 1..n in raster order of first appearance."
-    u_, inv = np.unique(lab, return_inverse=True)
-    if u_[0] != 0: u_ = np.r_[0, u_]; inv = inv + 1
-    return inv.reshape(lab.shape), len(u_) - 1, u_
+    labels = detect_dark_regions(ic_norm, threshold=threshold, min_area=min_area)
+    table = region_table(labels, continuum=ic_norm, Br=Br, Bp=Bp, Bt=Bt)
+    if t_rec is not None: labels.meta['t_rec'] = format_trec(t_rec)
+    return make_frame(labels, table, continuum=img)
 
 # %% ../nbs/05_tracking.ipynb #5067a51e
 def carrington_drift_rate(lat,                    # heliographic latitude [deg] (float, array or Quantity)
@@ -862,7 +802,7 @@ def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> l
     for dx, dy in ((0, 0), (1, 0), (1, 1), (0, 1)):
         lab = np.zeros((160, 160), np.int32)
         for k, (y, x) in enumerate(zip(gy * sp + 4 + dy, gx * sp + 4 + dx), 1): lab[y:y+3, x:x+3] = k
-        t = basic_region_table(lab, np.ones(lab.shape))
+        t = region_table_arrays(lab)
         t['lon [deg]'], t['lat [deg]'] = 100 + t['x [px]'] * 0.03, -10 + t['y [px]'] * 0.03
         variants.append((lab, t))
     grid = {'CTYPE1': 'CRLN-CEA', 'CTYPE2': 'CRLT-CEA', 'CDELT1': 0.03, 'CDELT2': 0.03}
