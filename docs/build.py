@@ -31,7 +31,7 @@ ROOT = DOCS.parent
 NBS = ROOT/'nbs'
 WORK = DOCS/'_nbs'
 MATHJAX = DOCS/'_mathjax'
-EXEC_VERSION = '3'  # bump to invalidate the execution cache when the execution step changes
+EXEC_VERSION = '4'  # bump to invalidate the execution cache when the execution step changes
 
 def log(*a): print(*a, flush=True)
 
@@ -125,12 +125,13 @@ def execute_one(src: str, dst: str, timeout: int, skip_flags: list, key: str) ->
         if r: skipped[i] = c.source; c.source = ''   # nbclient does not run empty cells
     nb.cells.insert(0, nbformat.v4.new_code_cell(SETUP))
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION='1', TQDM_DISABLE='1', MPLBACKEND='module://matplotlib_inline.backend_inline')
-    # widget_registry={}: outputs that code sends into an ipywidgets Output widget stay plain cell outputs
-    # (a static page has no live widget to show them in); nbclient's Output-widget emulation also stalled
-    # until the cell timeout on 02_limb's explorer (clear_output(wait=True) + display inside `with out:`).
-    client = NotebookClient(nb, timeout=timeout, kernel_name='python3', allow_errors=False,
-                            resources={'metadata': {'path': str(NBS)}}, record_timing=False,
-                            widget_registry={})
+    class Client(NotebookClient):
+        # No emulation of ipywidgets' Output widget: what code displays inside `with out:` stays a plain cell
+        # output (a static page has no live widget to show it in, so e.g. an explorer's figure would be lost);
+        # the emulation also once stalled until the cell timeout on 02_limb's explorer.
+        def on_comm_open_jupyter_widget(self, msg): return None
+    client = Client(nb, timeout=timeout, kernel_name='python3', allow_errors=False,
+                    resources={'metadata': {'path': str(NBS)}}, record_timing=False)
     info = dict(name=Path(src).name, ok=True, error=None, skipped=len(skipped))
     try: client.execute(env=env)     # kwargs go to the kernel manager's start_kernel
     except Exception as e:
