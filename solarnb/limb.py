@@ -19,8 +19,8 @@ from .core import (SolarnbError, ObserverError, EmptyImageError, ProjectionError
 # %% auto #0
 __all__ = ['NECKEL_LABS_1994', 'PIERCE_SLAUGHTER_1977', 'LAWS', 'OffDiskError', 'NotContinuumError', 'MagneticSegmentError',
            'observer_of', 'mu_from_points', 'mu_map', 'limb_darkening_coefficients', 'limb_darkening',
-           'correct_limb_darkening', 'quiet_sun_level', 'normalize_quiet_sun', 'plot_limb', 'LimbExplorer',
-           'limb_stage', 'limb_file', 'bench_limb']
+           'correct_limb_darkening', 'quiet_sun_level', 'normalize_quiet_sun', 'unit_label', 'plot_limb',
+           'LimbExplorer', 'limb_stage', 'limb_file', 'bench_limb']
 
 # %% ../nbs/02_limb.ipynb #28362575
 class OffDiskError(SolarnbError, ValueError):
@@ -294,37 +294,57 @@ def normalize_quiet_sun(m:sunpy.map.GenericMap, # continuum-intensity Map
                     bunit='', history=(hist + '\n' + line).strip())
 
 # %% ../nbs/02_limb.ipynb #a65b49f9
+def unit_label(bunit) -> str:
+    "A FITS `BUNIT` as one consistent axis-label string (astropy LaTeX), whatever its spelling ('DN/s', 'DN / s')."
+    s = str(bunit or '').strip()
+    if not s: return ''
+    try: un = u.Unit(s, parse_strict='silent')
+    except Exception: return s
+    return s if isinstance(un, u.UnrecognizedUnit) else un.to_string('latex_inline')
+
+def _limb_figsize(shape, width:float=13.0) -> tuple:
+    "Figure size for a 2x2 grid of `shape` images (each with a colourbar): image height from the map's aspect ratio."
+    ny, nx = shape[:2]
+    panel_w = (width - 2.6) / 2                     # room left for y labels and colourbars of each column
+    panel_h = panel_w * ny / max(nx, 1)
+    return (width, float(np.clip(2 * (panel_h + 1.0) + 0.6, 6.0, 16.0)))  # + titles and x labels per row, suptitle
+
 def plot_limb(m:sunpy.map.GenericMap,      # the original continuum Map
               mu:sunpy.map.GenericMap,     # its `mu_map`
               norm:sunpy.map.GenericMap,   # its `normalize_quiet_sun` result
               bins:int=100,                # histogram bins (as used for the level)
-              fig=None, title:str|None=None):
+              fig=None,                    # a Figure to redraw into (cleared; e.g. an explorer's), or None for a new one
+              title:str|None=None):
     "Four panels: mu map, continuum before and after normalisation, histogram with the quiet-Sun level."
     import matplotlib.pyplot as plt
-    fig = fig or plt.figure(figsize=(13, 7.5))
-    fig.clf()
+    size = _limb_figsize(m.data.shape)
+    if fig is None: fig = plt.figure(figsize=size, layout='constrained')
+    else:                                           # redraw from scratch: no stale axes, colourbars or margins
+        fig.clear(); fig.set_size_inches(*size); fig.set_layout_engine('constrained')
+    fig.get_layout_engine().set(w_pad=0.06, h_pad=0.08, hspace=0.04, wspace=0.04)
     axs = fig.subplots(2, 2)
     qs = float(norm.meta['qslevel'])
+    unit = unit_label(m.meta.get('bunit', ''))
     im = axs[0, 0].imshow(mu.data, origin='lower', cmap='viridis', vmin=np.nanmin(mu.data), vmax=np.nanmax(mu.data))
-    fig.colorbar(im, ax=axs[0, 0], shrink=0.8, label=r'$\mu$')
+    fig.colorbar(im, ax=axs[0, 0], shrink=0.9, label=r'$\mu$')
     axs[0, 0].set_title(r'$\mu = \cos\theta$')
     ld = np.nanmedian(limb_darkening(mu.data, norm.meta.get('ldlaw', 'neckel_labs'))) \
         if norm.meta.get('ldlaw', 'none') != 'none' else 1.0
     im = axs[0, 1].imshow(m.data / (qs * ld), origin='lower', cmap='gray', vmin=0.2, vmax=1.2)
-    fig.colorbar(im, ax=axs[0, 1], shrink=0.8, label='I / QS (uncorrected)')
+    fig.colorbar(im, ax=axs[0, 1], shrink=0.9, label=r'$I/I_{QS}$ (uncorrected)')
     axs[0, 1].set_title('continuum, before')
     im = axs[1, 0].imshow(norm.data, origin='lower', cmap='gray', vmin=0.2, vmax=1.2)
-    fig.colorbar(im, ax=axs[1, 0], shrink=0.8, label=r'$I/I_{QS}$')
+    fig.colorbar(im, ax=axs[1, 0], shrink=0.9, label=r'$I/I_{QS}$')
     axs[1, 0].set_title(f"after: limb-corrected ({norm.meta.get('ldlaw')}), / quiet Sun")
     v = norm.data[np.isfinite(norm.data)] * qs
     lo, hi = np.percentile(v, [0.1, 99.9])
-    axs[1, 1].hist(v, bins=int(bins), range=(lo, hi), color='0.4')
-    axs[1, 1].axvline(qs, color='crimson', label=f'quiet Sun {qs:.4g}')
-    axs[1, 1].set_yscale('log'); axs[1, 1].set_xlabel(f"corrected intensity [{m.meta.get('bunit', '')}]")
-    axs[1, 1].set_ylabel('pixels'); axs[1, 1].legend(); axs[1, 1].set_title(f'histogram, {bins} bins')
+    h = axs[1, 1]
+    h.hist(v, bins=int(bins), range=(lo, hi), color='0.4')
+    h.axvline(qs, color='crimson', label=f'quiet Sun {qs:.0f} {unit}'.rstrip())
+    h.set_yscale('log'); h.set_xlabel(f'corrected intensity [{unit}]' if unit else 'corrected intensity')
+    h.set_ylabel('pixels'); h.legend(loc='upper left'); h.set_title(f'histogram, {bins} bins')
     for a in axs.flat[:3]: a.set_xlabel('x [px]'); a.set_ylabel('y [px]')
     if title: fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 # %% ../nbs/02_limb.ipynb #6c63b980
@@ -363,7 +383,8 @@ class LimbExplorer:
             self.out.clear_output(wait=True)
             with self.out:
                 self.fig = plot_limb(ar.continuum, self._mu[i], norm, bins, fig=self.fig,
-                                     title=f'HARP {ar.harp}  {ar.t_rec}  QS = {norm.meta["qslevel"]:.5g}')
+                                     title=f'HARP {ar.harp}  {ar.t_rec}   quiet Sun = {norm.meta["qslevel"]:.0f} '
+                                           f'{unit_label(ar.continuum.meta.get("bunit", ""))}')
                 plt.close(self.fig)            # shown once, through the Output widget only
                 from IPython.display import display
                 display(self.fig)
