@@ -18,11 +18,11 @@ from .core import (SolarnbError, ShapeMismatchError, ProjectionError, EmptyImage
                           read_map, atomic_path, time_it, example_data_path, find_records)
 
 # %% auto #0
-__all__ = ['RSUN_HMI', 'MSH', 'REGION_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'cea_pixel_area', 'pixel_size',
-           'min_area_pixels', 'quiet_sun_estimate', 'check_normalised', 'label_mask', 'detect_dark_regions',
-           'celestial_wcs', 'check_same_grid', 'region_table_arrays', 'region_table', 'harp_proxy', 'disk_dilate',
-           'disk_footprint', 'umbra_mask', 'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks',
-           'plot_regions', 'RegionTuner', 'load_masks', 'regions_stage', 'bench_regions']
+__all__ = ['RSUN_HMI', 'MSH', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'cea_pixel_area',
+           'pixel_size', 'min_area_pixels', 'quiet_sun_estimate', 'check_normalised', 'label_mask',
+           'detect_dark_regions', 'celestial_wcs', 'check_same_grid', 'region_table_arrays', 'region_table',
+           'harp_proxy', 'disk_dilate', 'disk_footprint', 'umbra_mask', 'penumbra_mask', 'polarity_inversion_line',
+           'segmentation_masks', 'plot_regions', 'RegionTuner', 'load_masks', 'regions_stage', 'bench_regions']
 
 # %% ../nbs/04_regions.ipynb #2900e677
 class NotNormalisedError(SolarnbError, ValueError):
@@ -364,39 +364,94 @@ def segmentation_masks(ic_norm:sunpy.map.GenericMap,  # continuum / I_QS
     return {'umbra': um, 'penumbra': pen, 'pil': pil, 'background': bg}
 
 # %% ../nbs/04_regions.ipynb #1be5600b
-def plot_regions(ic_norm:sunpy.map.GenericMap, labels:sunpy.map.GenericMap=None, masks:dict=None,
-                 Br:sunpy.map.GenericMap=None, table:pd.DataFrame=None, fig=None, title:str=''):
-    "Continuum with feature outlines, umbra/penumbra contours and the PIL; Br beside it when given."
+_PIL_COLOUR = 'cyan'
+
+def _map_axes(fig, n, i, wcs):
+    "Subplot i of n: Carrington lon/lat axes (WCSAxes) when the grid has a celestial WCS, else pixel axes."
+    if wcs is not None:
+        ax = fig.add_subplot(1, n, i + 1, projection=wcs)
+        lon, lat = ax.coords[0], ax.coords[1]
+        lon.set_axislabel('Carrington longitude [deg]'); lat.set_axislabel('Carrington latitude [deg]')
+        lon.set_major_formatter('d.d'); lat.set_major_formatter('d.d')
+        ax.coords.grid(color='white', alpha=0.35, ls=':', lw=0.6)
+        return ax
+    ax = fig.add_subplot(1, n, i + 1)
+    ax.set_xlabel('x [pixel, 0-based]'); ax.set_ylabel('y [pixel, 0-based]')
+    return ax
+
+def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
+                 labels:sunpy.map.GenericMap=None,      # labelled features (outlined when no masks are given)
+                 masks:dict=None,                       # `segmentation_masks` output
+                 Br:sunpy.map.GenericMap=None,          # radial field [G]: drawn in a second panel when given
+                 table:pd.DataFrame=None,               # region table: centroids marked
+                 fig=None,                              # figure to draw into (cleared)
+                 title:str='',                          # figure title
+                 br_range:float=1500.0,                 # Br colour scale: +-br_range G
+                 coords:str='carrington',               # 'carrington' (WCS axes) or 'pixel'
+                ):
+    "Continuum with umbra/penumbra outlines, the PIL and centroids; Br beside it when given; colourbars and legend."
     import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
+    from matplotlib.lines import Line2D
     n = 2 if Br is not None else 1
     ny, nx = ic_norm.data.shape
-    fig = fig or plt.figure(figsize=(5.5 * n, 5.5 * ny / nx + 0.8))
+    fig = fig or plt.figure(figsize=(6.2 * n, 4.6 * ny / nx + 1.5))
     fig.clf()
-    axs = [fig.add_subplot(1, n, i + 1) for i in range(n)]
+    fig.set_layout_engine('constrained')
+    wcs = None
+    if coords == 'carrington':
+        try: wcs = celestial_wcs(ic_norm)
+        except Exception: wcs = None
+    elif coords != 'pixel': raise RegionParameterError(f"coords must be 'carrington' or 'pixel', not {coords!r}")
+    axs = [_map_axes(fig, n, i, wcs) for i in range(n)]
     ax = axs[0]
-    ax.imshow(ic_norm.data, origin='lower', cmap='gray', vmin=0.2, vmax=1.2, interpolation='nearest')
+    im = ax.imshow(ic_norm.data, origin='lower', cmap='gray', vmin=0.2, vmax=1.2, interpolation='nearest')
+    fig.colorbar(im, cax=ax.inset_axes([1.03, 0, 0.04, 1]), extend='both', label=r'$I_c\,/\,I_{QS}$')
+    handles = []
+    has = lambda k: masks is not None and masks.get(k) is not None and np.any(masks[k])
     if masks is not None:
-        if masks.get('umbra') is not None and masks['umbra'].any(): ax.contour(masks['umbra'], [0.5], colors='red', linewidths=0.6)
-        if masks.get('penumbra') is not None and masks['penumbra'].any(): ax.contour(masks['penumbra'], [0.5], colors='gold', linewidths=0.5)
-        if masks.get('pil') is not None and masks['pil'].any():
-            ax.imshow(np.ma.masked_where(~masks['pil'], masks['pil']), origin='lower', cmap=ListedColormap(['cyan']), alpha=0.6, interpolation='nearest')
+        if has('umbra'):
+            ax.contour(masks['umbra'], [0.5], colors='red', linewidths=0.7)
+            handles.append(Line2D([], [], color='red', lw=1.2, label='umbra'))
+        if has('penumbra'):
+            ax.contour(masks['penumbra'], [0.5], colors='gold', linewidths=0.5)
+            handles.append(Line2D([], [], color='gold', lw=1.2, label='penumbra'))
+        if has('pil'):   # thin outline only: at 150 G the PIL also picks up many small plage patches
+            ax.contour(masks['pil'], [0.5], colors=_PIL_COLOUR, linewidths=0.45, alpha=0.85)
+            handles.append(Line2D([], [], color=_PIL_COLOUR, lw=1.2, label='PIL (Schrijver 2007)'))
     elif labels is not None and (labels.data > 0).any():
-        ax.contour(labels.data > 0, [0.5], colors='red', linewidths=0.6)
+        ax.contour(labels.data > 0, [0.5], colors='red', linewidths=0.7)
+        handles.append(Line2D([], [], color='red', lw=1.2, label='dark feature'))
     if table is not None and len(table):
-        ax.plot(table['x [px]'], table['y [px]'], '+', color='lime', ms=5)
-    ax.set_title('continuum / $I_{QS}$' + (f' ({len(table)} features)' if table is not None else ''))
+        ax.plot(table['x [px]'], table['y [px]'], '+', color='lime', ms=6, mew=1.2)
+        handles.append(Line2D([], [], color='lime', marker='+', ls='none', ms=8, mew=1.5, label='feature centroid'))
+    ax.set_title('continuum $I_c/I_{QS}$' + (f' ({len(table)} features)' if table is not None else ''))
+    if handles:
+        ax.legend(handles=handles, loc='upper center', bbox_to_anchor=(0.5, 0), borderaxespad=4.6, ncol=min(4, len(handles)),
+                  fontsize=8, frameon=False, handlelength=1.6, columnspacing=1.2)
     if Br is not None:
-        axs[1].imshow(Br.data, origin='lower', cmap='RdBu_r', vmin=-1500, vmax=1500, interpolation='nearest')
-        if masks is not None and masks.get('pil') is not None and masks['pil'].any():
-            axs[1].contour(masks['pil'], [0.5], colors='k', linewidths=0.5)
-        axs[1].set_title('$B_r$ [G], PIL outlined')
-    for a in axs: a.set_xlabel('x [px]'); a.set_ylabel('y [px]')
+        b = axs[1]
+        im2 = b.imshow(Br.data, origin='lower', cmap='RdBu_r', vmin=-br_range, vmax=br_range, interpolation='nearest')
+        fig.colorbar(im2, cax=b.inset_axes([1.03, 0, 0.04, 1]), extend='both', label='$B_r$ [G]')
+        if has('pil'):
+            b.contour(masks['pil'], [0.5], colors='k', linewidths=0.45)
+            b.legend(handles=[Line2D([], [], color='k', lw=1.2, label='PIL (Schrijver 2007)')],
+                     loc='upper center', bbox_to_anchor=(0.5, 0), borderaxespad=4.6, fontsize=8, frameon=False)
+        b.set_title(f'radial field $B_r$ (scale $\\pm${br_range:g} G)')
     if title: fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 # %% ../nbs/04_regions.ipynb #013005af
+TUNER_COLUMNS = ['label', 'lon [deg]', 'lat [deg]', 'area [Mm2]', 'area [MSH]', 'Br mean [G]', 'flux [Mx]',
+                 'unsigned flux [Mx]', 'I min', 'I mean', 'in HARP fraction']
+"The region-table columns `RegionTuner` shows unless 'all columns' is ticked."
+
+def _table_html(table:pd.DataFrame, columns=None, max_rows:int=60) -> str:
+    "The region table as HTML: chosen columns, fluxes in scientific notation, all-NaN columns left out."
+    t = table if columns is None else table[[c for c in columns if c in table]]
+    t = t.loc[:, [c for c in t.columns if not t[c].isna().all()] or list(t.columns)]
+    fmt = {c: '{:.3e}'.format for c in t.columns if c.startswith(('flux', 'unsigned flux'))}
+    return t.round(3).to_html(index=False, max_rows=max_rows, formatters=fmt, border=0)
+
 class RegionTuner:
     "Interactive tuning of detection and segmentation: sliders, live contour overlay and live region table."
     def __init__(self, ic_norm:sunpy.map.GenericMap, Br=None, Bp=None, Bt=None, bitmap=None, plot:bool=True,
@@ -405,23 +460,37 @@ class RegionTuner:
         self.ic, self.Br, self.Bp, self.Bt, self.bitmap, self.plot = ic_norm, Br, Bp, Bt, bitmap, plot
         check_same_grid(ic_norm, Br=Br, Bp=Bp, Bt=Bt, bitmap=bitmap)
         check_normalised(ic_norm)
-        lay = dict(style={'description_width': '150px'}, layout=W.Layout(width='420px'), continuous_update=False)
+        sty = {'description_width': '135px'}
+        lay = dict(style=sty, layout=W.Layout(width='340px'), continuous_update=False)
         self.controls = {
-            'threshold': W.FloatSlider(value=threshold, min=0.05, max=1.2, step=0.01, description='threshold [I_QS]', **lay),
+            'threshold': W.FloatSlider(value=threshold, min=0.05, max=1.2, step=0.01, description='threshold [I/I_QS]', **lay),
             'min_area': W.FloatSlider(value=min_area, min=0.0, max=50.0, step=0.1, description='min area [Mm²]', **lay),
-            'connectivity': W.ToggleButtons(options=[4, 8], value=connectivity, description='connectivity', style=lay['style']),
-            'umbra': W.FloatSlider(value=umbra, min=0.05, max=1.2, step=0.01, description='umbra < [I_QS]', **lay),
-            'penumbra': W.FloatSlider(value=penumbra, min=0.05, max=1.2, step=0.01, description='penumbra < [I_QS]', **lay),
+            'connectivity': W.ToggleButtons(options=[4, 8], value=connectivity, description='connectivity',
+                                            style={**sty, 'button_width': '60px'}, layout=W.Layout(width='340px')),
+            'umbra': W.FloatSlider(value=umbra, min=0.05, max=1.2, step=0.01, description='umbra: I/I_QS <', **lay),
+            'penumbra': W.FloatSlider(value=penumbra, min=0.05, max=1.2, step=0.01, description='penumbra: I/I_QS <', **lay),
             'pil_field': W.FloatSlider(value=pil_field, min=10.0, max=1000.0, step=10.0, description='PIL |Br| > [G]', **lay),
             'pil_radius': W.FloatSlider(value=pil_radius, min=0.0, max=6.0, step=0.1, description='PIL dilation [Mm]', **lay),
         }
         self.out = W.Output()
         self.html = W.HTML()
-        self.status = W.HTML()
+        self.status = W.HTML(layout=W.Layout(width='100%'))
+        self.all_columns = W.Checkbox(value=False, description=f'all {len(REGION_COLUMNS)} columns', indent=False,
+                                      layout=W.Layout(width='160px'))
         self.fig, self.updates, self.error = None, 0, None
         self.labels = self.table = self.masks = None
         for c in self.controls.values(): c.observe(lambda change: self.update(), names='value')
-        self.widget = W.HBox([W.VBox(list(self.controls.values()) + [self.status]), W.VBox([self.out, self.html])])
+        self.all_columns.observe(lambda change: self._show_table(), names='value')
+        c = self.controls
+        row = lambda *ws: W.HBox(list(ws), layout=W.Layout(flex_flow='row wrap', align_items='center'))
+        table_box = W.Box([self.html], layout=W.Layout(overflow='auto', max_height='340px', width='100%',
+                                                       border='1px solid #ddd'))
+        self.widget = W.VBox([row(c['threshold'], c['min_area'], c['connectivity']),    # detection
+                              row(c['umbra'], c['penumbra']),                           # umbra / penumbra masks
+                              row(c['pil_field'], c['pil_radius']),                     # polarity inversion line
+                              self.status, self.out,
+                              row(W.HTML('<b>region table</b>&nbsp;&nbsp;'), self.all_columns), table_box],
+                             layout=W.Layout(width='100%', max_width='1100px'))
         self.update()
 
     def params(self) -> dict:
@@ -429,6 +498,10 @@ class RegionTuner:
         c = {k: w.value for k, w in self.controls.items()}
         return dict(threshold=c['threshold'], min_area=c['min_area'] * u.Mm**2, connectivity=c['connectivity'],
                     umbra=c['umbra'], penumbra=c['penumbra'], pil_field=c['pil_field'] * u.G, pil_radius=c['pil_radius'] * u.Mm)
+
+    def _show_table(self):
+        if self.table is not None:
+            self.html.value = _table_html(self.table, None if self.all_columns.value else TUNER_COLUMNS)
 
     def update(self):
         "Recompute labels, table and masks from the controls, and refresh the display."
@@ -442,15 +515,17 @@ class RegionTuner:
             self.error = str(e); self.status.value = f'<b style="color:red">{e}</b>'; return
         self.error, self.labels, self.table, self.masks = None, labels, table, masks
         self.updates += 1
-        self.status.value = (f"{len(table)} features, {table['area [Mm2]'].sum():.1f} Mm², "
-                             f"umbra {masks['umbra'].sum()} px, penumbra {masks['penumbra'].sum()} px, PIL {masks['pil'].sum()} px")
-        self.html.value = table.round(3).to_html(index=False, max_rows=30)
+        apx = cea_pixel_area(self.ic).value
+        self.status.value = (f"<b>{len(table)} features</b>, {table['area [Mm2]'].sum():.1f} Mm² dark; "
+                             f"umbra {masks['umbra'].sum() * apx:.1f} Mm², penumbra {masks['penumbra'].sum() * apx:.1f} Mm², "
+                             f"PIL {masks['pil'].sum() * apx:.1f} Mm²")
+        self._show_table()
         if self.plot:
             import matplotlib.pyplot as plt
             from IPython.display import display
             with self.out:
                 self.out.clear_output(wait=True)
-                if self.fig is None: self.fig = plt.figure(figsize=(7, 5))
+                if self.fig is None: self.fig = plt.figure(figsize=(8, 5.6))
                 plot_regions(self.ic, labels, masks, None, table, fig=self.fig)
                 display(self.fig)
             plt.close(self.fig)

@@ -29,8 +29,8 @@ from .regions import REGION_COLUMNS, detect_dark_regions, region_table, region_t
 __all__ = ['REQUIRED_COLUMNS', 'RSUN_MM', 'SERIES_COLUMNS', 'TrackingInputError', 'Frame', 'make_frame', 'detect_frame',
            'carrington_drift_rate', 'parse_trec_iso', 'prepare_frames', 'TrackParams', 'link_pair', 'bridge_gaps',
            'Tracking', 'track_frames', 'track_table', 'tracking_graph', 'graph_to_tracking', 'save_tracking',
-           'load_tracking', 'synthetic_sequence', 'truth_links', 'predicted_links', 'link_scores', 'plot_tracks',
-           'track_movie', 'tracking_widget', 'frame_from_context', 'tracking_stage', 'bench_tracking']
+           'load_tracking', 'synthetic_sequence', 'truth_links', 'predicted_links', 'link_scores', 'track_colours',
+           'plot_tracks', 'track_movie', 'tracking_widget', 'frame_from_context', 'tracking_stage', 'bench_tracking']
 
 # %% ../nbs/05_tracking.ipynb #4a068981
 class TrackingInputError(SolarnbError, ValueError):
@@ -642,44 +642,87 @@ def link_scores(res:Tracking, truth:set) -> dict:
             'true links': len(truth), 'found links': len(pred), 'correct': tp}
 
 # %% ../nbs/05_tracking.ipynb #0eccaf37
-_MARK = {'birth': ('o', 'g'), 'death': ('x', 'k'), 'merge': ('v', 'm'), 'split': ('^', 'c')}
+_MARK = {'birth': ('o', 'g'), 'death': ('x', 'k'), 'merge': ('v', 'm'), 'split': ('^', 'darkcyan')}
+_YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]', 'area [Mm2]': 'area [Mm$^2$]'}
+
+def track_colours(n:int) -> list:
+    "`n` distinguishable colours: tab10 up to 10, else hues spaced by the golden angle at alternating lightness."
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import hsv_to_rgb
+    if n <= 10: return [plt.get_cmap('tab10')(i) for i in range(n)]
+    h = (np.arange(n) * 0.381966) % 1.0                 # golden-angle hue steps: neighbours far apart on the wheel
+    s = np.where(np.arange(n) % 3 == 1, 0.55, 0.9); v = np.where(np.arange(n) % 2, 0.62, 0.88)
+    return [tuple(c) for c in hsv_to_rgb(np.c_[h, s, v])]
+
+def _spread(y, gap):
+    "Positions as close to `y` (sorted order kept) as allows `gap` between neighbours (1-D label repulsion)."
+    o = np.argsort(y); z = np.asarray(y, float)[o].copy()
+    for i in range(1, len(z)): z[i] = max(z[i], z[i - 1] + gap)
+    shift = (z - np.asarray(y, float)[o]).mean() if len(z) else 0.0
+    z -= shift
+    for i in range(1, len(z)): z[i] = max(z[i], z[i - 1] + gap)   # re-impose the gaps after centring
+    out = np.empty_like(z); out[o] = z
+    return out
 
 def plot_tracks(res:Tracking,              # tracking result
                 min_detections:int=1,      # draw only tracks seen at least this often
                 fig=None,                  # figure to draw into
+                label_tracks:int=40,       # write track ids at their ends when there are at most this many tracks
                ):
-    "Carrington longitude, latitude and area of every track against time, events marked."
+    "Carrington longitude, latitude and area of every track against time, events marked, track ids at the ends."
     import matplotlib.pyplot as plt
-    fig = fig or plt.figure(figsize=(11, 7))
+    from matplotlib.lines import Line2D
+    from matplotlib.collections import LineCollection
+    fig = fig or plt.figure(figsize=(11, 9))
     axs = fig.subplots(3, 1, sharex=True)
+    fig.subplots_adjust(left=0.08, right=0.94, bottom=0.06, top=0.925, hspace=0.08)   # room for ids and legend
     d = res.detections
     if len(d) == 0:
         axs[0].set_title('no detections'); return fig
     th = d['time [s]'].to_numpy() / 3600
     n = d.groupby('track')['frame'].transform('size').to_numpy()
     cols = [c for c in ('lon [deg]', 'lat [deg]', 'area [Mm2]') if c in d]
-    cmap = plt.get_cmap('tab20')
+    groups = {tr: idx for tr, idx in d.groupby('track').indices.items() if n[idx[0]] >= min_detections}
+    colour = dict(zip(groups, track_colours(len(groups))))
     for ax, c in zip(axs, cols):
         y = d[c].to_numpy(float)
-        for tr, idx in d.groupby('track').indices.items():
-            if n[idx[0]] < min_detections: continue
-            ax.plot(th[idx], y[idx], '-', lw=1, color=cmap(tr % 20))
+        for tr, idx in groups.items():
+            ax.plot(th[idx], y[idx], '-', lw=1.1, color=colour[tr])
         for ev, (m, col) in _MARK.items():
             k = d['event'].str.contains(ev).to_numpy()
-            ax.plot(th[k], y[k], m, color=col, ms=5, ls='none', label=ev)
+            ax.plot(th[k], y[k], m, color=col, ms=5, ls='none')
         gl = res.links[res.links['kind'] == 'gap']
         if len(gl):
             pos = pd.Series(np.arange(len(d)), index=d.index)
             s, t = pos[gl['source']].to_numpy(), pos[gl['target']].to_numpy()
             for a, b in zip(s, t): ax.plot([th[a], th[b]], [y[a], y[b]], '--', color='0.4', lw=1)
-        ax.set_ylabel(c)
+        ax.set_ylabel(_YLABEL.get(c, c))
         if c == 'area [Mm2]' and np.nanmin(y) > 0: ax.set_yscale('log')
-    axs[0].legend(loc='upper right', ncol=4, fontsize=8)
+        ax.grid(alpha=0.25)
+        if groups and len(groups) <= label_tracks:
+            ends = [(tr, idx[-1]) for tr, idx in groups.items() if np.isfinite(y[idx[-1]])]
+            if ends:
+                ax.autoscale_view()
+                k = [i for _, i in ends]
+                xy = (ax.transData + ax.transAxes.inverted()).transform(np.c_[th[k], y[k]])   # in axes fractions
+                gap = min(0.075, 0.98 / len(ends))                 # label spacing, in axes heights
+                yl = _spread(xy[:, 1], gap)
+                yl += max(0.0, 0.01 - yl.min()) - max(0.0, yl.max() - 0.99)    # slide the stack inside the axes
+                cs = [colour[tr] for tr, _ in ends]
+                ax.add_collection(LineCollection([[(x0, y0), (1.01, y1)] for (x0, y0), y1 in zip(xy, yl)], colors=cs,
+                                                 linewidths=0.5, alpha=0.5, transform=ax.transAxes, clip_on=False))
+                for (tr, _), y1, col in zip(ends, yl, cs):
+                    ax.text(1.012, y1, str(tr), transform=ax.transAxes, fontsize=7, color=col, va='center', ha='left')
+    labelled = 0 < len(groups) <= label_tracks
+    handles = [Line2D([], [], color='0.3', lw=1.1, label='track (colour; id at its end)' if labelled else 'track')]
+    handles += [Line2D([], [], marker=m, color=col, ls='none', ms=5, label=ev) for ev, (m, col) in _MARK.items()]
+    handles.append(Line2D([], [], color='0.4', ls='--', lw=1, label='gap link'))
+    axs[0].legend(handles=handles, loc='lower left', bbox_to_anchor=(0, 1.01), ncol=len(handles), fontsize=8,
+                  frameon=False, borderaxespad=0, handlelength=1.8, columnspacing=1.2)
     axs[-1].set_xlabel(f'hours since {d["T_REC"].iloc[0]}')
-    axs[0].set_title(f'{d["track"].nunique()} tracks, {len(d)} detections, '
-                     f'{(res.links["kind"] == "merge").sum()} merge / {(res.links["kind"] == "split").sum()} split / '
-                     f'{(res.links["kind"] == "gap").sum()} gap links')
-    fig.tight_layout()
+    fig.suptitle(f'{d["track"].nunique()} tracks, {len(d)} detections, '
+                 f'{(res.links["kind"] == "merge").sum()} merge / {(res.links["kind"] == "split").sum()} split / '
+                 f'{(res.links["kind"] == "gap").sum()} gap links')
     return fig
 
 # %% ../nbs/05_tracking.ipynb #da69394d
@@ -722,25 +765,28 @@ def tracking_widget(frames, params:TrackParams|None=None):
     import matplotlib.pyplot as plt
     frames = prepare_frames(frames)
     p = params or TrackParams()
-    sl = {'link_radius': W.FloatSlider(value=p.link_radius, min=0.1, max=10, step=0.1, description='radius [Mm]'),
-          'min_overlap': W.FloatSlider(value=p.min_overlap, min=0.01, max=1.01, step=0.01, description='overlap'),
-          'eps': W.FloatSlider(value=p.eps, min=0.2, max=10, step=0.1, description='eps [Mm]'),
-          'min_samples': W.IntSlider(value=p.min_samples, min=1, max=10, description='min_samples'),
-          'max_gap': W.IntSlider(value=p.max_gap, min=0, max=5, description='gap [frames]'),
-          'drift_speed': W.FloatSlider(value=p.drift_speed, min=0, max=5, step=0.1, description='speed [km/s]')}
-    out = W.Output(); info = W.HTML()
+    lay = dict(style={'description_width': '120px'}, layout=W.Layout(width='340px'), continuous_update=False)
+    sl = {'link_radius': W.FloatSlider(value=p.link_radius, min=0.1, max=10, step=0.1, description='radius [Mm]', **lay),
+          'min_overlap': W.FloatSlider(value=p.min_overlap, min=0.01, max=1.01, step=0.01, description='overlap fraction', **lay),
+          'eps': W.FloatSlider(value=p.eps, min=0.2, max=10, step=0.1, description='DBSCAN eps [Mm]', **lay),
+          'min_samples': W.IntSlider(value=p.min_samples, min=1, max=10, description='DBSCAN min_samples', **lay),
+          'max_gap': W.IntSlider(value=p.max_gap, min=0, max=5, description='max gap [frames]', **lay),
+          'drift_speed': W.FloatSlider(value=p.drift_speed, min=0, max=5, step=0.1, description='drift speed [km/s]', **lay)}
+    out = W.Output(); info = W.HTML(layout=W.Layout(width='100%'))
     state = {'result': None}
     def update(*_):
         q = TrackParams(**{**vars(p), **{k: s.value for k, s in sl.items()}})
         state['result'] = r = track_frames(frames, q)
         k = r.links['kind'].value_counts()
-        info.value = (f'{len(r.tracks)} tracks; links: ' + ', '.join(f'{n} {c}' for c, n in k.items()))
+        info.value = (f'<b>{len(r.tracks)} tracks</b>; links: ' + ', '.join(f'{n} {c}' for c, n in k.items()))
         with out:
             out.clear_output(wait=True)
             fig = plot_tracks(r); plt.show(); plt.close(fig)
     for s in sl.values(): s.observe(update, names='value')
     update()
-    box = W.VBox([W.HBox(list(sl.values())[:3]), W.HBox(list(sl.values())[3:] + [info]), out])
+    row = lambda ws: W.HBox(ws, layout=W.Layout(flex_flow='row wrap'))
+    v = list(sl.values())
+    box = W.VBox([row(v[:3]), row(v[3:]), info, out], layout=W.Layout(width='100%', max_width='1100px'))
     box.sliders, box.state = sl, state
     return box
 
