@@ -461,12 +461,12 @@ class RegionTuner:
         check_same_grid(ic_norm, Br=Br, Bp=Bp, Bt=Bt, bitmap=bitmap)
         check_normalised(ic_norm)
         sty = {'description_width': '135px'}
-        lay = dict(style=sty, layout=W.Layout(width='340px'), continuous_update=False)
+        lay = dict(style=sty, layout=W.Layout(width='325px'), continuous_update=False)
         self.controls = {
             'threshold': W.FloatSlider(value=threshold, min=0.05, max=1.2, step=0.01, description='threshold [I/I_QS]', **lay),
             'min_area': W.FloatSlider(value=min_area, min=0.0, max=50.0, step=0.1, description='min area [Mm²]', **lay),
             'connectivity': W.ToggleButtons(options=[4, 8], value=connectivity, description='connectivity',
-                                            style={**sty, 'button_width': '60px'}, layout=W.Layout(width='340px')),
+                                            style={**sty, 'button_width': '60px'}, layout=W.Layout(width='325px')),
             'umbra': W.FloatSlider(value=umbra, min=0.05, max=1.2, step=0.01, description='umbra: I/I_QS <', **lay),
             'penumbra': W.FloatSlider(value=penumbra, min=0.05, max=1.2, step=0.01, description='penumbra: I/I_QS <', **lay),
             'pil_field': W.FloatSlider(value=pil_field, min=10.0, max=1000.0, step=10.0, description='PIL |Br| > [G]', **lay),

@@ -765,7 +765,7 @@ def tracking_widget(frames, params:TrackParams|None=None):
     import matplotlib.pyplot as plt
     frames = prepare_frames(frames)
     p = params or TrackParams()
-    lay = dict(style={'description_width': '120px'}, layout=W.Layout(width='340px'), continuous_update=False)
+    lay = dict(style={'description_width': '145px'}, layout=W.Layout(width='325px'), continuous_update=False)
     sl = {'link_radius': W.FloatSlider(value=p.link_radius, min=0.1, max=10, step=0.1, description='radius [Mm]', **lay),
           'min_overlap': W.FloatSlider(value=p.min_overlap, min=0.01, max=1.01, step=0.01, description='overlap fraction', **lay),
           'eps': W.FloatSlider(value=p.eps, min=0.2, max=10, step=0.1, description='DBSCAN eps [Mm]', **lay),
