@@ -17,13 +17,13 @@ from astropy.time import Time
 import sunpy.map
 
 # %% auto #0
-__all__ = ['SERIES', 'SEGMENT_UNITS', 'WCS_KEYS', 'STAGES', 'COMMANDS', 'BENCHES', 'SolarnbError', 'FilenameError',
-           'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError', 'ProjectionError', 'SegmentUnitsError',
-           'EmptyImageError', 'ObserverError', 'DataRootError', 'parse_trec', 'format_trec', 'SharpName',
-           'parse_sharp_filename', 'format_sharp_filename', 'Record', 'find_records', 'get_dates', 'example_data_path',
-           'header_to_meta', 'read_segment', 'ActiveRegion', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map',
-           'RecordContext', 'Stage', 'register_stage', 'register_command', 'register_bench', 'time_it', 'plot_record',
-           'summary_stage', 'bench_core']
+__all__ = ['SERIES', 'SEGMENT_UNITS', 'WCS_KEYS', 'RSUN_HMI', 'MSH', 'STAGES', 'COMMANDS', 'BENCHES', 'SolarnbError',
+           'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError', 'ProjectionError',
+           'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError', 'parse_trec', 'format_trec',
+           'SharpName', 'parse_sharp_filename', 'format_sharp_filename', 'Record', 'find_records', 'get_dates',
+           'example_data_path', 'header_to_meta', 'read_segment', 'cea_pixel_area', 'pixel_size', 'ActiveRegion',
+           'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'RecordContext', 'Stage', 'register_stage',
+           'register_command', 'register_bench', 'time_it', 'plot_record', 'summary_stage', 'bench_core']
 
 # %% ../nbs/00_core.ipynb #7b8b38e9
 class SolarnbError(Exception):
@@ -264,7 +264,30 @@ def read_segment(path, segment:str|None=None, # segment name; default: from the 
         warnings.simplefilter('ignore')
         return sunpy.map.Map(data, meta)
 
-# %% ../nbs/00_core.ipynb #d9364b19
+# %% ../nbs/00_core.ipynb #30c320a0
+RSUN_HMI = 696.0 * u.Mm
+"The solar radius of the HMI pipeline (`RSUN_REF`)."
+
+MSH = u.def_unit('MSH', (1e-6 * 2 * np.pi * RSUN_HMI**2).to(u.Mm**2),
+                 doc='millionth of a solar hemisphere, 1e-6 * 2 pi R_sun^2 (R_sun = 696 Mm)')
+"Millionths of a solar hemisphere, an astropy unit (1 MSH = 3.044 Mm^2)."
+
+def cea_pixel_area(m:sunpy.map.GenericMap) -> u.Quantity:
+    "The area on the Sun of one pixel of CEA map `m` (the same for every pixel), in Mm^2."
+    h = {str(k).upper(): v for k, v in dict(m.meta).items()}
+    if not (str(h.get('CTYPE1', '')).endswith('-CEA') and str(h.get('CTYPE2', '')).endswith('-CEA')):
+        raise ProjectionError(f"{h.get('SNBFILE', 'map')}: pixel areas need a CEA map, got "
+                              f"{h.get('CTYPE1')}/{h.get('CTYPE2')}")
+    lam = float(h.get('PV2_1', 1.0) or 1.0)
+    dx, dy = (abs(np.deg2rad(float(h[k]))) for k in ('CDELT1', 'CDELT2'))
+    r = float(h.get('RSUN_REF', RSUN_HMI.to_value(u.m))) * u.m
+    return (r**2 * dx * dy / lam).to(u.Mm**2)
+
+def pixel_size(m:sunpy.map.GenericMap) -> u.Quantity:
+    "The nominal size of a CEA pixel on the Sun, sqrt(pixel area), in Mm."
+    return np.sqrt(cea_pixel_area(m))
+
+# %% ../nbs/00_core.ipynb #367b7ece
 def _derived(name, f, help):
     def get(self):
         with self._lock:
@@ -375,11 +398,8 @@ class ActiveRegion:
 
     @property
     def pixel_size(self) -> u.Quantity:
-        "The CEA pixel size on the Sun (CDELT in heliographic degrees times the solar radius), in Mm."
-        h = self.header
-        if not str(h.get('CTYPE1', '')).endswith('-CEA'):
-            raise ProjectionError(f'HARP {self.harp}: pixel size in Mm needs a CEA map, got {h.get("CTYPE1")}')
-        return (np.deg2rad(float(h['CDELT1'])) * float(h.get('RSUN_REF', 696e6)) * u.m).to(u.Mm)
+        "The CEA pixel size on the Sun, sqrt of the pixel area (`pixel_size`), in Mm."
+        return pixel_size(self.segment('Br' if 'Br' in self.files else sorted(self.files)[0]))
 
     @property
     def observer_distance(self) -> u.Quantity: return (float(self.header['DSUN_OBS']) * u.m).to(u.AU)
@@ -394,7 +414,7 @@ class ActiveRegion:
 
 def _upper(meta) -> dict: return {str(k).upper(): v for k, v in dict(meta).items()}
 
-# %% ../nbs/00_core.ipynb #66ec81bb
+# %% ../nbs/00_core.ipynb #0628a476
 @contextlib.contextmanager
 def atomic_path(path):
     "Yield a temporary path beside `path`; rename it to `path` only if the block succeeds."
@@ -446,7 +466,7 @@ def read_map(path) -> sunpy.map.GenericMap:
         warnings.simplefilter('ignore')
         return sunpy.map.Map(data, meta)
 
-# %% ../nbs/00_core.ipynb #cca2645f
+# %% ../nbs/00_core.ipynb #99b9a951
 @dataclass
 class RecordContext:
     "What a record stage gets: the record, where to write, and what earlier stages produced."
@@ -499,7 +519,7 @@ def time_it(f, *args, repeat:int=5, **kwargs) -> float:
         t = time.perf_counter(); f(*args, **kwargs); best = min(best, time.perf_counter() - t)
     return best
 
-# %% ../nbs/00_core.ipynb #930b92d1
+# %% ../nbs/00_core.ipynb #80c4a870
 def plot_record(ar:ActiveRegion, fig=None):
     "Continuum and Br side by side in CEA coordinates, the HARP region (bitmap >= 33) outlined."
     import matplotlib, matplotlib.colors
