@@ -19,11 +19,12 @@ import sunpy.map
 # %% auto #0
 __all__ = ['SERIES', 'SEGMENT_UNITS', 'WCS_KEYS', 'RSUN_HMI', 'MSH', 'STAGES', 'COMMANDS', 'BENCHES', 'SolarnbError',
            'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError', 'ProjectionError',
-           'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError', 'parse_trec', 'format_trec',
-           'SharpName', 'parse_sharp_filename', 'format_sharp_filename', 'Record', 'find_records', 'get_dates',
-           'example_data_path', 'header_to_meta', 'read_segment', 'cea_pixel_area', 'pixel_size', 'ActiveRegion',
-           'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'RecordContext', 'Stage', 'register_stage',
-           'register_command', 'register_bench', 'time_it', 'plot_record', 'summary_stage', 'bench_core']
+           'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError', 'OptionError', 'option',
+           'check_option', 'check_options', 'parse_trec', 'format_trec', 'SharpName', 'parse_sharp_filename',
+           'format_sharp_filename', 'Record', 'find_records', 'get_dates', 'example_data_path', 'header_to_meta',
+           'read_segment', 'cea_pixel_area', 'pixel_size', 'ActiveRegion', 'atomic_path', 'map_to_hdu', 'write_map',
+           'read_map', 'RecordContext', 'Stage', 'register_stage', 'register_command', 'register_bench', 'time_it',
+           'plot_record', 'summary_stage', 'bench_core']
 
 # %% ../nbs/00_core.ipynb #7b8b38e9
 class SolarnbError(Exception):
@@ -55,6 +56,44 @@ class ObserverError(SolarnbError, ValueError):
 
 class DataRootError(SolarnbError, FileNotFoundError):
     "A data root does not exist or holds no SHARP record."
+
+# %% ../nbs/00_core.ipynb #13c16991
+class OptionError(SolarnbError, ValueError):
+    "A stage option has an unknown name, a value of the wrong type, or a value out of its range."
+
+def option(default, help:str, unit:str='', min=None, max=None, choices=None):
+    "A dataclass field for a stage option: its default, help text, unit (astropy string) and valid range or choices."
+    return field(default=default, metadata={'help': help, 'unit': unit, 'min': min, 'max': max,
+                                            'choices': tuple(choices) if choices is not None else None})
+
+# %% ../nbs/00_core.ipynb #3dac33e9
+def _describe(f) -> str:
+    m = f.metadata
+    if m.get('choices'): return 'one of ' + ', '.join(map(str, m['choices']))
+    lo, hi = m.get('min'), m.get('max')
+    if lo is not None and hi is not None: return f'{lo} to {hi}'
+    if lo is not None: return f'at least {lo}'
+    if hi is not None: return f'at most {hi}'
+    return 'any'
+
+def check_option(f, value, owner:str=''):
+    "Check `value` against the range or choices of dataclass field `f`; return it, or raise `OptionError`."
+    import dataclasses
+    m, name = f.metadata, f'{owner}.{f.name}' if owner else f.name
+    if m.get('choices') and value not in m['choices']:
+        raise OptionError(f'option {name}={value!r} is not valid: must be {_describe(f)}')
+    num = isinstance(value, (int, float)) and not isinstance(value, bool)
+    lo, hi = m.get('min'), m.get('max')
+    if num and ((lo is not None and value < lo) or (hi is not None and value > hi) or value != value):
+        raise OptionError(f'option {name}={value!r} is out of range: must be {_describe(f)}'
+                          + (f' [{m["unit"]}]' if m.get('unit') else ''))
+    return value
+
+def check_options(opts, owner:str=''):
+    "Check every field of the options dataclass instance `opts` against its range; return `opts`."
+    import dataclasses
+    for f in dataclasses.fields(opts): check_option(f, getattr(opts, f.name), owner)
+    return opts
 
 # %% ../nbs/00_core.ipynb #d6403afb
 SERIES = ('hmi.sharp_cea_720s', 'hmi.sharp_720s', 'hmi.sharp_cea_720s_nrt', 'hmi.sharp_720s_nrt')
