@@ -19,8 +19,8 @@ import sunpy.map
 # %% auto #0
 __all__ = ['SERIES', 'SEGMENT_UNITS', 'WCS_KEYS', 'RSUN_HMI', 'MSH', 'STAGES', 'COMMANDS', 'BENCHES', 'SolarnbError',
            'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError', 'ProjectionError',
-           'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError', 'OptionError', 'option',
-           'check_option', 'check_options', 'parse_trec', 'format_trec', 'SharpName', 'parse_sharp_filename',
+           'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError', 'SolarnbWarning', 'OptionError',
+           'option', 'check_option', 'check_options', 'parse_trec', 'format_trec', 'SharpName', 'parse_sharp_filename',
            'format_sharp_filename', 'Record', 'find_records', 'get_dates', 'example_data_path', 'header_to_meta',
            'read_segment', 'cea_pixel_area', 'pixel_size', 'ActiveRegion', 'atomic_path', 'map_to_hdu', 'write_map',
            'read_map', 'RecordContext', 'Stage', 'register_stage', 'register_command', 'register_bench', 'time_it',
@@ -56,6 +56,10 @@ class ObserverError(SolarnbError, ValueError):
 
 class DataRootError(SolarnbError, FileNotFoundError):
     "A data root does not exist or holds no SHARP record."
+
+# %% ../nbs/00_core.ipynb #7fafda38
+class SolarnbWarning(UserWarning):
+    "Something in the input is suspect but usable: the batch records it per record and goes on."
 
 # %% ../nbs/00_core.ipynb #13c16991
 class OptionError(SolarnbError, ValueError):
