@@ -34,7 +34,7 @@ def checksum_encode(value:int) -> str:
         for j in range(4): chars[4 * j + i] = ch[j]
     return bytes(chars[15:] + chars[:15]).decode('ascii')
 
-# %% ../nbs/91_jsoc_standin.ipynb #7c95674b
+# %% ../nbs/91_jsoc_standin.ipynb #778902ab
 def _card(key:str, value:str, comment:str) -> bytes:
     "An 80-byte header card, fixed format."
     return f'{key:<8}= {value:<20} / {comment}'[:80].ljust(80).encode('ascii')
@@ -55,8 +55,9 @@ def _checksummed_hdu(header:bytes, data:bytes) -> bytes:
 def add_checksums(src, dst) -> Path:
     "Write a copy of FITS file `src` to `dst` with correct CHECKSUM and DATASUM cards in every HDU."
     raw = Path(src).read_bytes()
-    spans = _hdu_spans(src, Path(src).name)
-    with atomic_path(dst) as tmp: tmp.write_bytes(b''.join(_checksummed_hdu(raw[h0:d0], raw[d0:d1]) for h0, d0, d1, _ in spans))
+    spans = _hdu_spans(raw, Path(src).name)
+    out = b''.join(_checksummed_hdu(raw[h0:d0], raw[d0:d1]) for h0, d0, d1, _ in spans)
+    with atomic_path(dst) as tmp: tmp.write_bytes(out)
     return Path(dst)
 
 # %% ../nbs/91_jsoc_standin.ipynb #abc3196f
@@ -125,7 +126,7 @@ def faulty_body(data:bytes, kind:str|None) -> bytes:
         return data[:i] + (b'A' if data[i:i + 1] != b'A' else b'B') + data[i + 1:]
     return data
 
-# %% ../nbs/91_jsoc_standin.ipynb #0f3b0a66
+# %% ../nbs/91_jsoc_standin.ipynb #7e820c86
 class _StandInHandler(BaseHTTPRequestHandler):
     standin = None           # set per server
     server_version = 'JsocStandIn/1.0'
@@ -163,13 +164,15 @@ class _StandInHandler(BaseHTTPRequestHandler):
         fault = s._take_fault(self.path)
         kind = fault['kind'] if fault else None
         if kind == 'http500': return self._send(500, b'{"status": 1, "error": "Internal Server Error"}')
-        if kind == 'redirect': return self._send(302, b'', 'text/plain', {'Location': 'http://jsoc.stanford.edu' + self.path})
+        if kind == 'redirect':
+            return self._send(302, b'', 'text/plain', {'Location': 'http://jsoc.stanford.edu' + self.path})
         if kind == 'slow': time.sleep(fault['delay'])
         try:
             if u.path.startswith('/cgi-bin/ajax/'):
                 return self._json(s._cgi(u.path.rsplit('/', 1)[-1], q), cut=kind == 'drop')
             if u.path == '/doc/data/hmi/harpnum_to_noaa/all_harps_with_noaa_ars.txt':
-                return self._send(200, s.harp_table_text.encode('ascii'), 'text/plain', head_only=head_only, cut=kind == 'drop')
+                return self._send(200, s.harp_table_text.encode('ascii'), 'text/plain', head_only=head_only,
+                                  cut=kind == 'drop')
             if u.path in s._files: return self._file(s._files[u.path], head_only, fault)
             return self._send(404, b'not found', 'text/plain', head_only=head_only)
         except RecordSetError as e:
@@ -187,7 +190,8 @@ class _StandInHandler(BaseHTTPRequestHandler):
             opts = dict(head_only=head_only, cut=kind == 'drop', length=kind != 'no_length',
                         pace=fault['delay'] if kind == 'throttle' else 0.0)
             if m and int(m[1]) >= len(data):
-                return self._send(416, b'', 'text/plain', {'Content-Range': f'bytes */{len(data)}'}, head_only=head_only)
+                return self._send(416, b'', 'text/plain', {'Content-Range': f'bytes */{len(data)}'},
+                                  head_only=head_only)
             if m:
                 start = int(m[1])
                 return self._send(206, data[start:], 'application/octet-stream', {'Accept-Ranges': 'bytes',
@@ -201,7 +205,7 @@ class _StandInServer(ThreadingHTTPServer):
     block_on_close = False
     def handle_error(self, request, client_address): pass   # clients that hang up are part of the tests
 
-# %% ../nbs/91_jsoc_standin.ipynb #20a25bf1
+# %% ../nbs/91_jsoc_standin.ipynb #139f48c9
 class JsocStandIn:
     "A local stand-in of JSOC's HTTP/JSON API (jsoc_info, jsoc_fetch, file serving) over real SHARP files."
     def __init__(self, root=None,                       # folder of SHARP records (default: the bundled example data)
@@ -212,7 +216,8 @@ class JsocStandIn:
                  wait:float=0.05,                       # the 'wait' it suggests to pollers
                 ):
         self.root = Path(root) if root is not None else example_data_path()
-        self.emails, self.pending_polls, self.file_delay, self.wait = set(emails), int(pending_polls), float(file_delay), float(wait)
+        self.emails, self.pending_polls = set(emails), int(pending_polls)
+        self.file_delay, self.wait = float(file_delay), float(wait)
         table = Path(harp_table) if harp_table else example_data_path()/'harp_noaa'/'all_harps_with_noaa_ars.txt'
         self.harp_table_text = table.read_text()
         self.records = self._index()
@@ -381,7 +386,8 @@ class JsocStandIn:
 
     def _exp_request(self, q):
         notify = urllib.parse.unquote_plus(q.get('notify', ''))
-        if notify not in self.emails: return {'status': 4, 'error': f'notify address {notify!r} is not registered for exports'}
+        if notify not in self.emails:
+            return {'status': 4, 'error': f'notify address {notify!r} is not registered for exports'}
         spec = self._spec(q.get('ds', ''))
         if isinstance(spec, dict): return {'status': 4, 'error': spec['error']}
         with self._lock:
@@ -418,6 +424,7 @@ class JsocStandIn:
         ex['polls'] += 1
         base = {'requestid': rid, 'method': 'url', 'protocol': 'FITS', 'wait': self.wait}
         if ex['polls'] <= self.pending_polls: return {**base, 'status': 1}
-        if ex['fail']: return {**base, 'status': 4, 'error': 'Export failed: the stand-in was told to fail this request'}
+        if ex['fail']:
+            return {**base, 'status': 4, 'error': 'Export failed: the stand-in was told to fail this request'}
         return {**base, 'status': 0, 'dir': ex['dir'], 'data': ex['data'], 'count': len(ex['data']),
                 'size': f'{ex["size"]:.3f}', 'tarfile': '', 'keywords': '', 'exptime': time.strftime('%Y-%m-%d %H:%M:%S')}
