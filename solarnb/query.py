@@ -819,13 +819,14 @@ def request_export(rs, email:str, client=None,
         raise ExportError(f'JSOC export {req.id or "(no id)"} of {rs} failed with status {req.status}: {reason}')
     return req
 
-# %% ../nbs/01_query.ipynb #69df57c1
+# %% ../nbs/01_query.ipynb #0047f0df
 MAX_CONNECTIONS = 4
 "The most parallel downloads `download` opens (JSOC asks clients to keep this small)."
 COLUMNS = ['record', 'filename', 'path', 'bytes', 'status', 'attempts']
 "The columns of `download`'s table; status is present, downloaded, replaced, failed, missing or refused."
 
-def _check_download_args(rs, email, layout:str, connections:int) -> tuple:
+def _check_download_args(rs, email, layout:str, connections:int, timeout:float=60.0, retries:int=4,
+                         max_bytes:int=MAX_BYTES) -> tuple:
     "(record set, its spec, e-mail) after the checks that need no network."
     rs = validate_record_set(rs)
     email = _email_or_env(email)
@@ -833,6 +834,9 @@ def _check_download_args(rs, email, layout:str, connections:int) -> tuple:
         raise QueryError(f'connections must be 1..{MAX_CONNECTIONS} (JSOC blocks clients that open many), '
                          f'not {connections}')
     if layout not in ('pipeline', 'flat'): raise QueryError(f"layout must be 'pipeline' or 'flat', not {layout!r}")
+    if not float(timeout) > 0: raise QueryError(f'timeout must be a positive number of seconds, not {timeout}')
+    if int(retries) < 0: raise QueryError(f'retries must be 0 or more, not {retries}')
+    if int(max_bytes) <= 0: raise QueryError(f'max_bytes (--max-mb) must be positive, not {max_bytes}')
     return rs, parse_record_set(rs), email
 
 def _row(record, filename, path, status:str, nbytes:int=0, attempts:int=0) -> dict:
@@ -909,7 +913,7 @@ def _fetch_all(todo:list, connections:int, progress:bool, **fetch_kw) -> tuple:
             bar.update(1)
     return rows, errors
 
-# %% ../nbs/01_query.ipynb #d114fedd
+# %% ../nbs/01_query.ipynb #bb0df9e9
 def _download_result(rows:list, errors:list, rs:str) -> pd.DataFrame:
     "The table of outcomes; `DownloadError` (with `.table`) if a file failed or was missing."
     table = pd.DataFrame(rows, columns=COLUMNS).sort_values('filename', ignore_index=True)
@@ -937,7 +941,7 @@ def download(rs,                        # record set (string from `record_set`, 
              progress:bool=True,        # show the export status line and a progress bar
             ) -> pd.DataFrame:
     "Export `rs` from JSOC and download its files into `root`, verified and resumably; one row per file."
-    rs, spec, email = _check_download_args(rs, email, layout, connections)
+    rs, spec, email = _check_download_args(rs, email, layout, connections, timeout, retries, max_bytes)
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     client = client or jsoc_client(timeout=timeout)
