@@ -481,7 +481,7 @@ def fits_sum32(data) -> int:
     while s >> 32: s = (s & NEGATIVE_ZERO) + (s >> 32)
     return s
 
-# %% ../nbs/01_query.ipynb #bb4368a8
+# %% ../nbs/01_query.ipynb #7ed707d2
 def _card_value(card:bytes) -> str:
     "The value of a header card image, without comment or quotes."
     v = card[10:].decode('ascii', 'replace')
@@ -520,6 +520,7 @@ def _hdu_spans(raw:bytes, name:str) -> list:
         pos = d1
     return spans
 
+# %% ../nbs/01_query.ipynb #138c23c7
 def _check_hdu(raw:bytes, i:int, span:tuple, name:str, require_checksum:bool):
     "Check HDU `i`'s extent and its DATASUM and CHECKSUM cards against the bytes as stored."
     h0, d0, d1, hdr = span
@@ -556,7 +557,7 @@ def fits_problem(path, require_checksum:bool=True) -> str|None:
     except FitsVerifyError as e: return str(e)
     return None
 
-# %% ../nbs/01_query.ipynb #251843cd
+# %% ../nbs/01_query.ipynb #9e4ee28a
 _CHUNK = 1 << 16
 MAX_BYTES = 1 << 30
 "The largest file `fetch_file` accepts by default (1 GiB; a SHARP segment is under 10 MB, a full-disk HMI image 30 MB)."
@@ -580,7 +581,7 @@ def glob_escape(name:str) -> str:
     "`name` with glob metacharacters escaped."
     return re.sub(r'([\[\]*?])', r'[\1]', name)
 
-# %% ../nbs/01_query.ipynb #10a96657
+# %% ../nbs/01_query.ipynb #d552072f
 def _open(url:str, have:int, timeout:float):
     "Open `url` for GET, asking for bytes `have`- when `have` > 0."
     req = urllib.request.Request(url, headers={'User-Agent': _user_agent()})
@@ -607,7 +608,7 @@ def _copy_body(r, f, offset:int, limit:int, on_bytes=None) -> int:
         if on_bytes: on_bytes(len(b))
     return got
 
-# %% ../nbs/01_query.ipynb #19158c44
+# %% ../nbs/01_query.ipynb #2fe750b9
 def _transfer(url:str, part:Path, stats:dict, timeout:float, max_bytes:int, on_bytes=None) -> int:
     "One try: fetch `url` into `part`, resuming from its size; the size of the complete file."
     stats['attempts'] += 1
@@ -627,7 +628,7 @@ def _transfer(url:str, part:Path, stats:dict, timeout:float, max_bytes:int, on_b
     if total is not None and got != total: raise http.client.IncompleteRead(b'', total - got)
     return got
 
-# %% ../nbs/01_query.ipynb #d0e91746
+# %% ../nbs/01_query.ipynb #b649d172
 def _refetch_or_fail(part:Path, problem:str, round_:int, retries:int, dest:Path, url:str):
     "Delete a bad body; raise if it was the last try."
     part.unlink(missing_ok=True)
@@ -671,7 +672,7 @@ def fetch_file(url:str, dest,             # the URL and the final path of the fi
     stats['bytes'] = got
     return stats
 
-# %% ../nbs/01_query.ipynb #1578048c
+# %% ../nbs/01_query.ipynb #a15f1599
 def remote_size(url:str, timeout:float=60.0, **retry) -> int|None:
     "The size the server reports for `url` (HEAD request, `Content-Length`), with retries."
     check_url(url, 'download URL')
@@ -682,7 +683,7 @@ def remote_size(url:str, timeout:float=60.0, **retry) -> int|None:
             return int(n) if n is not None else None
     return with_retries(head, what=f'size of {url}', **retry)
 
-# %% ../nbs/01_query.ipynb #3800e073
+# %% ../nbs/01_query.ipynb #2bff49be
 def _drms_call(f, *args, what, retries=4, backoff=0.5, **kwargs):
     try: return with_retries(f, *args, what=what, retries=retries, backoff=backoff, **kwargs)
     except (drms.DrmsQueryError, drms.DrmsExportError) as e: raise JsocError(f'{what}: JSOC refused it: {e}') from e
@@ -703,7 +704,7 @@ def query_keywords(rs,                      # record set (validated first)
     keys = [keys] if isinstance(keys, str) else list(keys)
     return _drms_call(client.query, rs, key=keys, n=n, what=f'keyword query {rs}', retries=retries, backoff=backoff)
 
-# %% ../nbs/01_query.ipynb #9998cbde
+# %% ../nbs/01_query.ipynb #81ebaea0
 def bundled_harp_table() -> Path:
     "The HARP <-> NOAA excerpt bundled with solarnb's example data."
     return example_data_path()/'harp_noaa'/'all_harps_with_noaa_ars.txt'
@@ -751,7 +752,7 @@ def harp_noaa_table(refresh:bool=False,            # fetch a new copy even if on
     table.source = str(path)
     return table
 
-# %% ../nbs/01_query.ipynb #d1b82dbc
+# %% ../nbs/01_query.ipynb #70f4244f
 REGISTER_URL = 'http://jsoc.stanford.edu/ajax/register_email.html'
 _EMAIL_RE = re.compile(r'[^@\s]+@[^@\s]+\.[^@\s]+')
 
@@ -772,7 +773,7 @@ def check_email(email:str|None, client=None, retries:int=4, backoff:float=0.5) -
         raise JsocEmailError(f'{email!r} is not registered with JSOC for exports; register it at {REGISTER_URL}')
     return email
 
-# %% ../nbs/01_query.ipynb #2029c5c6
+# %% ../nbs/01_query.ipynb #5d5b299d
 EXPORT_STATES = {0: 'finished', 1: 'processing', 2: 'queued', 6: 'not yet registered'}
 "JSOC's export status codes that `drms` treats as finished or pending."
 
@@ -786,7 +787,7 @@ def _show_status(line:str, bar, on_status):
     bar.set_description_str(line)
     if on_status: on_status(line)
 
-# %% ../nbs/01_query.ipynb #88081d2d
+# %% ../nbs/01_query.ipynb #65ad3633
 def _wait_for_export(req, rs:str, poll:float, max_wait:float, retries:int, backoff:float, bar, on_status):
     "Poll `req` until it has finished, showing its status; `ExportError` after `max_wait` seconds."
     t0 = time.monotonic()
@@ -819,7 +820,7 @@ def request_export(rs, email:str, client=None,
         raise ExportError(f'JSOC export {req.id or "(no id)"} of {rs} failed with status {req.status}: {reason}')
     return req
 
-# %% ../nbs/01_query.ipynb #0047f0df
+# %% ../nbs/01_query.ipynb #2a3a052b
 MAX_CONNECTIONS = 4
 "The most parallel downloads `download` opens (JSOC asks clients to keep this small)."
 COLUMNS = ['record', 'filename', 'path', 'bytes', 'status', 'attempts']
@@ -843,7 +844,7 @@ def _row(record, filename, path, status:str, nbytes:int=0, attempts:int=0) -> di
     return {'record': record, 'filename': filename, 'path': str(path), 'bytes': nbytes, 'status': status,
             'attempts': attempts}
 
-# %% ../nbs/01_query.ipynb #f4075077
+# %% ../nbs/01_query.ipynb #bcd887a1
 def _expected_files(rs, spec, client, retries, backoff) -> list:
     "(record, series file name) of every segment file the record set holds, from a keyword query."
     segs = spec.segments or list(_drms_call(client.info, spec.series, what=f'series info {spec.series}',
@@ -859,7 +860,7 @@ def _expected_files(rs, spec, client, retries, backoff) -> list:
                 out.append((f'{spec.series}[{harp}][{trec}]{{{g}}}', format_sharp_filename(spec.series, harp, trec, g)))
     return out
 
-# %% ../nbs/01_query.ipynb #45aeb7b4
+# %% ../nbs/01_query.ipynb #f25e3251
 def _same_origin(url, base) -> bool:
     a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
     return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
@@ -881,7 +882,7 @@ def _export_files(req, expected:list, root, layout:str, base:str) -> tuple:
     rows += [_row(r, f, '', 'missing') for r, f in expected if f not in listed]
     return files, rows
 
-# %% ../nbs/01_query.ipynb #351a0897
+# %% ../nbs/01_query.ipynb #e35fe2b6
 def _verified(p:Path, require_checksum:bool) -> bool:
     return p.is_file() and fits_problem(p, require_checksum) is None
 
@@ -895,7 +896,7 @@ def _plan(files:list, timeout:float, rk:dict, require_checksum:bool) -> tuple:
         else: todo.append((rec, fname, url, p, 'replaced' if p.exists() else 'resumed'))
     return rows, todo
 
-# %% ../nbs/01_query.ipynb #c54c7975
+# %% ../nbs/01_query.ipynb #34639980
 def _fetch_all(todo:list, connections:int, progress:bool, **fetch_kw) -> tuple:
     "(rows, error messages) of fetching every (record, name, url, path, status) in `todo`."
     rows, errors = [], []
@@ -913,7 +914,7 @@ def _fetch_all(todo:list, connections:int, progress:bool, **fetch_kw) -> tuple:
             bar.update(1)
     return rows, errors
 
-# %% ../nbs/01_query.ipynb #bb0df9e9
+# %% ../nbs/01_query.ipynb #c5876506
 def _download_result(rows:list, errors:list, rs:str) -> pd.DataFrame:
     "The table of outcomes; `DownloadError` (with `.table`) if a file failed or was missing."
     table = pd.DataFrame(rows, columns=COLUMNS).sort_values('filename', ignore_index=True)
@@ -959,13 +960,13 @@ def download(rs,                        # record set (string from `record_set`, 
                                  require_checksum=require_checksum, max_bytes=max_bytes, **rk)
     return _download_result(rows + present + fetched, errors, rs)
 
-# %% ../nbs/01_query.ipynb #e8172cf0
+# %% ../nbs/01_query.ipynb #45ea0d21
 def _tree(root) -> list[str]:
     "Every file under `root`, relative, sorted (hidden and partial files included)."
     root = Path(root)
     return sorted(str(p.relative_to(root)) for p in root.rglob('*') if p.is_file())
 
-# %% ../nbs/01_query.ipynb #09b63b68
+# %% ../nbs/01_query.ipynb #da16ee2a
 def _add_rs_args(p):
     p.add_argument('recordset', nargs='?', default=None,
                    help='a complete DRMS record set (else built from the options)')
@@ -1067,7 +1068,7 @@ register_command('query', 'build a SHARP record set and list the matching record
 register_command('download', 'export a SHARP record set from JSOC into a data root, resumably', _setup_download, _run_download)
 register_command('harps', "look NOAA and HARP numbers up in JSOC's HARP <-> NOAA table", _setup_harps, _run_harps)
 
-# %% ../nbs/01_query.ipynb #7dc396c5
+# %% ../nbs/01_query.ipynb #8cb072ec
 def _bench_verify(files:list, rep:int) -> dict:
     "verify_fits over `files`, against opening them with astropy's checksum check."
     def astropy_check():
