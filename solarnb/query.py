@@ -896,7 +896,7 @@ def _plan(files:list, timeout:float, rk:dict, require_checksum:bool) -> tuple:
         else: todo.append((rec, fname, url, p, 'replaced' if p.exists() else 'resumed'))
     return rows, todo
 
-# %% ../nbs/01_query.ipynb #34639980
+# %% ../nbs/01_query.ipynb #bac62920
 def _fetch_all(todo:list, connections:int, progress:bool, **fetch_kw) -> tuple:
     "(rows, error messages) of fetching every (record, name, url, path, status) in `todo`."
     rows, errors = [], []
@@ -909,7 +909,7 @@ def _fetch_all(todo:list, connections:int, progress:bool, **fetch_kw) -> tuple:
                 s = fu.result()
                 rows.append(_row(rec, fname, p, st, s['bytes'], s['attempts']))
             except (SolarnbError, OSError) as e:
-                errors.append(f'{fname}: {e}')
+                errors.append(str(e) if str(e).startswith(fname) else f'{fname}: {e}')
                 rows.append(_row(rec, fname, '', 'failed', 0, fetch_kw.get('retries', 0) + 1))
             bar.update(1)
     return rows, errors
@@ -966,7 +966,7 @@ def _tree(root) -> list[str]:
     root = Path(root)
     return sorted(str(p.relative_to(root)) for p in root.rglob('*') if p.is_file())
 
-# %% ../nbs/01_query.ipynb #da16ee2a
+# %% ../nbs/01_query.ipynb #3ce8515c
 def _add_rs_args(p):
     p.add_argument('recordset', nargs='?', default=None,
                    help='a complete DRMS record set (else built from the options)')
@@ -1024,16 +1024,24 @@ def _setup_download(p):
                    help='accept FITS files without CHECKSUM/DATASUM cards')
     p.add_argument('--no-progress', action='store_true', help='no status line or progress bar')
 
+def _one_line_warnings(command:str, f, *args, **kwargs):
+    "Call `f`, printing each SolarnbWarning it raises as one line on stderr (no source line)."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always', SolarnbWarning)
+        try: return f(*args, **kwargs)
+        finally:
+            for w in caught: print(f'solarnb {command}: note: {w.message}', file=sys.stderr)
+
 def _run_download(a):
     rs = _rs_from_args(a)
-    t = download(rs, a.root, a.email, client=jsoc_client(a.server, a.timeout), layout=a.layout,
-                 connections=a.connections, timeout=a.timeout, retries=a.retries, poll=a.poll, max_wait=a.max_wait,
-                 require_checksum=not a.no_checksum_required, max_bytes=int(a.max_mb * 2**20),
-                 progress=not a.no_progress)
+    t = _one_line_warnings('download', download, rs, a.root, a.email, client=jsoc_client(a.server, a.timeout),
+                           layout=a.layout, connections=a.connections, timeout=a.timeout, retries=a.retries,
+                           poll=a.poll, max_wait=a.max_wait, require_checksum=not a.no_checksum_required,
+                           max_bytes=int(a.max_mb * 2**20), progress=not a.no_progress)
     counts = t.status.value_counts().to_dict() if len(t) else {}
-    new = int(t.loc[t.status != 'present', 'bytes'].sum()) if len(t) else 0
-    print(f'{rs}: {len(t)} files in {a.root} ({", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "none"}; '
-          f'{new / 2**20:.1f} MB fetched)')
+    new = int(t.loc[~t.status.isin(['present', 'refused']), 'bytes'].sum()) if len(t) else 0
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "none"
+    print(f'{rs}: {len(t)} files in {a.root} ({summary}; {new / 2**20:.1f} MB fetched)')
     return 0
 
 def _setup_harps(p):
@@ -1047,11 +1055,7 @@ def _setup_harps(p):
 def _harps_table(a) -> HarpNoaaTable:
     "The table `solarnb harps` reads; fallback notes go to stderr as one line each."
     if a.table: return HarpNoaaTable.from_file(a.table)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always', SolarnbWarning)
-        tab = harp_noaa_table(a.refresh, url=a.url, retries=1)
-    for w in caught: print(f'solarnb harps: note: {w.message}', file=sys.stderr)
-    return tab
+    return _one_line_warnings('harps', harp_noaa_table, a.refresh, url=a.url, retries=1)
 
 def _run_harps(a):
     if not (a.noaa or a.harp or a.refresh):
