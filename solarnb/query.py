@@ -30,8 +30,8 @@ __all__ = ['CEA_SEGMENTS', 'CCD_SEGMENTS', 'SERIES_SEGMENTS', 'SERIES_CADENCE', 
            'UnsafeFilenameError', 'JsocError', 'JsocConnectionError', 'ExportError', 'DownloadError', 'FitsVerifyError',
            'parse_duration', 'format_duration', 'parse_time', 'noaa_filter', 'record_set', 'RecordSetSpec',
            'parse_record_set', 'validate_record_set', 'HarpNoaaTable', 'default_cache_dir', 'check_url', 'jsoc_server',
-           'jsoc_client', 'with_retries', 'safe_filename', 'local_path', 'fits_sum32', 'verify_fits', 'fits_problem',
-           'part_path', 'glob_escape', 'fetch_file', 'remote_size', 'series_list', 'query_keywords',
+           'jsoc_client', 'with_retries', 'safe_filename', 'local_path', 'fits_sum32', 'hdu_spans', 'verify_fits',
+           'fits_problem', 'part_path', 'glob_escape', 'fetch_file', 'remote_size', 'series_list', 'query_keywords',
            'bundled_harp_table', 'harp_noaa_table', 'check_email', 'export_status_line', 'request_export', 'download',
            'bench_query']
 
@@ -481,7 +481,7 @@ def fits_sum32(data) -> int:
     while s >> 32: s = (s & NEGATIVE_ZERO) + (s >> 32)
     return s
 
-# %% ../nbs/01_query.ipynb #7ed707d2
+# %% ../nbs/01_query.ipynb #3780c71d
 def _card_value(card:bytes) -> str:
     "The value of a header card image, without comment or quotes."
     v = card[10:].decode('ascii', 'replace')
@@ -509,7 +509,7 @@ def _data_size(cards:dict, i:int, name:str) -> int:
         return abs(int(cards['BITPIX'])) // 8 * int(cards.get('GCOUNT', 1)) * (int(cards.get('PCOUNT', 0)) + n)
     except (KeyError, ValueError) as e: raise FitsVerifyError(f'{name}: HDU {i} header lacks or garbles {e}') from None
 
-def _hdu_spans(raw:bytes, name:str) -> list:
+def hdu_spans(raw:bytes, name:str) -> list:
     "(header start, data start, data end with padding, {keyword: value}) of every HDU in the bytes of a FITS file."
     if not raw.startswith(b'SIMPLE  ='): raise FitsVerifyError(f'{name}: not a FITS file (no SIMPLE card)')
     spans, pos = [], 0
@@ -520,7 +520,7 @@ def _hdu_spans(raw:bytes, name:str) -> list:
         pos = d1
     return spans
 
-# %% ../nbs/01_query.ipynb #138c23c7
+# %% ../nbs/01_query.ipynb #1a7ac4e2
 def _check_hdu(raw:bytes, i:int, span:tuple, name:str, require_checksum:bool):
     "Check HDU `i`'s extent and its DATASUM and CHECKSUM cards against the bytes as stored."
     h0, d0, d1, hdr = span
@@ -546,7 +546,7 @@ def verify_fits(path, require_checksum:bool=True, # refuse HDUs without CHECKSUM
     raw = path.read_bytes()
     if not raw or len(raw) % FITS_BLOCK:
         raise FitsVerifyError(f'{name}: {len(raw)} bytes is not a whole number of 2880-byte FITS blocks')
-    spans = _hdu_spans(raw, name)
+    spans = hdu_spans(raw, name)
     for i, span in enumerate(spans): _check_hdu(raw, i, span, name, require_checksum)
     if spans[-1][2] != len(raw): raise FitsVerifyError(f'{name}: {len(raw) - spans[-1][2]} bytes after the last HDU')
     return len(raw)
