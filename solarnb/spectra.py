@@ -19,8 +19,11 @@ from .core import (SolarnbError, SolarnbWarning, OptionError, option, check_opti
                           map_to_hdu, example_data_path)
 
 # %% auto #0
-__all__ = ['CATALOGUE_NOTICE', 'SpiceFileError', 'CatalogueError', 'ModelError', 'SpiceWindow', 'read_spice', 'ion_label',
-           'line_key', 'LineCatalogue', 'Tie', 'LineModel', 'FitResult', 'fit_lm', 'fit_scipy']
+__all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS', 'SpiceFileError', 'CatalogueError',
+           'ModelError', 'SpiceWindow', 'read_spice', 'ion_label', 'line_key', 'LineCatalogue', 'Tie', 'LineModel',
+           'FitResult', 'fit_lm', 'fit_scipy', 'spice_noise', 'empirical_noise', 'despike', 'adaptive_bin',
+           'SpectraOptions', 'window_model', 'param_bounds', 'initial_params', 'fuse_windows', 'WindowFit',
+           'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps']
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -433,7 +436,7 @@ def _inv_spd(A):
             except np.linalg.LinAlgError: pass
         return out
 
-# %% ../nbs/10_spectra.ipynb #04043257
+# %% ../nbs/10_spectra.ipynb #47e0eaa5
 try:
     import numba
     _HAVE_NUMBA = True
@@ -449,7 +452,7 @@ def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol,
         if status[n] < 0: continue
         p = np.empty(P); Jp = np.empty((P, M)); Jq = np.empty((Q, M)); r = np.empty(M)
         A = np.empty((Q, Q)); g = np.empty(Q); H = np.empty((Q, Q)); dq = np.empty(Q); qt = np.empty(Q)
-        pt = np.empty(P); rt = np.empty(M)
+        pt = np.empty(P); rt = np.empty(M); gs = np.empty(Q); fz = np.zeros(Q, np.bool_)
         lam = 1e-3
         # residuals, Jacobian and normal equations at the start
         for it in range(max_iter + 1):
@@ -493,8 +496,11 @@ def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol,
             dmax = 0.0
             for a in range(Q): dmax = max(dmax, A[a, a])
             for a in range(Q):
-                for b2 in range(Q): H[a, b2] = A[a, b2]
-                H[a, a] += lam * max(A[a, a], 1e-12 * dmax + 1e-300)
+                fz[a] = (q[n, a] <= lo[n, a] and g[a] < 0) or (q[n, a] >= hi[n, a] and g[a] > 0)
+            for a in range(Q):
+                for b2 in range(Q): H[a, b2] = 0.0 if (fz[a] or fz[b2]) else A[a, b2]
+                H[a, a] += 1.0 if fz[a] else lam * max(A[a, a], 1e-12 * dmax + 1e-300)
+                gs[a] = 0.0 if fz[a] else g[a]
             # Cholesky solve H dq = g
             okc = True
             for a in range(Q):
@@ -511,7 +517,7 @@ def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol,
                 if lam > 1e12: status[n] = 1; break
                 continue
             for a in range(Q):
-                s2 = g[a]
+                s2 = gs[a]
                 for k in range(a): s2 -= H[a, k] * dq[k]
                 dq[a] = s2 / H[a, a]
             for a in range(Q - 1, -1, -1):
@@ -573,7 +579,7 @@ def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol,
 
 _lm_kernel = numba.njit(parallel=True, cache=True, fastmath=False)(_lm_kernel_py) if _HAVE_NUMBA else None
 
-# %% ../nbs/10_spectra.ipynb #860a6254
+# %% ../nbs/10_spectra.ipynb #e3dda434
 def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
            y:np.ndarray, # spectra (N, M); NaN where not measured
            sigma, # 1-sigma noise (N, M) or broadcastable; None for unit weights
@@ -621,9 +627,10 @@ def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
         if not _HAVE_NUMBA: raise ImportError('engine="numba" needs numba: pip install numba')
         c = np.ascontiguousarray
         st = status.astype(np.int64)
-        _lm_kernel(x, c(B), c(y0), c(w), q, c(lo), c(hi), c(T), c(b, dtype=float), model.n_lines, tied, int(max_iter),
+        q = np.ascontiguousarray(q, dtype=np.float64)
+        _lm_kernel(np.ascontiguousarray(x), c(B), c(y0), c(w), q, c(lo), c(hi), c(T), c(b, dtype=float), model.n_lines, tied, int(max_iter),
                    float(ftol), float(xtol), chi2, niter, st)
-        return _finish(model, x, B, q, r, chi2, npts, Q, st, niter, jac, full, T, corr, scale_errors)
+        return _finish(model, x, B, q, r, chi2, npts, Q, st, niter, jac, full, T, corr, scale_errors, w > 0)
     eye = np.eye(Q)
     for it in range(max_iter):
         ia = np.flatnonzero(status == 0)
@@ -631,7 +638,13 @@ def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
         Aa = A[ia]
         D = np.diagonal(Aa, axis1=1, axis2=2)
         D = np.maximum(D, 1e-12 * D.max(1, keepdims=True) + 1e-300)
-        dq = np.linalg.solve(Aa + (lam[ia, None] * D)[:, :, None] * eye, g[ia][..., None])[..., 0]
+        ga, qa = g[ia], q[ia]
+        fz = ((qa <= lo[ia]) & (ga < 0)) | ((qa >= hi[ia]) & (ga > 0))     # at a bound and pushed out: frozen
+        H = Aa + (lam[ia, None] * D)[:, :, None] * eye
+        if fz.any():
+            H = np.where(fz[:, :, None] | fz[:, None, :], 0.0, H) + fz[:, :, None] * eye
+            ga = np.where(fz, 0.0, ga)
+        dq = np.linalg.solve(H, ga[..., None])[..., 0]
         qt = np.clip(q[ia] + dq, lo[ia], hi[ia])
         Jt, rt = jac(qt, ia, True)
         c2 = (rt * rt).sum(1)
@@ -646,26 +659,37 @@ def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
         niter[ia] += 1
         status[acc[conv]] = 1
         status[rej[lam[rej] > 1e12]] = 1      # no step lowers chi2: at the minimum to machine precision
-    return _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors)
+    return _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors, w > 0)
 
-# %% ../nbs/10_spectra.ipynb #36d24dba
-def _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors) -> FitResult:
-    "Covariances at the solution and the `FitResult`."
+# %% ../nbs/10_spectra.ipynb #61170608
+def _covariance(Jt, corr, chi2, dof, scale_errors) -> np.ndarray:
+    "Covariance of the free parameters from the weighted Jacobian; NaN where undetermined."
+    with np.errstate(over='ignore', invalid='ignore'):
+        A = Jt @ Jt.transpose(0, 2, 1)
+        Ainv = np.linalg.pinv(A, rcond=1e-14, hermitian=True)   # a line at zero intensity leaves its shape free
+        if len(corr): Ainv = Ainv @ (_corr_apply(Jt, corr) @ Jt.transpose(0, 2, 1)) @ Ainv
+        if scale_errors: Ainv = Ainv * (chi2 / dof)[:, None, None]
+        Ainv[~np.isfinite(Ainv).all((1, 2))] = np.nan
+    return Ainv
+
+def _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors, valid) -> FitResult:
+    "Covariances and the `FitResult`; a line with under half a pixel of its profile on valid data is NaN."
     N, P = len(q), model.n_params
-    params = np.full((N, P), np.nan)
-    cov = np.full((N, P, P), np.nan)
+    params, cov = np.full((N, P), np.nan), np.full((N, P, P), np.nan)
     ok = np.flatnonzero(status >= 0)
     if len(ok):
-        Jt = jac(q[ok], ok)
-        Ainv = _inv_spd(Jt @ Jt.transpose(0, 2, 1))
-        if len(corr):
-            Bm = _corr_apply(Jt, corr) @ Jt.transpose(0, 2, 1)
-            Ainv = Ainv @ Bm @ Ainv
-        dof = np.maximum(npts[ok] - Q, 1)
-        if scale_errors: Ainv = Ainv * (chi2[ok] / dof)[:, None, None]
-        cov[ok] = T @ Ainv @ T.T
+        Cq = _covariance(jac(q[ok], ok), corr, chi2[ok], np.maximum(npts[ok] - Q, 1), scale_errors)
+        cov[ok] = T @ Cq @ T.T
         params[ok] = full(q[ok])
-    errors = np.sqrt(np.maximum(np.diagonal(cov, axis1=1, axis2=2), 0)) * np.where(np.isnan(cov[:, 0, 0]), np.nan, 1)[:, None]
+    errors = np.sqrt(np.maximum(np.diagonal(cov, axis1=1, axis2=2), 0))
+    errors[np.isnan(cov).any((1, 2))] = np.nan
+    for k, _ in model.lines:
+        i = model.index(f'{k}.intensity')
+        with np.errstate(invalid='ignore', over='ignore', divide='ignore'):
+            prof = np.exp(-0.5 * ((x - params[:, i + 1, None]) / params[:, i + 2, None]) ** 2)
+        unseen = ~((prof * valid).sum(1) >= 0.5)
+        params[unseen, i:i + 3], errors[unseen, i:i + 3] = np.nan, np.nan
+        errors[~(params[:, i] > 0), i + 1:i + 3] = np.nan
     chi2 = np.where(status >= 0, chi2, np.nan)
     return FitResult(list(model.names), params, errors, cov, chi2, npts - Q, niter, status)
 
@@ -708,3 +732,418 @@ def fit_scipy(model:LineModel, x, y, sigma, p0, lower=None, upper=None, seg=None
         out[n] = T @ q + b
         chi2[n] = (fun(q) ** 2).sum()
     return out, chi2, ok
+
+# %% ../nbs/10_spectra.ipynb #6ee8a800
+SPICE_DETECTORS = {'SW': {'gain': 3.58, 'dark': 0.89, 'noise_factor': 1.0},
+                   'LW': {'gain': 0.57, 'dark': 0.54, 'noise_factor': 1.6}}
+"Gain (DN/photon), dark current (DN/s/pixel) and noise factor of SPICE's detectors (Huang et al. 2023)."
+SPICE_READ_NOISE = 6.9
+"Read noise of SPICE, DN per detector pixel (Huang et al. 2023)."
+
+def _nan_mean_filter(a, size):
+    "Mean of the finite values in a box of `size` around each element (NaN where none)."
+    from scipy.ndimage import uniform_filter
+    ok = np.isfinite(a)
+    s = uniform_filter(np.where(ok, a, 0.0), size, mode='constant')
+    c = uniform_filter(ok.astype(float), size, mode='constant')
+    with np.errstate(invalid='ignore', divide='ignore'): return np.where(c > 1e-9, s / c, np.nan)
+
+def spice_noise(win:SpiceWindow, signal:np.ndarray|None=None, # radiance to take the photon noise of; default smoothed data
+               ) -> dict:
+    "1-sigma noise of every pixel of a window, by component (photon, dark, background, read) and 'total', data units."
+    det = SPICE_DETECTORS.get(win.detector)
+    if det is None: raise SpiceFileError(f'{win.path}: window {win.name!r}: unknown detector {win.detector!r}')
+    if signal is None: signal = _nan_mean_filter(win.data, (3, 1, 3))
+    nbin = float(win.header.get('NBIN2', 1)) * float(win.header.get('NBIN3', 1))
+    dn = signal * win.radcal
+    comp = {'photon': det['noise_factor'] * np.sqrt(det['gain'] * np.maximum(dn, 0)),
+            'dark': np.full(dn.shape, np.sqrt(det['dark'] * win.exptime * nbin)),
+            'background': np.zeros(dn.shape),
+            'read': np.full(dn.shape, SPICE_READ_NOISE * np.sqrt(nbin))}
+    comp['total'] = np.sqrt(sum(v ** 2 for v in comp.values()))
+    out = {k: v / win.radcal for k, v in comp.items()}
+    out['total'] = np.where(np.isfinite(win.data), out['total'], np.nan)
+    return out
+
+# %% ../nbs/10_spectra.ipynb #7b86f8ae
+def empirical_noise(win:SpiceWindow, size:int=31, # running-median length along the slit, pixels
+                    lags:int=2, # correlation lags to measure
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    "Measured noise of a window: sigma per wavelength (data units) and the correlation at lags 1..`lags`."
+    from scipy.ndimage import median_filter
+    d = win.data
+    filled = np.where(np.isfinite(d), d, _nan_mean_filter(d, (9, 1, 1)))
+    filled = np.where(np.isfinite(filled), filled, np.nanmedian(d) if np.isfinite(d).any() else 0.0)
+    res = np.where(np.isfinite(d), d - median_filter(filled, (size, 1, 1), mode='nearest'), np.nan)
+    res = res.reshape(-1, d.shape[-1])
+    sig = np.full(d.shape[-1], np.nan)
+    for j in range(d.shape[-1]):
+        v = res[:, j][np.isfinite(res[:, j])]
+        for _ in range(5):
+            if len(v) < 10: break
+            s = v.std()
+            v = v[np.abs(v - v.mean()) <= 4 * s]
+        if len(v) >= 10: sig[j] = v.std()
+    z = res / sig
+    z = np.where(np.abs(z) < 4, z, np.nan)
+    corr = np.array([np.nanmean(z[:, k:] * z[:, :-k]) / np.nanmean(z * z) for k in range(1, lags + 1)])
+    return sig, np.nan_to_num(corr)
+
+# %% ../nbs/10_spectra.ipynb #26ea916b
+def despike(data:np.ndarray, # (y, x, wavelength)
+            noise:np.ndarray|float, # 1-sigma noise, same shape or scalar
+            sigma:float=5.0, # threshold, noise units above the local median
+            size=(3, 3, 3), # median box (y, x, wavelength)
+            max_iter:int=5) -> tuple[np.ndarray, np.ndarray]:
+    "Spikes replaced by NaN by iterative clipping against a local median: (clean data, spike mask)."
+    from scipy.ndimage import median_filter
+    d = np.array(data, float)
+    spikes = np.zeros(d.shape, bool)
+    size = tuple(min(s, n) for s, n in zip(size, d.shape))
+    for _ in range(max_iter):
+        ok = np.isfinite(d)
+        filled = np.where(ok, d, _nan_mean_filter(d, size))
+        filled = np.where(np.isfinite(filled), filled, 0.0)
+        med = median_filter(filled, size, mode='nearest')
+        new = ok & (d - med > sigma * noise)
+        if not new.any(): break
+        spikes |= new
+        d[new] = np.nan
+    return d, spikes
+
+# %% ../nbs/10_spectra.ipynb #f02c6cdc
+def _peak_snr(mean, sig):
+    "Peak above the median over the noise at the peak, per spectrum."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        ex = mean - np.nanmedian(mean, axis=-1, keepdims=True)
+        ex = np.where(np.isfinite(ex) & np.isfinite(sig), ex, -np.inf)
+        j = np.argmax(ex, axis=-1)[..., None]
+        return (np.take_along_axis(ex, j, -1) / np.take_along_axis(sig, j, -1))[..., 0]
+
+def adaptive_bin(data:np.ndarray, # (y, x, wavelength)
+                 sigma:np.ndarray, # 1-sigma noise, same shape
+                 target_snr:float=10.0, # S/N each pixel's kernel should reach
+                 max_size:int=7, # largest kernel, pixels (odd)
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Per pixel, the smallest kernel reaching `target_snr`: (binned data, binned sigma, kernel size map)."
+    from scipy.ndimage import uniform_filter
+    ok = np.isfinite(data) & np.isfinite(sigma)
+    d0, v0 = np.where(ok, data, 0.0), np.where(ok, sigma ** 2, 0.0)
+    out_d, out_s = np.array(data, float), np.array(sigma, float)
+    size = np.ones(data.shape[:2], int)
+    done = _peak_snr(out_d, out_s) >= target_snr
+    for k in range(3, max_size + 1, 2):
+        if done.all(): break
+        box = (min(k, data.shape[0]), min(k, data.shape[1]), 1)
+        n = uniform_filter(ok.astype(float), box, mode='constant') * np.prod(box)
+        with np.errstate(invalid='ignore', divide='ignore'):
+            m = np.where(n > 0.5, uniform_filter(d0, box, mode='constant') * np.prod(box) / n, np.nan)
+            s = np.where(n > 0.5, np.sqrt(uniform_filter(v0, box, mode='constant') * np.prod(box)) / n, np.nan)
+        s = np.where(ok, s, np.nan)
+        m = np.where(ok, m, np.nan)
+        take = ~done
+        out_d[take], out_s[take], size[take] = m[take], s[take], k
+        done |= _peak_snr(m, s) >= target_snr
+    return out_d, out_s, size
+
+# %% ../nbs/10_spectra.ipynb #ffdb3e83
+@dataclass
+class SpectraOptions:
+    "Options of the spectra stage: SPICE line fitting."
+    catalogue: str | None = option(None, 'line catalogue JSON (SAFFRON format); None for the bundled one')
+    bg_degree: int = option(1, 'degree of the background polynomial of each window', min=0, max=3)
+    noise: str = option('spice', 'noise for the weights: the SPICE model (Huang et al. 2023), the noise measured in '
+                        'the file, or none (unit weights, errors scaled by chi2)', choices=('spice', 'empirical', 'none'))
+    noise_corr: bool = option(True, 'include the correlation of neighbouring wavelength pixels (measured) in errors')
+    despike_sigma: float = option(5.0, 'despiking threshold above the local median; 0 skips', 'sigma', min=0, max=100)
+    target_snr: float = option(0.0, 'adaptive spatial binning target S/N; 0 skips', min=0, max=1000)
+    max_bin: int = option(7, 'largest binning kernel', 'pix', min=1, max=31)
+    max_iter: int = option(100, 'Levenberg-Marquardt iteration limit', min=1, max=10000)
+    max_shift: float = option(150.0, 'largest line shift from the rest wavelength', 'km/s', min=1, max=3000)
+    min_width: float = option(1.5, 'narrowest Gaussian sigma (SPICE lines are wider)', 'pix', min=0.05, max=20)
+    max_width: float = option(8.0, 'broadest Gaussian sigma', 'pix', min=0.1, max=100)
+    margin: float = option(0.0, 'also fit catalogue lines this far outside a window', 'Angstrom', min=0, max=20)
+    unknown_window: str = option('free', 'a window without catalogue line: one free Gaussian, or skip',
+                                 choices=('free', 'skip'))
+    lock: str = option('', 'lines locked to others, "line=ref,..." e.g. "mg_9_706.02=mg_9_749.54"')
+    chunk: int = option(8192, 'pixels per fitting task', 'pix', min=16, max=10**8)
+    scheduler: str = option('synchronous', 'dask scheduler for the chunks',
+                            choices=('synchronous', 'threads', 'processes'))
+    engine: str = option('auto', 'fitter engine (auto: numba when installed)', choices=('auto', 'numba', 'numpy'))
+
+# %% ../nbs/10_spectra.ipynb #9117fbd8
+def window_model(win:SpiceWindow, catalogue:LineCatalogue, bg_degree:int=1, margin:float=0.0,
+                 unknown:str='free') -> tuple[LineModel | None, str]:
+    "The line model of a window from the catalogue lines inside it, and a note (why it is free or skipped)."
+    ok = np.isfinite(win.data).any(axis=(0, 1))
+    if not ok.any(): return None, f'window {win.name!r} holds no valid data: skipped'
+    wl = win.wavelength[ok]
+    t = catalogue.lines_in(wl.min() - margin, wl.max() + margin)
+    nseg = int(win.segment.max()) + 1
+    if len(t): return LineModel(list(zip(t.key, t.wvl)), nseg, bg_degree), ''
+    if unknown == 'skip':
+        return None, f'window {win.name!r} ({wl.min():.2f}-{wl.max():.2f} A) holds no catalogue line: skipped'
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        mean = np.nanmean(win.data.reshape(-1, win.shape[-1]), 0)
+    inner = ok & (np.convolve(ok, np.ones(5), 'same') >= 5)          # away from the window's (slanted) edges
+    peak = float(win.wavelength[np.nanargmax(np.where(inner if inner.any() else ok, mean, -np.inf))])
+    return (LineModel([(line_key('unknown', peak), peak)], nseg, bg_degree),
+            f'window {win.name!r} ({wl.min():.2f}-{wl.max():.2f} A) holds no catalogue line: fitted one free Gaussian '
+            f'at {peak:.2f} A (velocity relative to that peak)')
+
+# %% ../nbs/10_spectra.ipynb #dc596a73
+def param_bounds(model:LineModel, win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarray]:
+    "Lower and upper bounds of the full parameters: physical intensities, widths and shifts."
+    lo, hi = np.full(model.n_params, -np.inf), np.full(model.n_params, np.inf)
+    disp = abs(win.dispersion)
+    for k, rest in model.lines:
+        i = model.index(f'{k}.intensity')
+        dl = max(rest * opts.max_shift / const.c.to_value(u.km / u.s), disp)
+        lo[i], lo[i + 1], hi[i + 1] = 0.0, rest - dl, rest + dl
+        lo[i + 2], hi[i + 2] = opts.min_width * disp, opts.max_width * disp
+    return lo, hi
+
+def _mean_spectrum(y, s):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        n = np.isfinite(y).sum(0)
+        return np.nanmean(y, 0), np.sqrt(np.nansum(np.where(np.isfinite(y), s, 0) ** 2, 0)) / np.maximum(n, 1)
+
+def initial_params(model:LineModel, win:SpiceWindow, y:np.ndarray, # (N, M) spectra of the window
+                   sigma:np.ndarray, lo:np.ndarray, hi:np.ndarray, engine:str='auto') -> tuple[np.ndarray, np.ndarray]:
+    "Per-pixel starting parameters (N, P) from the catalogue refined on the mean spectrum, and that refined set."
+    x, seg = win.wavelength, win.segment
+    mean, msig = _mean_spectrum(y, sigma)
+    p = np.zeros(model.n_params)
+    nb = model.bg_degree + 1
+    for s in range(model.n_segments):
+        v = mean[(seg == s) & np.isfinite(mean)]
+        p[model.index(f'bg{s}.c0')] = np.percentile(v, 20) if len(v) else 0.0
+    for k, rest in model.lines:
+        i = model.index(f'{k}.intensity')
+        j = int(np.argmin(np.abs(x - rest)))
+        s = int(seg[j])
+        base = p[model.index(f'bg{s}.c0')]
+        p[i] = max(np.nan_to_num(mean[j]) - base, 0.1 * max(abs(base), 1e-3))
+        p[i + 1], p[i + 2] = rest, np.clip(0.35, lo[i + 2], hi[i + 2])
+    T, b = model.param_map()
+    fi = [model.index(n) for n in model.free]
+    p = T @ p[fi] + b
+    ref = fit_lm(model, x, mean[None], np.where(np.isfinite(msig) & (msig > 0), msig, 1.0)[None], p, lo, hi, seg=seg,
+                 engine=engine)
+    if np.all(np.isfinite(ref.params[0])): p = ref.params[0]
+    p0 = np.repeat(p[None], len(y), 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        for s in range(model.n_segments):
+            m = seg == s
+            c0 = model.index(f'bg{s}.c0')
+            lvl = np.nanpercentile(np.where(m, y, np.nan), 20, axis=1)
+            p0[:, c0] = np.where(np.isfinite(lvl), lvl, p[c0])
+        for k, rest in model.lines:
+            i = model.index(f'{k}.intensity')
+            j = int(np.argmin(np.abs(x - p[i + 1])))
+            c0 = model.index(f'bg{int(seg[j])}.c0')
+            est = y[:, j] - p0[:, c0]
+            p0[:, i] = np.clip(np.where(np.isfinite(est), est, p[i]), 0.1 * p[i] + 1e-6, None)
+    return p0, p
+
+# %% ../nbs/10_spectra.ipynb #301ac57b
+def fuse_windows(*wins:SpiceWindow) -> SpiceWindow:
+    "One window made of several of the same raster, for fitting their lines together."
+    if len({w.shape[:2] for w in wins}) != 1:
+        raise ModelError(f'cannot fuse windows of different spatial shapes {[w.shape for w in wins]}')
+    data = np.concatenate([w.data for w in wins], axis=-1)
+    seg = np.concatenate([np.full(len(w.wavelength), i) for i, w in enumerate(wins)])
+    h = wins[0].header.copy()
+    h['EXTNAME'] = '+'.join(w.name for w in wins)
+    return SpiceWindow(h['EXTNAME'], data, np.concatenate([w.wavelength for w in wins]), h,
+                       np.concatenate([w.radcal for w in wins]), seg, None, wins[0].path)
+
+# %% ../nbs/10_spectra.ipynb #bb06fc06
+@dataclass
+class WindowFit:
+    "A fitted window: the model, the per-pixel result, what preparation did and notes."
+    win: SpiceWindow
+    model: LineModel
+    result: FitResult
+    data: np.ndarray            # (y, x, wavelength) the prepared (despiked, binned) data that were fitted
+    sigma: np.ndarray           # (y, x, wavelength) their noise
+    binning: np.ndarray         # (y, x) kernel size of each pixel
+    mean_params: np.ndarray     # refined parameters of the mean spectrum
+    history: list               # what was done, for FITS HISTORY
+    notes: list                 # warnings
+    seconds: float = 0.0
+    @property
+    def shape(self) -> tuple: return self.win.shape[:2]
+
+def _prepare(win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple, list]:
+    "Despike, weight and bin a window: (data, sigma, binning map, noise correlation, history lines)."
+    hist = []
+    data = np.where(np.isfinite(win.data), win.data, np.nan)
+    model_sig = spice_noise(win)['total']
+    if opts.despike_sigma > 0:
+        data, spikes = despike(data, model_sig, opts.despike_sigma)
+        hist.append(f'despiked: {int(spikes.sum())} pixels > {opts.despike_sigma} sigma above the 3x3x3 local median set to NaN')
+    emp, corr = empirical_noise(replace(win, data=data)) if opts.noise == 'empirical' or opts.noise_corr else (None, ())
+    if opts.noise == 'spice':
+        sigma = model_sig
+        hist.append('weights: SPICE noise model (photon, dark, background, read; Huang et al. 2023, A&A 673, A82)')
+    elif opts.noise == 'empirical':
+        sigma = np.broadcast_to(np.where(np.isfinite(emp), emp, np.nanmedian(emp)), data.shape).copy()
+        hist.append('weights: noise measured in the file per wavelength (clipped scatter about a running median)')
+    else:
+        sigma = np.ones(data.shape)
+        hist.append('weights: none (unit); errors scaled by the reduced chi2')
+    sigma = np.where(np.isfinite(data), sigma, np.nan)
+    corr = tuple(float(c) for c in corr) if opts.noise_corr and opts.noise != 'none' else ()
+    if corr: hist.append(f'errors include the measured noise correlation between wavelength pixels {np.round(corr, 3).tolist()}')
+    size = np.ones(data.shape[:2], int)
+    if opts.target_snr > 0:
+        data, sigma, size = adaptive_bin(data, sigma, opts.target_snr, opts.max_bin)
+        hist.append(f'adaptive binning to S/N {opts.target_snr} (kernels up to {opts.max_bin} px, median {np.median(size):.0f})')
+    return data, sigma, size, corr, hist
+
+# %% ../nbs/10_spectra.ipynb #4b255c57
+def _lock(model:LineModel, spec:str) -> list[str]:
+    "Apply 'line=ref,...' locks that the model can hold; return notes for those it cannot."
+    notes = []
+    for part in filter(None, (s.strip() for s in spec.split(','))):
+        a, _, b = part.partition('=')
+        if a.strip() in dict(model.lines) and b.strip() in dict(model.lines): model.lock(a.strip(), b.strip())
+        else: notes.append(f'lock {part!r} ignored: both lines must be in the fitted window(s)')
+    return notes
+
+def _fit_chunks(model, x, y, s, p0, lo, hi, seg, opts, corr):
+    "Fit the spectra in chunks of `opts.chunk`, in parallel with dask when a scheduler is chosen."
+    idx = [slice(i, i + opts.chunk) for i in range(0, len(y), opts.chunk)]
+    kw = dict(seg=seg, max_iter=opts.max_iter, corr=corr, scale_errors=opts.noise == 'none', engine=opts.engine)
+    if opts.scheduler == 'synchronous' or len(idx) == 1:
+        parts = [fit_lm(model, x, y[i], s[i], p0[i], lo, hi, **kw) for i in idx]
+    else:
+        import dask
+        parts = dask.compute(*[dask.delayed(fit_lm)(model, x, y[i], s[i], p0[i], lo, hi, **kw) for i in idx],
+                             scheduler=opts.scheduler)
+    cat = lambda k: np.concatenate([getattr(p, k) for p in parts])
+    return FitResult(parts[0].names, *(cat(k) for k in ('params', 'errors', 'cov', 'chi2', 'dof', 'niter', 'status')))
+
+def fit_window(win:SpiceWindow, options:SpectraOptions|None=None, catalogue:LineCatalogue|None=None,
+               model:LineModel|None=None, # a ready model (e.g. with ties); default: from the catalogue
+              ) -> WindowFit | None:
+    "Prepare and fit every pixel of a window; None (with a warning) when the window cannot be fitted."
+    opts = check_options(options or SpectraOptions(), 'spectra')
+    t0 = time.perf_counter()
+    cat = catalogue or LineCatalogue.load(opts.catalogue)
+    notes = []
+    if model is None:
+        model, note = window_model(win, cat, opts.bg_degree, opts.margin, opts.unknown_window)
+        if note: notes.append(note)
+        if model is None:
+            warnings.warn(note, SolarnbWarning)
+            return None
+        notes += _lock(model, opts.lock)
+    data, sigma, size, corr, hist = _prepare(win, opts)
+    ny, nx, M = data.shape
+    y, s = data.reshape(-1, M), sigma.reshape(-1, M)
+    lo, hi = param_bounds(model, win, opts)
+    p0, pm = initial_params(model, win, y, s, lo, hi, opts.engine)
+    res = _fit_chunks(model, win.wavelength, y, s, p0, lo, hi, win.segment, opts, corr)
+    hist.insert(0, f'model: {model.n_lines} Gaussians {[k for k, _ in model.lines]} + degree-{model.bg_degree} '
+                   f'background per window; ties: {[(t.param, t.ref, round(t.ratio, 6), round(t.offset, 4)) for t in model.ties]}')
+    hist.append(f'fit: Levenberg-Marquardt ({opts.engine}), analytic Jacobian, {int((res.status == 1).sum())} of '
+                f'{len(y)} pixels converged, median {np.median(res.niter):.0f} iterations')
+    for n in notes: warnings.warn(n, SolarnbWarning)
+    return WindowFit(win, model, res, data, sigma, size, pm, hist, notes, time.perf_counter() - t0)
+
+# %% ../nbs/10_spectra.ipynb #fd6df2b5
+PRODUCTS = {'radiance': 'W m-2 sr-1', 'radiance_err': 'W m-2 sr-1', 'velocity': 'km s-1', 'velocity_err': 'km s-1',
+            'width': 'Angstrom', 'width_err': 'Angstrom', 'chi2': ''}
+"Each per-line product map and its unit (width: FWHM; chi2: reduced chi2 of the pixel's fit)."
+_FWHM = 2 * math.sqrt(2 * math.log(2))
+
+def line_products(fit:WindowFit) -> dict:
+    "Per line key, a dict of (y, x) maps: radiance, velocity, width (FWHM), their errors and reduced chi2."
+    r, m, shape = fit.result, fit.model, fit.shape
+    c = const.c.to_value(u.km / u.s)
+    out = {}
+    for k, rest in m.lines:
+        i = m.index(f'{k}.intensity')
+        I, lam, s = r.params[:, i], r.params[:, i + 1], r.params[:, i + 2]
+        vI, vl, vs, cIs = r.cov[:, i, i], r.cov[:, i + 1, i + 1], r.cov[:, i + 2, i + 2], r.cov[:, i, i + 2]
+        k0 = math.sqrt(2 * math.pi) * 0.1                      # Angstrom -> nm for the per-nm spectral radiance
+        rad = k0 * I * s
+        rad_err = k0 * np.sqrt(np.maximum(s * s * vI + I * I * vs + 2 * I * s * cIs, 0))
+        maps = {'radiance': rad, 'radiance_err': rad_err, 'velocity': c * (lam - rest) / rest,
+                'velocity_err': c * np.sqrt(vl) / rest, 'width': _FWHM * s, 'width_err': _FWHM * np.sqrt(vs),
+                'chi2': r.redchi2}
+        for q in ('velocity', 'velocity_err', 'width', 'width_err'): maps[q] = np.where(I > 0, maps[q], np.nan)
+        out[k] = {q: np.asarray(v, float).reshape(shape) for q, v in maps.items()}
+    return out
+
+# %% ../nbs/10_spectra.ipynb #b5ee5042
+def _map_meta(win:SpiceWindow, unit:str, name:str) -> dict:
+    "Metadata of a (y, x) product map: the window's celestial WCS, observer and time keys, unit and name."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        meta = dict(win.wcs.celestial.to_header())
+    for k in ('DATE-OBS', 'DATE-BEG', 'DATE-END', 'DATE-AVG', 'DSUN_OBS', 'HGLN_OBS', 'HGLT_OBS', 'CRLN_OBS', 'CRLT_OBS',
+              'RSUN_REF', 'OBS_VR', 'TELESCOP', 'INSTRUME', 'OBSRVTRY', 'DETECTOR', 'SPIOBSID', 'STUDY', 'SPECSYS',
+              'WAVEREF', 'RASTERNO', 'XPOSURE', 'LEVEL'):
+        if k in win.header: meta[k] = win.header[k]
+    meta.pop('MJDREF', None)
+    meta.update({'BUNIT': unit, 'BTYPE': name, 'EXTNAME': name.upper()[:68]})
+    return meta
+
+def product_map(win:SpiceWindow, data:np.ndarray, unit:str, name:str):
+    "A product as a sunpy Map with the raster's WCS."
+    import sunpy.map
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return sunpy.map.Map(np.asarray(data, np.float32), _map_meta(win, unit, name))
+
+def write_line_products(fit:WindowFit, key:str, maps:dict, path, # line key, its maps, and the FITS file to write
+                        extra_history=()) -> Path:
+    "Write one line's maps to a multi-extension FITS file (radiance first), atomically, with HISTORY."
+    rest = fit.model.rest(key)
+    hist = list(fit.history) + list(extra_history) + [
+        f'line {key} ({ion_label(key.rsplit("_", 1)[0])} {rest:.3f} A): radiance = sqrt(2 pi) I sigma, velocity = '
+        f'c (lambda - {rest:.3f}) / {rest:.3f} (topocentric, not corrected for OBS_VR), width = FWHM']
+    hdus = []
+    for q, unit in PRODUCTS.items():
+        hdu = map_to_hdu(product_map(fit.win, maps[q], unit, q), hist if not hdus else (),
+                         LINE=key, RESTWAV=(rest, '[Angstrom] catalogue rest wavelength (vacuum)'), SOURCE=Path(fit.win.path).name)
+        if hdus:
+            h = hdu.header.copy()
+            for k in ('SIMPLE', 'EXTEND'): h.remove(k, ignore_missing=True)
+            hdu = fits.ImageHDU(hdu.data, h, name=q.upper())
+        hdus.append(hdu)
+    with atomic_path(path) as tmp: fits.HDUList(hdus).writeto(tmp, overwrite=True)
+    return Path(path)
+
+# %% ../nbs/10_spectra.ipynb #ca343052
+def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
+    "Radiance, Doppler velocity and width of one line, as maps (raster) or profiles along the slit (one exposure)."
+    import matplotlib.pyplot as plt
+    maps = maps or line_products(fit)[key]
+    fig = fig or plt.figure(figsize=(12, 3.6))
+    specs = [('radiance', 'radiance [W m$^{-2}$ sr$^{-1}$]', 'viridis'), ('velocity', 'velocity [km/s]', 'RdBu_r'),
+             ('width', 'FWHM [$\\AA$]', 'magma')]
+    ny, nx = fit.shape
+    for j, (q, label, cmap) in enumerate(specs):
+        ax = fig.add_subplot(1, 3, j + 1)
+        v, e = maps[q], maps[q + '_err']
+        if nx == 1:
+            ax.errorbar(np.arange(ny), v[:, 0], e[:, 0], fmt='.', ms=2, lw=0.3, alpha=0.7)
+            ax.set_xlabel('pixel along the slit'); ax.set_ylabel(label)
+            lo, hi = np.nanpercentile(v, [2, 98]) if np.isfinite(v).any() else (0, 1)
+            ax.set_ylim(lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo))
+        else:
+            lim = np.nanpercentile(np.abs(v), 98) if q == 'velocity' else None
+            im = ax.imshow(v, origin='lower', aspect='auto', cmap=cmap, vmin=-lim if lim else None, vmax=lim)
+            fig.colorbar(im, ax=ax, label=label)
+            ax.set_xlabel('raster position'); ax.set_ylabel('pixel along the slit')
+        ax.set_title(f'{ion_label(key.rsplit("_", 1)[0])} {fit.model.rest(key):.2f} $\\AA$: {q}')
+    fig.tight_layout()
+    return fig
