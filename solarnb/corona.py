@@ -21,11 +21,15 @@ from .core import (SolarnbError, FitsReadError, EmptyImageError, ObserverError, 
                           example_data_path)
 
 # %% auto #0
-__all__ = ['HV_SCALING', 'CH_WAVELENGTHS', 'AR_WAVELENGTHS', 'EUV_PATTERNS', 'EuvReadError', 'NotEuvError', 'AnnotationError',
-           'TorchMissingError', 'CoronaOptions', 'read_euv', 'DiskGeometry', 'disk_geometry', 'bin_image',
-           'unbin_labels', 'limb_profile', 'correct_limb', 'clean_mask', 'ch_threshold', 'region_table',
+__all__ = ['HV_SCALING', 'CH_WAVELENGTHS', 'AR_WAVELENGTHS', 'EUV_PATTERNS', 'LOSSES', 'EuvReadError', 'NotEuvError',
+           'AnnotationError', 'TorchMissingError', 'CoronaOptions', 'read_euv', 'DiskGeometry', 'disk_geometry',
+           'bin_image', 'unbin_labels', 'limb_profile', 'correct_limb', 'clean_mask', 'ch_threshold', 'region_table',
            'synthetic_euv_map', 'CoronaResult', 'detect_corona', 'plot_corona', 'harp_position', 'link_harp',
-           'write_corona', 'corona_file', 'corona_files', 'corona_folder', 'main', 'corona_widget']
+           'write_corona', 'corona_file', 'corona_files', 'corona_folder', 'main', 'corona_widget', 'has_torch',
+           'resolve_device', 'scss_net', 'count_parameters', 'dice', 'iou', 'dice_loss', 'iou_loss', 'prepare_image',
+           'prepare_mask', 'ShapeError', 'PairDataset', 'Annotation', 'parse_annotation', 'annotation_mask',
+           'PolygonDataset', 'recalibrate_batchnorm', 'evaluate', 'train_unet', 'save_checkpoint', 'load_checkpoint',
+           'predict_map', 'segment_map', 'synthetic_holes', 'bench_corona']
 
 # %% ../nbs/11_corona.ipynb #2e5bb5a6
 class EuvReadError(FitsReadError):
@@ -221,7 +225,7 @@ def disk_geometry(m:sunpy.map.GenericMap) -> DiskGeometry:
     return DiskGeometry(float(c.x.value), float(c.y.value), cd, np.asarray(m.rotation_matrix, dtype=float),
                         float(obs.radius.to_value(u.Mm)), float(m.rsun_meters.to_value(u.Mm)), m.data.shape)
 
-# %% ../nbs/11_corona.ipynb #d05e189d
+# %% ../nbs/11_corona.ipynb #bd4ad798
 def bin_image(data:np.ndarray, b:int) -> np.ndarray:
     "The mean of `b` x `b` blocks of `data` (float32; trailing rows/columns that do not fill a block dropped)."
     if b <= 1: return np.asarray(data, dtype=np.float32)
@@ -231,9 +235,9 @@ def bin_image(data:np.ndarray, b:int) -> np.ndarray:
 def unbin_labels(labels:np.ndarray, b:int, shape:tuple) -> np.ndarray:
     "Labels of a `b`-binned grid repeated back onto the full grid of `shape` (uncovered edges get 0)."
     if b <= 1: return labels
+    ny, nx = labels.shape
     out = np.zeros(shape, dtype=labels.dtype)
-    big = np.repeat(np.repeat(labels, b, axis=0), b, axis=1)
-    out[:big.shape[0], :big.shape[1]] = big
+    out[:ny * b, :nx * b].reshape(ny, b, nx, b)[...] = labels[:, None, :, None]
     return out
 
 # %% ../nbs/11_corona.ipynb #9ea22c4f
@@ -292,7 +296,7 @@ def correct_limb(data:np.ndarray, r:np.ndarray, profile, rmax:float=0.99) -> np.
     out[~(r <= rmax)] = np.nan
     return out
 
-# %% ../nbs/11_corona.ipynb #997de29e
+# %% ../nbs/11_corona.ipynb #0d0dc4ed
 def _disk_struct(radius_pix:float):
     "A disk-shaped structuring element of the given radius in pixels, or None below one pixel."
     if radius_pix < 1: return None
@@ -300,11 +304,14 @@ def _disk_struct(radius_pix:float):
     y, x = np.mgrid[-n:n + 1, -n:n + 1]
     return x * x + y * y <= radius_pix * radius_pix + 1e-9
 
-def _area_grid(g:DiskGeometry) -> np.ndarray:
-    "Area on the sphere of every pixel of geometry `g` [Mm2], NaN off the disk."
-    ny, nx = g.shape
-    yy, xx = np.mgrid[0:ny, 0:nx]
-    return g.surface(xx, yy)['area'].astype(np.float32)
+def _area_grid(g:DiskGeometry, r:np.ndarray|None=None) -> np.ndarray:
+    "Area on the sphere of every pixel of geometry `g` [Mm2], NaN off the disk (from the radius grid `r`)."
+    r = g.radius_grid() if r is None else r
+    rho = r.astype(np.float64) * g.rsun_angle
+    q = g.rsun**2 - (g.dsun * np.sin(rho))**2
+    sq = np.sqrt(np.where(q > 0, q, np.nan))
+    s = g.dsun * np.cos(rho) - sq
+    return (s * s * abs(g.cdelt[0] * g.cdelt[1]) * g.rsun / sq).astype(np.float32)
 
 def clean_mask(mask:np.ndarray, g:DiskGeometry, open_mm:float, close_mm:float, min_area:float,
                area:np.ndarray|None=None, fill:bool=True) -> np.ndarray:
@@ -315,17 +322,19 @@ def clean_mask(mask:np.ndarray, g:DiskGeometry, open_mm:float, close_mm:float, m
     s = _disk_struct(close_mm / px)
     if s is not None: mask = ndimage.binary_closing(mask, structure=s, border_value=0)
     area = _area_grid(g) if area is None else area
-    a = np.nan_to_num(area)
-    if fill:
-        holes = ndimage.binary_fill_holes(mask) & ~mask
-        hl, nh = ndimage.label(holes)
-        if nh:
-            ha = ndimage.sum_labels(a, hl, np.arange(1, nh + 1))
-            mask = mask | np.isin(hl, 1 + np.flatnonzero(ha < min_area))
+    a = np.nan_to_num(area).ravel()
+    if fill:   # holes: components of the background that do not touch the image border
+        hl, nh = ndimage.label(~mask)
+        if nh > 1:
+            ha = np.bincount(hl.ravel(), weights=a, minlength=nh + 1)
+            edge = np.unique(np.concatenate([hl[0], hl[-1], hl[:, 0], hl[:, -1]]))
+            small = ha < min_area
+            small[edge], small[0] = False, False
+            mask = mask | small[hl]
     lab, n = ndimage.label(mask)
     if n == 0: return lab.astype(np.int32)
-    keep = np.zeros(n + 1, dtype=bool)
-    keep[1:] = ndimage.sum_labels(a, lab, np.arange(1, n + 1)) >= min_area
+    keep = np.bincount(lab.ravel(), weights=a, minlength=n + 1) >= min_area
+    keep[0] = False
     lab, _ = ndimage.label(keep[lab])
     return lab.astype(np.int32)
 
@@ -360,10 +369,11 @@ def _ar_labels(corr, r, g, med, opts, area):
     valid = r < math.sin(math.radians(opts.ar_max_angle))
     return clean_mask((sm > opts.ar_factor * med) & valid, g, 0., opts.ar_close, opts.ar_min_area, area)
 
-# %% ../nbs/11_corona.ipynb #b9e5d59f
+# %% ../nbs/11_corona.ipynb #fd0ee218
 def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:DiskGeometry|None=None,
-                 corrected:np.ndarray|None=None, median:float|None=None) -> pd.DataFrame:
-    "Area on the sphere, centroids and intensities of every labelled region of map `m` (full-grid labels)."
+                 corrected:np.ndarray|None=None, median:float|None=None, data:np.ndarray|None=None,
+                 binning:int=1) -> pd.DataFrame:
+    "Area on the sphere, centroids and intensities of the labelled regions of map `m` (or of its `binning`-binned grid)."
     from sunpy.coordinates import Heliocentric, HeliographicCarrington
     g = disk_geometry(m) if g is None else g
     n = int(labels.max()) if labels.size else 0
@@ -376,10 +386,10 @@ def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:Dis
     y, x = np.divmod(idx, labels.shape[1])
     s = g.surface(x, y)
     a = np.nan_to_num(s['area'])
-    val = np.asarray(m.data, dtype=np.float64).ravel()[idx]
+    val = np.asarray(m.data if data is None else data).ravel()[idx].astype(np.float64)
     fin = np.isfinite(val)
     def total(w): return np.bincount(lab, weights=w, minlength=n + 1)[1:]
-    area, npix = total(a), np.bincount(lab, minlength=n + 1)[1:]
+    area, npix = total(a), np.bincount(lab, minlength=n + 1)[1:] * binning**2
     cx, cy, cz = (total(a * np.nan_to_num(s[k])) for k in ('x', 'y', 'z'))
     norm = np.sqrt(cx**2 + cy**2 + cz**2)
     nx, ny, nz = cx / norm, cy / norm, cz / norm     # centroid direction from Sun centre
@@ -389,8 +399,8 @@ def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:Dis
         warnings.simplefilter('ignore')
         hgs = hcc.transform_to('heliographic_stonyhurst')
         hgc = hcc.transform_to(HeliographicCarrington(observer=m.observer_coordinate, obstime=m.date))
-    tot = total(np.where(fin, val, 0.))
-    nfin = np.bincount(lab[fin], minlength=n + 1)[1:]
+    tot = total(np.where(fin, val, 0.)) * binning**2
+    nfin = np.bincount(lab[fin], minlength=n + 1)[1:] * binning**2
     mu_c = (g.dsun * nz - g.rsun) / np.sqrt(g.dsun**2 + g.rsun**2 - 2 * g.dsun * g.rsun * nz)
     out = {'kind': kind, 'label': np.arange(1, n + 1), 'pixels': npix, 'area [Mm2]': area,
            'area [MSH]': (area * u.Mm**2).to_value(MSH), 'hgs_lon [deg]': hgs.lon.wrap_at(180 * u.deg).deg,
@@ -398,7 +408,7 @@ def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:Dis
            'mu': mu_c, 'mean intensity': tot / np.maximum(nfin, 1), 'total intensity': tot}
     out['mean/median'], out['bright_hgc_lon [deg]'], out['bright_hgc_lat [deg]'] = np.nan, np.nan, np.nan
     if corrected is not None and median:
-        c = np.asarray(corrected, dtype=np.float64).ravel()[idx]
+        c = np.asarray(corrected).ravel()[idx].astype(np.float64)
         cf = np.isfinite(c)
         out['mean/median'] = np.bincount(lab[cf], weights=c[cf], minlength=n + 1)[1:] / np.maximum(
             np.bincount(lab[cf], minlength=n + 1)[1:], 1) / median
@@ -472,7 +482,7 @@ class CoronaResult:
     @property
     def wavelength(self) -> int: return _wavelength(self.map)
 
-# %% ../nbs/11_corona.ipynb #21f63db2
+# %% ../nbs/11_corona.ipynb #9c9ec132
 def _work_factor(shape, work_size:int) -> int:
     return max(1, int(math.ceil(max(shape) / work_size)))
 
@@ -504,7 +514,7 @@ def detect_corona(m:sunpy.map.GenericMap, options:CoronaOptions|None=None, model
         warn.append('not a full-disk image: thresholds come from the part of the disk in the field of view')
     prof = limb_profile(db, r)
     corr = correct_limb(db, r, prof)
-    area = _area_grid(gb)
+    area = _area_grid(gb, r)
     med = float(np.nanmedian(corr[r < math.sin(math.radians(opts.ch_max_angle))]))
     ch_b, thr, lo, hi = np.zeros(db.shape, np.int32), np.nan, None, None
     if opts.ch_method == 'unet':
@@ -519,15 +529,12 @@ def detect_corona(m:sunpy.map.GenericMap, options:CoronaOptions|None=None, model
     else: warn.append(f'no coronal holes sought at {wl} A (only in {"/".join(map(str, CH_WAVELENGTHS))} A)')
     ar_b = np.zeros(db.shape, np.int32)
     if wl in AR_WAVELENGTHS: ar_b = _ar_labels(corr, r, gb, med, opts, area)
-    ch, ar = unbin_labels(ch_b, b, m.data.shape), unbin_labels(ar_b, b, m.data.shape)
-    corr_full = np.repeat(np.repeat(corr, b, 0), b, 1) if b > 1 else corr
-    cf = np.full(m.data.shape, np.nan, np.float32)
-    cf[:corr_full.shape[0], :corr_full.shape[1]] = corr_full
-    tc = region_table(m, ch, 'CH', g, cf, med)
+    ch, ar = unbin_labels(ch_b.astype(np.int16), b, m.data.shape), unbin_labels(ar_b.astype(np.int16), b, m.data.shape)
+    tc = region_table(m, ch_b, 'CH', gb, corr, med, db, b)
     if len(tc):
         tc['area_lo [Mm2]'], tc['area_hi [Mm2]'] = (lo, hi) if lo is not None else (np.nan, np.nan)
         tc['area_err [Mm2]'] = np.abs(tc['area_hi [Mm2]'] - tc['area_lo [Mm2]']) / 2
-    ta = region_table(m, ar, 'AR', g, cf, med)
+    ta = region_table(m, ar_b, 'AR', gb, corr, med, db, b)
     parts = [t for t in (tc, ta) if len(t)]
     table = pd.concat(parts, ignore_index=True) if parts else tc
     table = table.reindex(columns=list(dict.fromkeys(list(ta.columns) + ['area_lo [Mm2]', 'area_hi [Mm2]', 'area_err [Mm2]'])))
@@ -749,3 +756,393 @@ def corona_widget(m:sunpy.map.GenericMap, options:CoronaOptions|None=None):
     box.sliders = sl
     update()
     return box
+
+# %% ../nbs/11_corona.ipynb #9b2a2112
+def _torch():
+    "Import torch, or raise `TorchMissingError`."
+    try:
+        import torch
+        return torch
+    except ImportError as e: raise TorchMissingError('the U-Net needs PyTorch: pip install torch') from e
+
+def has_torch() -> bool:
+    "Whether PyTorch can be imported."
+    try: _torch(); return True
+    except TorchMissingError: return False
+
+def resolve_device(device:str='auto') -> str:
+    "'cuda' when asked for or when `device='auto'` and a GPU is present, else 'cpu'."
+    torch = _torch()
+    if device == 'auto': return 'cuda' if torch.cuda.is_available() else 'cpu'
+    if device == 'cuda' and not torch.cuda.is_available(): raise OptionError('option device=cuda: no CUDA device')
+    return device
+
+# %% ../nbs/11_corona.ipynb #a068626c
+@functools.lru_cache(maxsize=None)
+def _unet_class():
+    torch = _torch()
+    nn = torch.nn
+
+    def block(cin, cout, conv):
+        layers = []
+        for c in (cin, cout):
+            layers += [conv(c, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+        return nn.Sequential(*layers)
+
+    class SCSSNet(nn.Module):
+        "The SCSS-Net U-Net: `levels` encoder levels from `filters` filters, a bottleneck, a mirrored decoder."
+        def __init__(self, filters=32, levels=4, dropout=0.5, in_channels=1):
+            super().__init__()
+            self.config = dict(filters=filters, levels=levels, dropout=dropout, in_channels=in_channels)
+            f = [filters * 2**i for i in range(levels)]
+            self.down = nn.ModuleList([block(in_channels if i == 0 else f[i - 1], f[i], nn.Conv2d) for i in range(levels)])
+            self.bottom = block(f[-1], 2 * f[-1], nn.Conv2d)
+            self.up = nn.ModuleList([block(2 * f[i] + f[i], f[i], nn.ConvTranspose2d) for i in reversed(range(levels))])
+            self.drop = nn.Dropout(dropout) if dropout else nn.Identity()
+            self.head = nn.Conv2d(f[0], 1, 1)
+            self.levels = levels
+
+        def forward(self, x):
+            skips = []
+            for i, d in enumerate(self.down):
+                x = d(self.drop(x) if i >= 2 else x)
+                skips.append(x)
+                x = torch.nn.functional.max_pool2d(x, 2)
+            x = self.bottom(self.drop(x))
+            for i, (u_, s) in enumerate(zip(self.up, reversed(skips))):
+                x = self.drop(x) if i < 2 else x
+                x = torch.nn.functional.interpolate(x, scale_factor=2, mode='nearest')
+                x = u_(torch.cat([x, s], dim=1))
+            return torch.sigmoid(self.head(x))
+    return SCSSNet
+
+def scss_net(filters:int=32, # filters of the first level (doubling each level)
+             levels:int=4, # encoder levels below the bottleneck
+             dropout:float=0.5, # dropout probability
+             in_channels:int=1, # image channels
+            ):
+    "The SCSS-Net U-Net (Mackovjak et al. 2021) as a PyTorch module; needs torch."
+    return _unet_class()(filters, levels, dropout, in_channels)
+
+def count_parameters(model) -> dict:
+    "Trainable parameters, and the total with the batch-norm running statistics."
+    train = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    stats = sum(b.numel() for n, b in model.named_buffers() if n.endswith(('running_mean', 'running_var')))
+    return {'trainable': train, 'total': train + stats}
+
+# %% ../nbs/11_corona.ipynb #9574085d
+def dice(pred, truth) -> float:
+    "Dice coefficient of two binary masks (arrays; nonzero = inside): 2|A and B| / (|A| + |B|)."
+    a, b = np.asarray(pred).astype(bool), np.asarray(truth).astype(bool)
+    s = a.sum() + b.sum()
+    return 1.0 if s == 0 else float(2 * (a & b).sum() / s)
+
+def iou(pred, truth) -> float:
+    "Intersection over union (Jaccard index) of two binary masks."
+    a, b = np.asarray(pred).astype(bool), np.asarray(truth).astype(bool)
+    un = (a | b).sum()
+    return 1.0 if un == 0 else float((a & b).sum() / un)
+
+# %% ../nbs/11_corona.ipynb #7681b323
+def dice_loss(prob, truth, smooth:float=1.0):
+    "Soft Dice loss of probabilities `prob` against masks `truth` (torch tensors, N x 1 x H x W), per batch."
+    dims = tuple(range(1, prob.ndim))
+    inter = (prob * truth).sum(dims)
+    return (1 - (2 * inter + smooth) / (prob.sum(dims) + truth.sum(dims) + smooth)).mean()
+
+def iou_loss(prob, truth, smooth:float=1.0):
+    "Soft IoU (Jaccard) loss of probabilities against masks (torch tensors)."
+    dims = tuple(range(1, prob.ndim))
+    inter = (prob * truth).sum(dims)
+    return (1 - (inter + smooth) / (prob.sum(dims) + truth.sum(dims) - inter + smooth)).mean()
+
+LOSSES = ('dice', 'iou', 'bce', 'bce+dice')
+
+def _loss_fn(name:str):
+    torch = _torch()
+    bce = lambda p, t: torch.nn.functional.binary_cross_entropy(p.clamp(1e-6, 1 - 1e-6), t)
+    fns = {'dice': dice_loss, 'iou': iou_loss, 'bce': bce, 'bce+dice': lambda p, t: bce(p, t) + dice_loss(p, t)}
+    if name not in fns: raise OptionError(f'loss {name!r} is not one of {", ".join(LOSSES)}')
+    return fns[name]
+
+# %% ../nbs/11_corona.ipynb #6aff54f4
+def prepare_image(img, size:int=256) -> np.ndarray:
+    "A Map or 2-D array as a `size` x `size` float32 image in [0, 1]: area-resampled, log-scaled, stretched."
+    from skimage.transform import resize
+    d = np.asarray(img.data if hasattr(img, 'data') else img, dtype=np.float32)
+    d = np.nan_to_num(d, nan=0.0)
+    d = resize(d, (size, size), order=1, anti_aliasing=True, preserve_range=True).astype(np.float32)
+    pos = d[d > 0]
+    if pos.size < 10: return np.zeros((size, size), np.float32)
+    lo, hi = np.log10(np.percentile(pos, [1, 99.5]))
+    return np.clip((np.log10(np.clip(d, 10**lo, None)) - lo) / max(hi - lo, 1e-6), 0, 1).astype(np.float32)
+
+def prepare_mask(mask, size:int=256) -> np.ndarray:
+    "A mask (Map or array; nonzero = inside) resampled to `size` x `size` by nearest neighbour, float32 0/1."
+    from skimage.transform import resize
+    d = np.asarray(mask.data if hasattr(mask, 'data') else mask) != 0
+    return resize(d.astype(np.float32), (size, size), order=0, anti_aliasing=False).astype(np.float32)
+
+# %% ../nbs/11_corona.ipynb #96136f5c
+class ShapeError(SolarnbError, ValueError):
+    "Images and masks that must pair up do not."
+
+class PairDataset:
+    "(image, mask) pairs as float32 arrays of 1 x size x size, for a torch DataLoader."
+    def __init__(self, images, masks, size:int=256):
+        if len(images) != len(masks): raise ShapeError(f'{len(images)} images but {len(masks)} masks')
+        self.images, self.masks, self.size = list(images), list(masks), size
+
+    def __len__(self): return len(self.images)
+
+    def _load(self, x, mask):
+        if isinstance(x, (str, Path)): x = read_map(x) if mask else read_euv(x)
+        return prepare_mask(x, self.size) if mask else prepare_image(x, self.size)
+
+    def __getitem__(self, i):
+        return self._load(self.images[i], False)[None], self._load(self.masks[i], True)[None]
+
+# %% ../nbs/11_corona.ipynb #320904d1
+@dataclass
+class Annotation:
+    "A polygon annotation file: its date, the solar radius it gives, and (kind, vertices) polygons."
+    date: str
+    radius: float
+    polygons: list      # [(kind 'CH' or 'AR', array of (x, y) vertices in 4096x4096 pixels), ...]
+    path: str = ''
+
+def parse_annotation(path) -> Annotation:
+    "Read an SCSS-Net polygon annotation file (DATE, RADIUS, then CH/AR blocks of vertex lines)."
+    path = Path(path)
+    try: lines = path.read_text().splitlines()
+    except OSError as e: raise AnnotationError(f'{path}: cannot read: {e}') from e
+    date, radius, polys, kind, cur = None, None, [], None, []
+    def close():
+        if kind is not None and len(cur) >= 3: polys.append((kind, np.array(cur, dtype=float)))
+    for n, line in enumerate(lines, 1):
+        s = line.strip()
+        if not s: continue
+        if s.upper().startswith('DATE'): date = s.split(':', 1)[1].strip()
+        elif s.upper().startswith('RADIUS'):
+            try: radius = float(s.split(':', 1)[1])
+            except ValueError as e: raise AnnotationError(f'{path}:{n}: bad RADIUS line {s!r}') from e
+        elif s[:2].upper() in ('CH', 'AR'):
+            close()
+            kind, cur = s[:2].upper(), []
+        else:
+            try: xy = [float(v) for v in re.split(r'[\s,;]+', s) if v]
+            except ValueError as e: raise AnnotationError(f'{path}:{n}: not a vertex line: {s!r}') from e
+            if len(xy) != 2: raise AnnotationError(f'{path}:{n}: a vertex needs 2 numbers, got {s!r}')
+            if kind is None: raise AnnotationError(f'{path}:{n}: a vertex before any CH or AR line')
+            cur.append(xy)
+    close()
+    if date is None: raise AnnotationError(f'{path}: no DATE line')
+    return Annotation(date, float(radius) if radius is not None else np.nan, polys, str(path))
+
+def annotation_mask(ann:Annotation, size:int=256, kinds=('CH',), full:int=4096) -> np.ndarray:
+    "The polygons of `kinds` rasterised on a `size` x `size` grid (bottom-left origin, as a Map), uint8."
+    from skimage.draw import polygon
+    out = np.zeros((size, size), np.uint8)
+    f = size / full
+    for kind, v in ann.polygons:
+        if kind not in kinds: continue
+        rr, cc = polygon((full - v[:, 1]) * f - 0.5, v[:, 0] * f - 0.5, shape=out.shape)
+        out[rr, cc] = 1
+    return out
+
+class PolygonDataset(PairDataset):
+    "Images paired with SCSS-Net polygon annotation files, masks rasterised for `kinds`."
+    def __init__(self, annotation_files, images, size:int=256, kinds=('CH',)):
+        anns = [parse_annotation(p) for p in annotation_files]
+        super().__init__(images, [annotation_mask(a, size, kinds) for a in anns], size)
+        self.annotations = anns
+
+# %% ../nbs/11_corona.ipynb #7a346e81
+def _augment(x, y, gen):
+    "Random flips, 90-degree rotations and brightness on a batch (torch tensors N x 1 x H x W)."
+    torch = _torch()
+    if torch.rand(1, generator=gen).item() < 0.5: x, y = x.flip(-1), y.flip(-1)
+    if torch.rand(1, generator=gen).item() < 0.5: x, y = x.flip(-2), y.flip(-2)
+    k = int(torch.randint(0, 4, (1,), generator=gen).item())
+    if k: x, y = torch.rot90(x, k, (-2, -1)), torch.rot90(y, k, (-2, -1))
+    scale = 0.8 + 0.4 * torch.rand(x.shape[0], 1, 1, 1, generator=gen)
+    return (x * scale.to(x.device)).clamp(0, 1), y
+
+def recalibrate_batchnorm(model, dataset, batch_size:int=8, device:str='cpu'):
+    "Recompute every batch-norm layer's running mean and variance over `dataset`, dropout off."
+    torch = _torch()
+    bns = [mod for mod in model.modules() if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm)]
+    if not bns: return model
+    model.eval()
+    moms = [b.momentum for b in bns]
+    for b in bns:
+        b.reset_running_stats()
+        b.momentum = None                # cumulative average over all batches
+        b.train()
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    with torch.no_grad():
+        for x, _ in loader: model(x.to(device))
+    for b, m_ in zip(bns, moms): b.momentum = m_
+    model.eval()
+    return model
+
+def evaluate(model, dataset, threshold:float=0.5, device:str='cpu', batch_size:int=8) -> dict:
+    "Mean Dice and IoU of the thresholded eval-mode output over `dataset`."
+    torch = _torch()
+    model.eval()
+    ds, ious = [], []
+    with torch.no_grad():
+        for x, y in torch.utils.data.DataLoader(dataset, batch_size=batch_size):
+            p = (model(x.to(device)) > threshold).cpu().numpy()
+            for a, b in zip(p, y.numpy()):
+                ds.append(dice(a, b))
+                ious.append(iou(a, b))
+    return {'dice': float(np.mean(ds)), 'iou': float(np.mean(ious))}
+
+def train_unet(model, train, # a dataset of (image, mask) pairs (PairDataset, PolygonDataset...)
+               val=None, # a validation dataset (default: the training set)
+               epochs:int=10, batch_size:int=8, lr:float=1e-3, loss:str='dice',
+               augment:bool=True, device:str='auto', seed:int=0, progress:bool=True) -> list[dict]:
+    "Train `model` on `train`; per epoch: training loss and eval-mode Dice/IoU on `val`. Returns the history."
+    torch = _torch()
+    from tqdm.auto import tqdm
+    device = resolve_device(device)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model.to(device)
+    fn = _loss_fn(loss)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loader = torch.utils.data.DataLoader(train, batch_size=batch_size, shuffle=True, generator=gen, drop_last=len(train) > batch_size)
+    hist = []
+    for ep in tqdm(range(epochs), desc='train', disable=not progress):
+        model.train()
+        tot, n = 0.0, 0
+        for x, y in loader:
+            if augment: x, y = _augment(x, y, gen)
+            x, y = x.to(device), y.to(device)
+            opt.zero_grad()
+            l = fn(model(x), y)
+            l.backward()
+            opt.step()
+            tot, n = tot + float(l) * len(x), n + len(x)
+        recalibrate_batchnorm(model, train, batch_size, device)
+        hist.append({'epoch': ep + 1, 'loss': tot / max(n, 1), **evaluate(model, val or train, device=device)})
+    return hist
+
+# %% ../nbs/11_corona.ipynb #b0ca0e5a
+def save_checkpoint(model, path, **extra) -> Path:
+    "Write `model`'s configuration and weights (and `extra`) to `path` atomically."
+    torch = _torch()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save({'config': dict(model.config), 'state_dict': model.state_dict(), 'extra': extra}, tmp)
+    return path
+
+def load_checkpoint(path, device:str='auto'):
+    "The U-Net saved at `path`, in evaluation mode on `device`."
+    torch = _torch()
+    path = Path(path)
+    if not path.exists(): raise FitsReadError(f'{path}: no such U-Net checkpoint')
+    try: ck = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise FitsReadError(f'{path}: not a U-Net checkpoint: {e}') from e
+    model = scss_net(**ck['config'])
+    model.load_state_dict(ck['state_dict'])
+    return model.to(resolve_device(device)).eval()
+
+def predict_map(model, m:sunpy.map.GenericMap, size:int=256, device:str='auto') -> np.ndarray:
+    "The network's probability for every pixel of map `m` (run at `size` x `size`, resampled back)."
+    torch = _torch()
+    from skimage.transform import resize
+    device = resolve_device(device)
+    model = model.to(device).eval()
+    x = torch.from_numpy(prepare_image(m, size))[None, None].to(device)
+    with torch.no_grad(): p = model(x)[0, 0].cpu().numpy()
+    return resize(p, m.data.shape, order=1, preserve_range=True).astype(np.float32)
+
+def segment_map(model, m:sunpy.map.GenericMap, threshold:float=0.5, size:int=256, device:str='auto'):
+    "A mask Map (uint8, 1 = coronal hole) of the network's thresholded output, with `m`'s WCS."
+    prob = predict_map(model, m, size, device)
+    meta = m.meta.copy()
+    meta['bunit'], meta['content'] = '', 'U-Net mask'
+    meta['history'] = str(meta.get('history', '')) + f'\nsolarnb corona: SCSS-Net U-Net mask, threshold {threshold}'
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return sunpy.map.Map((prob > threshold).astype(np.uint8), meta)
+
+# %% ../nbs/11_corona.ipynb #524153b7
+def synthetic_holes(n:int, size:int=64, seed:int=0):
+    "`n` synthetic (image, mask) pairs: a bright noisy disk with 1-3 dark elliptical holes."
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size - 0.5
+    disk = np.hypot(xx, yy) < 0.45
+    imgs, masks = [], []
+    for _ in range(n):
+        mask = np.zeros((size, size), bool)
+        for _ in range(rng.integers(1, 4)):
+            cx, cy = rng.uniform(-0.25, 0.25, 2)
+            a, b = rng.uniform(0.05, 0.14, 2)
+            mask |= ((xx - cx) / a)**2 + ((yy - cy) / b)**2 < 1
+        mask &= disk
+        img = np.where(disk, 1.0, 0.05) * rng.uniform(0.7, 1.0) + rng.normal(0, 0.08, (size, size))
+        img[mask] *= 0.3
+        imgs.append(np.clip(img, 0.01, None).astype(np.float32))
+        masks.append(mask.astype(np.uint8))
+    return imgs, masks
+
+# %% ../nbs/11_corona.ipynb #3f05ed44
+def _map_4096() -> sunpy.map.GenericMap:
+    "The example 193 A image resampled to the 4096x4096 grid (0.6 arcsec) of its own header."
+    from skimage.transform import resize
+    src = read_euv(example_data_path()/'aia'/'2013_06_24__17_31_30_84__SDO_AIA_AIA_193.jp2')
+    data = resize(np.asarray(src.data), (4096, 4096), order=1, preserve_range=True).astype(np.float32)
+    meta = src.meta.copy()
+    for ax in (1, 2): meta[f'cdelt{ax}'], meta[f'crpix{ax}'], meta[f'naxis{ax}'] = 0.6, 2048.5, 4096
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return sunpy.map.Map(data, meta)
+
+def _time_cpu(f, *args, repeat:int=3) -> tuple:
+    "Best wall time and best CPU time of this process over `repeat` calls of `f(*args)`, in seconds."
+    import time
+    wall, cpu = float('inf'), float('inf')
+    for _ in range(max(1, repeat)):
+        t, c = time.perf_counter(), time.process_time()
+        f(*args)
+        wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
+    return wall, cpu
+
+def bench_corona(quick:bool=False) -> list[dict]:
+    "Detection and region tables on a 4096x4096 full-disk map; U-Net inference on 256x256 (CPU)."
+    m = _map_4096()
+    n = 1 if quick else 3
+    res = detect_corona(m)
+    wall, cpu = _time_cpu(detect_corona, m, repeat=n)
+    rows = [{'stage': 'corona', 'case': 'CH + AR detection and tables, 4096x4096 AIA 193 full disk',
+             'seconds': wall, 'cpu_seconds': cpu,
+             'note': f"{(res.table.kind == 'CH').sum()} CH, {(res.table.kind == 'AR').sum()} AR; cpu_seconds: "
+                     "CPU time of this single-threaded process, what one free core would take"}]
+    g = disk_geometry(m)
+    rows.append({'stage': 'corona', 'case': 'disk geometry (mu, area) of the 1024x1024 working grid',
+                 'seconds': time_it(_area_grid, g.binned(4), repeat=n)})
+    if not quick:
+        from sunpy.map import all_coordinates_from_map
+        def ref():
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                all_coordinates_from_map(m).transform_to('heliographic_stonyhurst')
+        rows[-1].update(reference='sunpy all_coordinates_from_map -> HGS, all 4096x4096 pixels',
+                        ref_seconds=time_it(ref, repeat=1))
+    if has_torch():
+        torch = _torch()
+        net = scss_net().eval()
+        x = torch.rand(1, 1, 256, 256)
+        def infer():
+            with torch.no_grad(): net(x)
+        infer()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        wall, cpu = _time_cpu(infer, repeat=n + 1)
+        torch.set_num_threads(threads)
+        rows.append({'stage': 'corona', 'case': 'SCSS-Net U-Net inference, one 256x256 image, CPU, 1 thread',
+                     'seconds': wall, 'cpu_seconds': cpu})
+    return rows
