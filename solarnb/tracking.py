@@ -179,7 +179,7 @@ def prepare_frames(frames,                   # iterable of `Frame`
                                          'resample the sequence to one pixel scale and projection first')
     return frames
 
-# %% ../nbs/05_tracking.ipynb #a8ef06fd
+# %% ../nbs/05_tracking.ipynb #6e4e8201
 @dataclass
 class TrackingOptions:
     "Options of the tracking stage, in physical units; `TrackParams` is the same class."
@@ -221,11 +221,21 @@ def tracking_options(params=None, **kw) -> TrackingOptions:
     if bad: raise TrackingInputError(f'unknown tracking options {bad}; known: {sorted(names)}')
     return TrackingOptions(**base)
 
-def _label_pixels(lab:np.ndarray) -> tuple:
+def _label_pixels(lab:np.ndarray, regions:pd.DataFrame|None=None) -> tuple:
     "(y, x, label) of the labelled pixels of a label image, and the area of every label (index 0 unused)."
-    idx = np.flatnonzero(lab)
-    v = lab.ravel()[idx]
-    y, x = np.divmod(idx, lab.shape[1])
+    box = ('bbox y0', 'bbox x0', 'bbox y1', 'bbox x1')
+    if regions is not None and all(c in regions for c in box) and len(regions) < 200:
+        if len(regions) == 0: return (np.zeros(0, np.int64),) * 3, np.zeros(1, np.int64)
+        parts = []                                # only the regions' bounding boxes are scanned
+        cols = np.stack([regions[c].to_numpy(np.int64) for c in ('label', *box)], axis=1)
+        for l, y0, x0, y1, x1 in cols:
+            yy, xx = np.nonzero(lab[y0:y1, x0:x1] == l)
+            parts.append((yy + y0, xx + x0, np.full(len(yy), l, lab.dtype)))
+        y, x, v = (np.concatenate(c) for c in zip(*parts))
+    else:
+        idx = np.flatnonzero(lab)
+        v = lab.ravel()[idx]
+        y, x = np.divmod(idx, lab.shape[1])
     return (y, x, v), np.bincount(v, minlength=1)
 
 def _overlap_pairs(la, lb, dx=0, dy=0, aa=None, ab=None, pix_a=None):
@@ -238,7 +248,7 @@ def _overlap_pairs(la, lb, dx=0, dy=0, aa=None, ab=None, pix_a=None):
     yb, xb = ya - dy, xa - dx                                     # A's labelled pixels on B's grid
     ok = (yb >= 0) & (yb < lb.shape[0]) & (xb >= 0) & (xb < lb.shape[1])
     vb = lb[yb[ok], xb[ok]]; va = va[ok]
-    m = vb > 0
+    m = (vb > 0) & (vb < len(ab))                                # labels B's table does not hold are no region
     key, cnt = np.unique(va[m].astype(np.int64) * (nb + 1) + vb[m], return_counts=True)   # co-occurrences
     ia, ib = np.divmod(key, nb + 1)
     return ia, ib, cnt, aa[ia], ab[ib]
@@ -370,7 +380,7 @@ def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm
     keep = np.array(sorted(keep), np.int64)
     return (e[keep], s[keep], dist[keep]) if len(keep) else empty
 
-# %% ../nbs/05_tracking.ipynb #d1056b78
+# %% ../nbs/05_tracking.ipynb #0998b1c0
 @dataclass
 class TrackingResult:
     "The result of `track_frames` / `track_products`: detections (nodes), links (edges), tracks, options, notes."
@@ -454,7 +464,8 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
         xy, lat, rate = _frame_positions(Frame(f.t_rec, reg, None, f.harp, f.pixel_size), ref, p)
         xp = RSUN_MM * np.deg2rad(rate) / 86400 * np.cos(np.deg2rad(ref.get('lat0', 0.0)))
         lut = _lut(reg['label'].to_numpy().astype(np.int64))
-        cur = (f, reg, xy, xp, rate, t, (lut, *(_label_pixels(f.labels) if f.labels is not None else (None, None))))
+        pix = _label_pixels(f.labels, reg if len(reg) == len(f.regions) else None) if f.labels is not None else (None, None)
+        cur = (f, reg, xy, xp, rate, t, (lut, *pix))
         if prev is not None:
             pf, preg, pxy, pxp, prate, pt, pinfo = prev
             dt = t - pt
@@ -967,7 +978,7 @@ def tracking_widget(frames, params:TrackParams|None=None):
     box.sliders, box.state = sl, state
     return box
 
-# %% ../nbs/05_tracking.ipynb #03c1745a
+# %% ../nbs/05_tracking.ipynb #6e19a4c6
 _HEADER_KEYS = _GRID_KEYS + ('HARPNUM', 'RSUN_REF', 'PV2_1')
 
 def read_region_products(t_rec:str,      # T_REC of the record
@@ -976,7 +987,6 @@ def read_region_products(t_rec:str,      # T_REC of the record
                         ) -> Frame:
     "The `Frame` of one record's region products on disk (label image + grid keywords, region table)."
     from astropy.io import fits
-    import types
     for pth in (labels_path, regions_path):
         if not Path(pth).is_file(): raise TrackingInputError(f'record {t_rec}: {pth} does not exist')
     try:
@@ -990,14 +1000,23 @@ def read_region_products(t_rec:str,      # T_REC of the record
     except OSError as e: raise TrackingInputError(f'record {t_rec}: {labels_path} cannot be read ({e})') from e
     try: table = pd.read_csv(regions_path)
     except Exception as e: raise TrackingInputError(f'record {t_rec}: {regions_path} cannot be read ({e})') from e
-    psize = None
-    if str(hdr.get('CTYPE1', '')).endswith('-CEA'):
-        psize = float(np.sqrt(cea_pixel_area(types.SimpleNamespace(meta=hdr))).to_value(u.Mm))
+    psize = _pixel_side(*(hdr.get(k) for k in ('CTYPE1', 'CTYPE2', 'CDELT1', 'CDELT2', 'RSUN_REF', 'PV2_1')))
     harp = int(hdr['HARPNUM']) if hdr.get('HARPNUM') not in (None, '') else None
-    grid = {k: hdr[k] for k in _GRID_KEYS if k in hdr}
-    f = make_frame(lab, table, t_rec=t_rec, harp=harp, pixel_size=psize)
-    f.grid = grid
-    return f
+    if lab.ndim != 2 or lab.size == 0 or not np.issubdtype(lab.dtype, np.integer):
+        raise TrackingInputError(f'record {t_rec}: {labels_path} is not a 2-D integer label image')
+    t_rec = t_rec if _TREC_RE.match(str(t_rec)) else format_trec(t_rec)
+    return Frame(t_rec, table, lab.astype(np.int32, copy=False), harp, psize, {k: hdr[k] for k in _GRID_KEYS if k in hdr})
+
+_TREC_RE = __import__('re').compile(r'^\d{4}\.\d\d\.\d\d_\d\d:\d\d:\d\d(\.\d+)?_TAI$')
+
+@functools.lru_cache(maxsize=64)
+def _pixel_side(ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1) -> float|None:
+    "sqrt(CEA pixel area) [Mm] from the grid keywords (`solarnb.core.cea_pixel_area`), once per grid."
+    import types
+    if not (str(ctype1).endswith('-CEA') and str(ctype2).endswith('-CEA')): return None
+    meta = {k: v for k, v in zip(('CTYPE1', 'CTYPE2', 'CDELT1', 'CDELT2', 'RSUN_REF', 'PV2_1'),
+                                 (ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1)) if v is not None}
+    return float(np.sqrt(cea_pixel_area(types.SimpleNamespace(meta=meta))).to_value(u.Mm))
 
 def _dedupe_items(items) -> tuple:
     "Items sorted by time, duplicates of one T_REC removed (identical tables) or refused; and the notes."
