@@ -17,17 +17,17 @@ from astropy.time import Time
 import sunpy.map
 
 # %% auto #0
-__all__ = ['SERIES', 'SEGMENT_UNITS', 'SMARP_SEGMENTS', 'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE',
-           'RSUN_HMI', 'MSH', 'STAGES', 'COMMANDS', 'BENCHES', 'SolarnbError', 'FilenameError', 'MissingSegmentError',
-           'FitsReadError', 'ShapeMismatchError', 'ProjectionError', 'SegmentUnitsError', 'EmptyImageError',
-           'ObserverError', 'DataRootError', 'MissingKeywordError', 'SolarnbWarning', 'OptionError', 'option',
-           'check_option', 'check_options', 'series_unit', 'parse_trec', 'format_trec', 'SharpName',
-           'parse_sharp_filename', 'format_sharp_filename', 'Record', 'Problem', 'scan_records', 'find_records',
-           'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
-           'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
-           'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'RecordContext', 'Stage',
-           'register_stage', 'register_command', 'register_bench', 'time_it', 'plot_record', 'summary_stage',
-           'bench_core']
+__all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEGMENTS', 'SERIES_SEGMENTS', 'SERIES_CADENCE',
+           'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE', 'RSUN_HMI', 'MSH', 'STAGES',
+           'COMMANDS', 'BENCHES', 'SolarnbError', 'FilenameError', 'MissingSegmentError', 'FitsReadError',
+           'ShapeMismatchError', 'ProjectionError', 'SegmentUnitsError', 'EmptyImageError', 'ObserverError',
+           'DataRootError', 'MissingKeywordError', 'SolarnbWarning', 'OptionError', 'option', 'check_option',
+           'check_options', 'series_unit', 'parse_trec', 'format_trec', 'SharpName', 'parse_sharp_filename',
+           'format_sharp_filename', 'Record', 'Problem', 'scan_records', 'find_records', 'require_records', 'get_dates',
+           'example_data_path', 'header_to_meta', 'read_image', 'header_value', 'bitmap_values', 'read_segment',
+           'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion', 'bench_read', 'atomic_path', 'map_to_hdu',
+           'write_map', 'read_map', 'RecordContext', 'Stage', 'register_stage', 'register_command', 'register_bench',
+           'time_it', 'plot_record', 'summary_stage', 'bench_core']
 
 # %% ../nbs/00_core.ipynb #8c7f7ceb
 class SolarnbError(Exception):
@@ -106,7 +106,7 @@ def check_options(opts, owner:str=''):
     for f in dataclasses.fields(opts): check_option(f, getattr(opts, f.name), owner)
     return opts
 
-# %% ../nbs/00_core.ipynb #46fdbba3
+# %% ../nbs/00_core.ipynb #145cd090
 SERIES = ('hmi.sharp_cea_720s', 'hmi.sharp_720s', 'hmi.sharp_cea_720s_nrt', 'hmi.sharp_720s_nrt',
           'mdi.smarp_cea_96m', 'mdi.smarp_96m')
 "The SHARP (HMI) and SMARP (MDI) series solarnb reads."
@@ -124,18 +124,31 @@ SEGMENT_UNITS = {
     'src_grad': u.DN / u.s, 'alpha_mag': _NONE, 'chisq': _NONE, 'conv_flag': _NONE, 'info_map': _NONE,
     'confid_map': _NONE, 'field_inclination_err': _NONE, 'field_az_err': _NONE,
     'inclin_azimuth_err': _NONE, 'field_alpha_err': _NONE, 'inclination_alpha_err': _NONE,
-    'azimuth_alpha_err': _NONE,
+    'azimuth_alpha_err': _NONE, 'vlos_err': u.cm / u.s, 'alpha_err': _NONE,
 }
 "Each known segment and the physical unit its data must have (HMI SHARPs; `series_unit` for the series' exceptions)."
 
+CEA_SEGMENTS = ('Br', 'Bp', 'Bt', 'Br_err', 'Bp_err', 'Bt_err', 'bitmap', 'conf_disambig', 'magnetogram',
+                'Dopplergram', 'continuum')
+"The segments of the SHARP CEA series (`hmi.sharp_cea_720s`, `_nrt`)."
+CCD_SEGMENTS = ('magnetogram', 'bitmap', 'Dopplergram', 'continuum', 'inclination', 'azimuth', 'field', 'vlos_mag',
+                'dop_width', 'eta_0', 'damping', 'src_continuum', 'src_grad', 'alpha_mag', 'chisq', 'conv_flag',
+                'info_map', 'confid_map', 'inclination_err', 'azimuth_err', 'field_err', 'vlos_err', 'alpha_err',
+                'field_inclination_err', 'field_az_err', 'inclin_azimuth_err', 'field_alpha_err',
+                'inclination_alpha_err', 'azimuth_alpha_err', 'disambig', 'conf_disambig')
+"The segments of the SHARP CCD series (`hmi.sharp_720s`, `_nrt`)."
 SMARP_SEGMENTS = ('magnetogram', 'bitmap', 'continuum')
-"The segments of the SMARP series."
+"The segments of the SMARP series (`mdi.smarp_cea_96m`, `mdi.smarp_96m`)."
+SERIES_SEGMENTS = {s: SMARP_SEGMENTS if s.startswith('mdi.') else CEA_SEGMENTS if '_cea_' in s else CCD_SEGMENTS
+                   for s in SERIES}
+"The segments of each series."
+SERIES_CADENCE = {s: 5760.0 if s.startswith('mdi.') else 720.0 for s in SERIES}
+"The cadence of each series, in seconds (HMI 12 min, MDI 96 min)."
 
 def series_unit(series:str, segment:str):
-    "The unit `segment` of `series` must carry: `SEGMENT_UNITS`, except the SMARP continuum (MDI intensity, no unit)."
-    if str(series).startswith('mdi.smarp'):
-        if segment not in SMARP_SEGMENTS: return None
-        if segment == 'continuum': return _NONE
+    "The unit `segment` of `series` must carry (None: no such segment): the SMARP continuum has no unit."
+    if segment not in SERIES_SEGMENTS.get(series, SEGMENT_UNITS): return None
+    if str(series).startswith('mdi.smarp') and segment == 'continuum': return _NONE
     return SEGMENT_UNITS.get(segment)
 
 # %% ../nbs/00_core.ipynb #9a020ee5
