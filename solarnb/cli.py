@@ -109,7 +109,7 @@ def _run_run(a) -> int:
     print(f'{res.summary()}; {res.seconds:.1f} s; tables in {res.out}')
     return 1 if res.failed else 0
 
-# %% ../nbs/09_cli.ipynb #d7870d02
+# %% ../nbs/09_cli.ipynb #7628f6a5
 def _setup_records(p):
     p.add_argument('root', nargs='?', default=None, help='data root (default: the bundled example data)')
     p.add_argument('--harp', type=int, default=None, help='only this HARP')
@@ -125,18 +125,18 @@ def _run_records(a) -> int:
     return 0
 
 def _setup_track(p):
-    from solarnb.pipeline import TrackingOptions, RegionsOptions
+    from solarnb.pipeline import TrackingOptions, RegionOptions
     p.add_argument('root', nargs='*', default=None, help='data roots (default: the bundled example data and sequence)')
     p.add_argument('--harp', type=int, default=None, help='only this HARP')
     p.add_argument('--out', default='solarnb_out', help='output folder (default: solarnb_out)')
     p.add_argument('--plots', default='first', choices=('none', 'first', 'all'), help='figures (default: first)')
-    add_option_flags(p, RegionsOptions, 'regions')
+    add_option_flags(p, RegionOptions, 'regions')
     add_option_flags(p, TrackingOptions)
 
 def _run_track(a) -> int:
-    from solarnb.pipeline import run_pipeline, parse_options, TrackingOptions, RegionsOptions
+    from solarnb.pipeline import run_pipeline, parse_options, TrackingOptions, RegionOptions
     opts = parse_options()
-    opts['regions'] = options_from_args(a, RegionsOptions, 'regions')
+    opts['regions'] = options_from_args(a, RegionOptions, 'regions')
     opts['tracking'] = options_from_args(a, TrackingOptions, owner='tracking')
     res = run_pipeline(a.root or _default_roots(), a.out, ['tracking'], (), a.harp, opts, a.plots, progress=False)
     for _, r in res.harp_stages.iterrows():
