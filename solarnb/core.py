@@ -216,7 +216,7 @@ def format_sharp_filename(series:str, harp:int, t_rec, segment:str) -> str:
     if not re.fullmatch(r'[A-Za-z0-9_]+', segment): raise FilenameError(f'segment {segment!r} is not a segment name')
     return f'{series}.{int(harp)}.{format_trec(t_rec, "file")}_TAI.{segment}.fits'
 
-# %% ../nbs/00_core.ipynb #e66d2cd5
+# %% ../nbs/00_core.ipynb #a0c4f363
 @dataclass
 class Record:
     "One SHARP record on disk: the files of its segments."
@@ -279,10 +279,10 @@ def _walk(root:Path, problems:list):
 
 def _check_root(root) -> Path:
     root = Path(root)
-    if not root.exists(): raise DataRootError(f'data root {str(root)!r} does not exist')
+    if not root.exists(): raise DataRootError(f'data root {str(root)!r} is not a folder: it does not exist')
     if not root.is_dir():
-        raise DataRootError(f'data root {str(root)!r} is a file, not a folder: give the folder that holds the SHARP '
-                            'files (ActiveRegion.from_path reads the record of one file)')
+        raise DataRootError(f'data root {str(root)!r} is not a folder: it is a file; give the folder that holds the '
+                            'SHARP files (ActiveRegion.from_path reads the record of one file)')
     return root
 
 def scan_records(root, harp:int|None=None, series:str|None=None) -> tuple[list[Record], list[Problem]]:
