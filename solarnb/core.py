@@ -216,7 +216,7 @@ def format_sharp_filename(series:str, harp:int, t_rec, segment:str) -> str:
     if not re.fullmatch(r'[A-Za-z0-9_]+', segment): raise FilenameError(f'segment {segment!r} is not a segment name')
     return f'{series}.{int(harp)}.{format_trec(t_rec, "file")}_TAI.{segment}.fits'
 
-# %% ../nbs/00_core.ipynb #e66d2cd5
+# %% ../nbs/00_core.ipynb #a0c4f363
 @dataclass
 class Record:
     "One SHARP record on disk: the files of its segments."
@@ -279,10 +279,10 @@ def _walk(root:Path, problems:list):
 
 def _check_root(root) -> Path:
     root = Path(root)
-    if not root.exists(): raise DataRootError(f'data root {str(root)!r} does not exist')
+    if not root.exists(): raise DataRootError(f'data root {str(root)!r} is not a folder: it does not exist')
     if not root.is_dir():
-        raise DataRootError(f'data root {str(root)!r} is a file, not a folder: give the folder that holds the SHARP '
-                            'files (ActiveRegion.from_path reads the record of one file)')
+        raise DataRootError(f'data root {str(root)!r} is not a folder: it is a file; give the folder that holds the '
+                            'SHARP files (ActiveRegion.from_path reads the record of one file)')
     return root
 
 def scan_records(root, harp:int|None=None, series:str|None=None) -> tuple[list[Record], list[Problem]]:
@@ -383,7 +383,7 @@ def header_to_meta(header) -> dict:
             meta[k] = _card_value(c)
     return _finish_meta(meta, hist, comm)
 
-# %% ../nbs/00_core.ipynb #b0296bec
+# %% ../nbs/00_core.ipynb #b55ce268
 class _Fallback(Exception): "This file needs the general astropy reader."
 
 _INT_RE = re.compile(r'[+-]?\d+')
@@ -487,6 +487,7 @@ def _fast_image(path) -> tuple[np.ndarray, dict]:
     buf = Path(path).read_bytes()
     for cards, off, size in _raw_hdus(buf):
         h, meta = _cards_meta(cards)
+        if off + size > len(buf): raise _Fallback   # truncated: astropy says so
         if h.get('ZIMAGE') is True:
             if 'ZSCALE' in h or h.get('ZQUANTIZ') not in (None, 'NO_DITHER') or h.get('ZBITPIX', 0) < 0: raise _Fallback
             raw, blank = _rice_image(buf, h, off), h.get('ZBLANK', h.get('BLANK'))
@@ -498,7 +499,6 @@ def _fast_image(path) -> tuple[np.ndarray, dict]:
             blank = h.get('BLANK') if h['BITPIX'] > 0 else None
             break
     else: raise _Fallback
-    if off + size > len(buf): raise _Fallback
     data = raw.astype(np.float64)
     bscale, bzero = h.get('BSCALE', 1), h.get('BZERO', 0)
     if bscale != 1: data *= bscale

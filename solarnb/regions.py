@@ -521,7 +521,7 @@ class RegionTuner:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/04_regions.ipynb #8458b5d0
+# %% ../nbs/04_regions.ipynb #f72776e4
 @dataclass
 class RegionOptions:
     "Options of the regions stage."
@@ -544,7 +544,14 @@ def _region_options(options) -> RegionOptions:
         names = {f.name for f in dataclasses.fields(RegionOptions)}
         bad = sorted(set(options) - names)
         if bad: raise OptionError(f'unknown regions option {bad[0]!r}: the options are {", ".join(sorted(names))}')
-        options = RegionOptions(**options)
+        typed = {}
+        for f in dataclasses.fields(RegionOptions):
+            if f.name not in options: continue
+            v, cast = options[f.name], type(f.default)
+            try: typed[f.name] = cast(v) if not (cast is int and isinstance(v, float) and v != int(v)) else v
+            except (TypeError, ValueError):
+                raise OptionError(f'option regions.{f.name}={v!r} is not a {cast.__name__}') from None
+        options = RegionOptions(**typed)
     check_options(options, 'regions')
     if not options.umbra < options.penumbra:
         raise OptionError(f'option regions.umbra={options.umbra} must be below regions.penumbra={options.penumbra}')
