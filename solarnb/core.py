@@ -492,6 +492,7 @@ def _fast_image(path) -> tuple[np.ndarray, dict]:
             if 'ZSCALE' in h or h.get('ZQUANTIZ') not in (None, 'NO_DITHER') or h.get('ZBITPIX', 0) < 0: raise _Fallback
             raw, blank = _rice_image(buf, h, off), h.get('ZBLANK', h.get('BLANK'))
             break
+        if h.get('NAXIS', 0) > 2 and size: raise _Fallback   # a cube (e.g. SPICE): astropy's choice of HDU
         if h.get('NAXIS', 0) == 2 and size:
             dt = _PLAIN_DTYPES[h['BITPIX']]
             n = h['NAXIS1'] * h['NAXIS2']
