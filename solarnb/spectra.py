@@ -23,7 +23,7 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
            'ModelError', 'SpiceWindow', 'read_spice', 'ion_label', 'line_key', 'LineCatalogue', 'Tie', 'LineModel',
            'FitResult', 'fit_lm', 'fit_scipy', 'spice_noise', 'empirical_noise', 'despike', 'adaptive_bin',
            'SpectraOptions', 'window_model', 'param_bounds', 'initial_params', 'fuse_windows', 'WindowFit',
-           'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps']
+           'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line']
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -765,7 +765,7 @@ def spice_noise(win:SpiceWindow, signal:np.ndarray|None=None, # radiance to take
     out['total'] = np.where(np.isfinite(win.data), out['total'], np.nan)
     return out
 
-# %% ../nbs/10_spectra.ipynb #7b86f8ae
+# %% ../nbs/10_spectra.ipynb #9636ec75
 def empirical_noise(win:SpiceWindow, size:int=31, # running-median length along the slit, pixels
                     lags:int=2, # correlation lags to measure
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -782,10 +782,10 @@ def empirical_noise(win:SpiceWindow, size:int=31, # running-median length along 
         for _ in range(5):
             if len(v) < 10: break
             s = v.std()
-            v = v[np.abs(v - v.mean()) <= 4 * s]
+            v = v[np.abs(v - v.mean()) <= 6 * s]
         if len(v) >= 10: sig[j] = v.std()
     z = res / sig
-    z = np.where(np.abs(z) < 4, z, np.nan)
+    z = np.where(np.abs(z) < 6, z, np.nan)
     corr = np.array([np.nanmean(z[:, k:] * z[:, :-k]) / np.nanmean(z * z) for k in range(1, lags + 1)])
     return sig, np.nan_to_num(corr)
 
@@ -893,7 +893,7 @@ def window_model(win:SpiceWindow, catalogue:LineCatalogue, bg_degree:int=1, marg
             f'window {win.name!r} ({wl.min():.2f}-{wl.max():.2f} A) holds no catalogue line: fitted one free Gaussian '
             f'at {peak:.2f} A (velocity relative to that peak)')
 
-# %% ../nbs/10_spectra.ipynb #dc596a73
+# %% ../nbs/10_spectra.ipynb #f1aef9e7
 def param_bounds(model:LineModel, win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarray]:
     "Lower and upper bounds of the full parameters: physical intensities, widths and shifts."
     lo, hi = np.full(model.n_params, -np.inf), np.full(model.n_params, np.inf)
@@ -942,12 +942,14 @@ def initial_params(model:LineModel, win:SpiceWindow, y:np.ndarray, # (N, M) spec
             c0 = model.index(f'bg{s}.c0')
             lvl = np.nanpercentile(np.where(m, y, np.nan), 20, axis=1)
             p0[:, c0] = np.where(np.isfinite(lvl), lvl, p[c0])
+        bg_mean = model.evaluate(x, np.r_[np.zeros(3 * model.n_lines), p[3 * model.n_lines:]][None], seg=seg)[0]
+        bg_pix = np.take(p0[:, [model.index(f'bg{s}.c0') for s in range(model.n_segments)]], seg, axis=1)
+        ref_peak = np.nanmax(mean - bg_mean)
+        scale = np.nanmax(y - bg_pix, axis=1) / ref_peak if ref_peak > 0 else np.ones(len(y))
+        scale = np.clip(np.where(np.isfinite(scale), scale, 1.0), 0.1, 10.0)
         for k, rest in model.lines:
             i = model.index(f'{k}.intensity')
-            j = int(np.argmin(np.abs(x - p[i + 1])))
-            c0 = model.index(f'bg{int(seg[j])}.c0')
-            est = y[:, j] - p0[:, c0]
-            p0[:, i] = np.clip(np.where(np.isfinite(est), est, p[i]), 0.1 * p[i] + 1e-6, None)
+            p0[:, i] = np.maximum(p[i] * scale, 1e-6)       # the mean's line ratios, scaled to the pixel's peak
     return p0, p
 
 # %% ../nbs/10_spectra.ipynb #301ac57b
@@ -1147,3 +1149,18 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
         ax.set_title(f'{ion_label(key.rsplit("_", 1)[0])} {fit.model.rest(key):.2f} $\\AA$: {q}')
     fig.tight_layout()
     return fig
+
+# %% ../nbs/10_spectra.ipynb #6c86a7b7
+def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line's own photon noise
+                lam:float, width:float, # centre and Gaussian sigma, Angstrom
+                seed:int=0) -> tuple[SpiceWindow, float]:
+    "The window with a Gaussian line added to every spectrum, with its photon noise; and the line's peak intensity."
+    det = SPICE_DETECTORS[win.detector]
+    sig, _ = empirical_noise(win)
+    sb = float(np.nanmedian(sig))
+    k = float(np.median(det['noise_factor'] ** 2 * det['gain'] / win.radcal))    # photon variance per unit radiance
+    A = (snr ** 2 * k + math.sqrt(snr ** 4 * k ** 2 + 4 * snr ** 2 * sb ** 2)) / 2
+    line = A * np.exp(-0.5 * ((win.wavelength - lam) / width) ** 2)
+    phot = det['noise_factor'] * np.sqrt(det['gain'] * line * win.radcal) / win.radcal
+    rng = np.random.default_rng(seed)
+    return replace(win, data=win.data + line + rng.normal(0, 1, win.data.shape) * phot), A
