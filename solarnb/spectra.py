@@ -23,7 +23,8 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
            'ModelError', 'SpiceWindow', 'read_spice', 'ion_label', 'line_key', 'LineCatalogue', 'Tie', 'LineModel',
            'FitResult', 'fit_lm', 'fit_scipy', 'spice_noise', 'empirical_noise', 'despike', 'adaptive_bin',
            'SpectraOptions', 'window_model', 'param_bounds', 'initial_params', 'fuse_windows', 'WindowFit',
-           'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line']
+           'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line',
+           'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map']
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -1164,3 +1165,56 @@ def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line
     phot = det['noise_factor'] * np.sqrt(det['gain'] * line * win.radcal) / win.radcal
     rng = np.random.default_rng(seed)
     return replace(win, data=win.data + line + rng.normal(0, 1, win.data.shape) * phot), A
+
+# %% ../nbs/10_spectra.ipynb #e2f05abd
+def read_contribution_table(path) -> tuple[pd.DataFrame, dict]:
+    "Read G(T, n) tables (the CSV format above): a DataFrame indexed by logT, one column per line, and the header."
+    path = Path(path)
+    try: lines = path.read_text().splitlines()
+    except OSError as e: raise SolarnbError(f'{path}: cannot read the contribution-function table ({e})') from e
+    meta = {}
+    for l in lines:
+        if not l.startswith('#'): break
+        k, _, v = l[1:].partition(':')
+        if v: meta[k.strip()] = v.strip()
+    t = pd.read_csv(path, comment='#')
+    if 'logT' not in t.columns or len(t.columns) < 2: raise SolarnbError(f'{path}: needs a logT column and line columns')
+    t = t.set_index('logT').sort_index()
+    if not np.all(np.isfinite(t.values)) or (t.values < 0).any(): raise SolarnbError(f'{path}: G must be finite, >= 0')
+    return t, meta
+
+def write_contribution_table(G:pd.DataFrame, path, density:float, units:str='erg cm3 s-1 sr-1') -> Path:
+    "Write G(T) columns (indexed by logT) in the format `read_contribution_table` reads."
+    head = (f'# G(T, n) contribution functions, photospheric abundances included\n# density_cm-3: {density:g}\n'
+            f'# units: {units}\n')
+    with atomic_path(path) as tmp: Path(tmp).write_text(head + G.rename_axis('logT').to_csv())
+    return Path(path)
+
+# %% ../nbs/10_spectra.ipynb #711df064
+def lcr_coefficients(G:pd.DataFrame, low_fip:list, high_fip:list, # G(T) table and the line columns of each set
+                     dems:np.ndarray|None=None, # optional (K, T) DEMs on the same grid, to match radiances as well
+                     dem_weight:float=1.0) -> tuple[dict, dict, float]:
+    "Non-negative LCR coefficients alpha (low FIP) and beta (high FIP), and the rms relative mismatch of the combinations."
+    from scipy.optimize import nnls
+    logT = G.index.to_numpy(float)
+    dT = np.gradient(10 ** logT)                          # integrals over T, on the log grid
+    GL, GH = G[list(low_fip)].to_numpy(float), G[list(high_fip)].to_numpy(float)
+    scale = np.trapezoid(GH.sum(1), logT) / len(high_fip)
+    A = np.hstack([GL, -GH]) / scale
+    rows, rhs = [A], [np.zeros(len(logT))]
+    if dems is not None:
+        IL, IH = (dems * dT) @ GL, (dems * dT) @ GH
+        nrm = np.maximum(IH.sum(1, keepdims=True), 1e-300)
+        rows.append(dem_weight * np.hstack([IL, -IH]) / nrm * np.sqrt(len(logT) / len(dems)))
+        rhs.append(np.zeros(len(dems)))
+    norm = np.r_[np.zeros(len(low_fip)), np.trapezoid(GH, logT, axis=0) / scale] * 1e3   # sum_j beta_j int G_j = 1
+    coef, _ = nnls(np.vstack(rows + [norm[None]]), np.r_[np.concatenate(rhs), 1e3])
+    a, b = coef[:len(low_fip)], coef[len(low_fip):]
+    mis = np.sqrt(np.mean((GL @ a - GH @ b) ** 2)) / np.sqrt(np.mean((GH @ b) ** 2))
+    return dict(zip(low_fip, a)), dict(zip(high_fip, b)), float(mis)
+
+def fip_bias_map(radiances:dict, alpha:dict, beta:dict) -> np.ndarray:
+    "FIP bias = sum alpha_i I_i / sum beta_j I_j from radiance maps keyed by line."
+    num = sum(a * np.asarray(radiances[k], float) for k, a in alpha.items() if a > 0)
+    den = sum(b * np.asarray(radiances[k], float) for k, b in beta.items() if b > 0)
+    with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
