@@ -24,7 +24,8 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
            'FitResult', 'fit_lm', 'fit_scipy', 'spice_noise', 'empirical_noise', 'despike', 'adaptive_bin',
            'SpectraOptions', 'window_model', 'param_bounds', 'initial_params', 'fuse_windows', 'WindowFit',
            'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line',
-           'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map']
+           'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map', 'spectra_file',
+           'spectra_files', 'spectra_folder', 'main']
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -1218,3 +1219,81 @@ def fip_bias_map(radiances:dict, alpha:dict, beta:dict) -> np.ndarray:
     num = sum(a * np.asarray(radiances[k], float) for k, a in alpha.items() if a > 0)
     den = sum(b * np.asarray(radiances[k], float) for k, b in beta.items() if b > 0)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
+
+# %% ../nbs/10_spectra.ipynb #6522ebb2
+def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
+    "Fit every window of a SPICE L2 file, write per-line FITS maps into `out`; return the file's summary row."
+    opts = check_options(options or SpectraOptions(), 'spectra')
+    path, out = Path(path), Path(out)
+    t0 = time.perf_counter()
+    cat = LineCatalogue.load(opts.catalogue)
+    wins = read_spice(path, cube=False)
+    notes, products, chi2, nlines, npix, nfit = [], [], [], 0, 0, 0
+    for win in wins:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always', SolarnbWarning)
+            try: fit = fit_window(win, opts, cat)
+            except SolarnbError as e:
+                fit = None
+                notes.append(f'{win.name}: {e}')
+        notes += [str(w.message) for w in caught if issubclass(w.category, SolarnbWarning)]
+        if fit is None: continue
+        nfit += 1
+        npix += int((fit.result.status == 1).sum())
+        for key, maps in line_products(fit).items():
+            p = write_line_products(fit, key, maps, out/f'{path.stem}.{key}.fits',
+                                    [f'catalogue: {cat.notice}', f'source file {path.name}, window {win.name}'])
+            products.append(str(p))
+            nlines += 1
+        chi2.append(fit.result.redchi2[fit.result.status == 1])
+    allchi = np.concatenate(chi2) if chi2 else np.array([])
+    return {'file': path.name, 'windows': len(wins), 'windows fitted': nfit, 'lines': nlines, 'pixels': npix,
+            'median reduced chi2': round(float(np.nanmedian(allchi)), 4) if np.isfinite(allchi).any() else np.nan,
+            'seconds': round(time.perf_counter() - t0, 3), 'warnings': '; '.join(dict.fromkeys(notes)),
+            'products': products}
+
+# %% ../nbs/10_spectra.ipynb #5ad8b91f
+def spectra_files(paths, out, options:SpectraOptions|None=None, scheduler:str|None=None) -> pd.DataFrame:
+    "Run `spectra_file` on several files (dask `scheduler` for parallel files); one row per file, errors recorded."
+    from tqdm.auto import tqdm
+    def one(p):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                return spectra_file(p, out, options)
+        except SolarnbError as e:
+            return {'file': Path(p).name, 'windows fitted': 0, 'lines': 0, 'pixels': 0, 'warnings': '',
+                    'error': str(e), 'products': []}
+    paths = [Path(p) for p in paths]
+    if scheduler in (None, 'synchronous'): rows = [one(p) for p in tqdm(paths, desc='spectra', disable=len(paths) < 2)]
+    else:
+        import dask
+        rows = list(dask.compute(*[dask.delayed(one)(p) for p in paths], scheduler=scheduler))
+    return pd.DataFrame(rows)
+
+def spectra_folder(folder, out, options:SpectraOptions|None=None, pattern:str='solo_L2_spice*.fits',
+                   scheduler:str|None=None) -> pd.DataFrame:
+    "The pipeline stage: every SPICE L2 file in `folder` (by `pattern`), written to `out`; the table of rows."
+    files = sorted(Path(folder).glob(pattern))
+    if not files: raise SpiceFileError(f'{folder}: no file matches {pattern!r}')
+    return spectra_files(files, out, options, scheduler)
+
+def main(argv=None):
+    "`solarnb spectra FILE... --out DIR [-o key=value ...]`: fit SPICE files and print the table."
+    import argparse, dataclasses
+    ap = argparse.ArgumentParser(prog='solarnb spectra', description='SPICE line fitting: per-line FITS maps')
+    ap.add_argument('files', nargs='+', help='SPICE L2 FITS files or folders')
+    ap.add_argument('--out', default='solarnb_out/spectra', help='output folder')
+    ap.add_argument('-o', action='append', default=[], metavar='KEY=VALUE', help='a SpectraOptions field')
+    a = ap.parse_args(argv)
+    kw = {}
+    fields = {f.name: f for f in dataclasses.fields(SpectraOptions)}
+    for kv in a.o:
+        k, _, v = kv.partition('=')
+        if k not in fields: raise OptionError(f'unknown option spectra.{k}; options are {sorted(fields)}')
+        d = fields[k].default
+        kw[k] = (v.lower() in ('1', 'true', 'yes')) if isinstance(d, bool) else type(d)(v) if d is not None else v
+    files = [f for p in map(Path, a.files) for f in (sorted(p.glob('solo_L2_spice*.fits')) if p.is_dir() else [p])]
+    table = spectra_files(files, a.out, SpectraOptions(**kw))
+    print(table.drop(columns='products').to_string(index=False))
+    return table
