@@ -23,7 +23,9 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
            'ModelError', 'SpiceWindow', 'read_spice', 'ion_label', 'line_key', 'LineCatalogue', 'Tie', 'LineModel',
            'FitResult', 'fit_lm', 'fit_scipy', 'spice_noise', 'empirical_noise', 'despike', 'adaptive_bin',
            'SpectraOptions', 'window_model', 'param_bounds', 'initial_params', 'fuse_windows', 'WindowFit',
-           'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps']
+           'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line',
+           'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map', 'spectra_file',
+           'spectra_files', 'spectra_folder', 'main']
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -765,7 +767,7 @@ def spice_noise(win:SpiceWindow, signal:np.ndarray|None=None, # radiance to take
     out['total'] = np.where(np.isfinite(win.data), out['total'], np.nan)
     return out
 
-# %% ../nbs/10_spectra.ipynb #7b86f8ae
+# %% ../nbs/10_spectra.ipynb #9636ec75
 def empirical_noise(win:SpiceWindow, size:int=31, # running-median length along the slit, pixels
                     lags:int=2, # correlation lags to measure
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -782,10 +784,10 @@ def empirical_noise(win:SpiceWindow, size:int=31, # running-median length along 
         for _ in range(5):
             if len(v) < 10: break
             s = v.std()
-            v = v[np.abs(v - v.mean()) <= 4 * s]
+            v = v[np.abs(v - v.mean()) <= 6 * s]
         if len(v) >= 10: sig[j] = v.std()
     z = res / sig
-    z = np.where(np.abs(z) < 4, z, np.nan)
+    z = np.where(np.abs(z) < 6, z, np.nan)
     corr = np.array([np.nanmean(z[:, k:] * z[:, :-k]) / np.nanmean(z * z) for k in range(1, lags + 1)])
     return sig, np.nan_to_num(corr)
 
@@ -893,7 +895,7 @@ def window_model(win:SpiceWindow, catalogue:LineCatalogue, bg_degree:int=1, marg
             f'window {win.name!r} ({wl.min():.2f}-{wl.max():.2f} A) holds no catalogue line: fitted one free Gaussian '
             f'at {peak:.2f} A (velocity relative to that peak)')
 
-# %% ../nbs/10_spectra.ipynb #dc596a73
+# %% ../nbs/10_spectra.ipynb #f1aef9e7
 def param_bounds(model:LineModel, win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarray]:
     "Lower and upper bounds of the full parameters: physical intensities, widths and shifts."
     lo, hi = np.full(model.n_params, -np.inf), np.full(model.n_params, np.inf)
@@ -942,12 +944,14 @@ def initial_params(model:LineModel, win:SpiceWindow, y:np.ndarray, # (N, M) spec
             c0 = model.index(f'bg{s}.c0')
             lvl = np.nanpercentile(np.where(m, y, np.nan), 20, axis=1)
             p0[:, c0] = np.where(np.isfinite(lvl), lvl, p[c0])
+        bg_mean = model.evaluate(x, np.r_[np.zeros(3 * model.n_lines), p[3 * model.n_lines:]][None], seg=seg)[0]
+        bg_pix = np.take(p0[:, [model.index(f'bg{s}.c0') for s in range(model.n_segments)]], seg, axis=1)
+        ref_peak = np.nanmax(mean - bg_mean)
+        scale = np.nanmax(y - bg_pix, axis=1) / ref_peak if ref_peak > 0 else np.ones(len(y))
+        scale = np.clip(np.where(np.isfinite(scale), scale, 1.0), 0.1, 10.0)
         for k, rest in model.lines:
             i = model.index(f'{k}.intensity')
-            j = int(np.argmin(np.abs(x - p[i + 1])))
-            c0 = model.index(f'bg{int(seg[j])}.c0')
-            est = y[:, j] - p0[:, c0]
-            p0[:, i] = np.clip(np.where(np.isfinite(est), est, p[i]), 0.1 * p[i] + 1e-6, None)
+            p0[:, i] = np.maximum(p[i] * scale, 1e-6)       # the mean's line ratios, scaled to the pixel's peak
     return p0, p
 
 # %% ../nbs/10_spectra.ipynb #301ac57b
@@ -1147,3 +1151,149 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
         ax.set_title(f'{ion_label(key.rsplit("_", 1)[0])} {fit.model.rest(key):.2f} $\\AA$: {q}')
     fig.tight_layout()
     return fig
+
+# %% ../nbs/10_spectra.ipynb #6c86a7b7
+def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line's own photon noise
+                lam:float, width:float, # centre and Gaussian sigma, Angstrom
+                seed:int=0) -> tuple[SpiceWindow, float]:
+    "The window with a Gaussian line added to every spectrum, with its photon noise; and the line's peak intensity."
+    det = SPICE_DETECTORS[win.detector]
+    sig, _ = empirical_noise(win)
+    sb = float(np.nanmedian(sig))
+    k = float(np.median(det['noise_factor'] ** 2 * det['gain'] / win.radcal))    # photon variance per unit radiance
+    A = (snr ** 2 * k + math.sqrt(snr ** 4 * k ** 2 + 4 * snr ** 2 * sb ** 2)) / 2
+    line = A * np.exp(-0.5 * ((win.wavelength - lam) / width) ** 2)
+    phot = det['noise_factor'] * np.sqrt(det['gain'] * line * win.radcal) / win.radcal
+    rng = np.random.default_rng(seed)
+    return replace(win, data=win.data + line + rng.normal(0, 1, win.data.shape) * phot), A
+
+# %% ../nbs/10_spectra.ipynb #e2f05abd
+def read_contribution_table(path) -> tuple[pd.DataFrame, dict]:
+    "Read G(T, n) tables (the CSV format above): a DataFrame indexed by logT, one column per line, and the header."
+    path = Path(path)
+    try: lines = path.read_text().splitlines()
+    except OSError as e: raise SolarnbError(f'{path}: cannot read the contribution-function table ({e})') from e
+    meta = {}
+    for l in lines:
+        if not l.startswith('#'): break
+        k, _, v = l[1:].partition(':')
+        if v: meta[k.strip()] = v.strip()
+    t = pd.read_csv(path, comment='#')
+    if 'logT' not in t.columns or len(t.columns) < 2: raise SolarnbError(f'{path}: needs a logT column and line columns')
+    t = t.set_index('logT').sort_index()
+    if not np.all(np.isfinite(t.values)) or (t.values < 0).any(): raise SolarnbError(f'{path}: G must be finite, >= 0')
+    return t, meta
+
+def write_contribution_table(G:pd.DataFrame, path, density:float, units:str='erg cm3 s-1 sr-1') -> Path:
+    "Write G(T) columns (indexed by logT) in the format `read_contribution_table` reads."
+    head = (f'# G(T, n) contribution functions, photospheric abundances included\n# density_cm-3: {density:g}\n'
+            f'# units: {units}\n')
+    with atomic_path(path) as tmp: Path(tmp).write_text(head + G.rename_axis('logT').to_csv())
+    return Path(path)
+
+# %% ../nbs/10_spectra.ipynb #711df064
+def lcr_coefficients(G:pd.DataFrame, low_fip:list, high_fip:list, # G(T) table and the line columns of each set
+                     dems:np.ndarray|None=None, # optional (K, T) DEMs on the same grid, to match radiances as well
+                     dem_weight:float=1.0) -> tuple[dict, dict, float]:
+    "Non-negative LCR coefficients alpha (low FIP) and beta (high FIP), and the rms relative mismatch of the combinations."
+    from scipy.optimize import nnls
+    logT = G.index.to_numpy(float)
+    dT = np.gradient(10 ** logT)                          # integrals over T, on the log grid
+    GL, GH = G[list(low_fip)].to_numpy(float), G[list(high_fip)].to_numpy(float)
+    scale = np.trapezoid(GH.sum(1), logT) / len(high_fip)
+    A = np.hstack([GL, -GH]) / scale
+    rows, rhs = [A], [np.zeros(len(logT))]
+    if dems is not None:
+        IL, IH = (dems * dT) @ GL, (dems * dT) @ GH
+        nrm = np.maximum(IH.sum(1, keepdims=True), 1e-300)
+        rows.append(dem_weight * np.hstack([IL, -IH]) / nrm * np.sqrt(len(logT) / len(dems)))
+        rhs.append(np.zeros(len(dems)))
+    norm = np.r_[np.zeros(len(low_fip)), np.trapezoid(GH, logT, axis=0) / scale] * 1e3   # sum_j beta_j int G_j = 1
+    coef, _ = nnls(np.vstack(rows + [norm[None]]), np.r_[np.concatenate(rhs), 1e3])
+    a, b = coef[:len(low_fip)], coef[len(low_fip):]
+    mis = np.sqrt(np.mean((GL @ a - GH @ b) ** 2)) / np.sqrt(np.mean((GH @ b) ** 2))
+    return dict(zip(low_fip, a)), dict(zip(high_fip, b)), float(mis)
+
+def fip_bias_map(radiances:dict, alpha:dict, beta:dict) -> np.ndarray:
+    "FIP bias = sum alpha_i I_i / sum beta_j I_j from radiance maps keyed by line."
+    num = sum(a * np.asarray(radiances[k], float) for k, a in alpha.items() if a > 0)
+    den = sum(b * np.asarray(radiances[k], float) for k, b in beta.items() if b > 0)
+    with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
+
+# %% ../nbs/10_spectra.ipynb #6522ebb2
+def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
+    "Fit every window of a SPICE L2 file, write per-line FITS maps into `out`; return the file's summary row."
+    opts = check_options(options or SpectraOptions(), 'spectra')
+    path, out = Path(path), Path(out)
+    t0 = time.perf_counter()
+    cat = LineCatalogue.load(opts.catalogue)
+    wins = read_spice(path, cube=False)
+    notes, products, chi2, nlines, npix, nfit = [], [], [], 0, 0, 0
+    for win in wins:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always', SolarnbWarning)
+            try: fit = fit_window(win, opts, cat)
+            except SolarnbError as e:
+                fit = None
+                notes.append(f'{win.name}: {e}')
+        notes += [str(w.message) for w in caught if issubclass(w.category, SolarnbWarning)]
+        if fit is None: continue
+        nfit += 1
+        npix += int((fit.result.status == 1).sum())
+        for key, maps in line_products(fit).items():
+            p = write_line_products(fit, key, maps, out/f'{path.stem}.{key}.fits',
+                                    [f'catalogue: {cat.notice}', f'source file {path.name}, window {win.name}'])
+            products.append(str(p))
+            nlines += 1
+        chi2.append(fit.result.redchi2[fit.result.status == 1])
+    allchi = np.concatenate(chi2) if chi2 else np.array([])
+    return {'file': path.name, 'windows': len(wins), 'windows fitted': nfit, 'lines': nlines, 'pixels': npix,
+            'median reduced chi2': round(float(np.nanmedian(allchi)), 4) if np.isfinite(allchi).any() else np.nan,
+            'seconds': round(time.perf_counter() - t0, 3), 'warnings': '; '.join(dict.fromkeys(notes)),
+            'products': products}
+
+# %% ../nbs/10_spectra.ipynb #5ad8b91f
+def spectra_files(paths, out, options:SpectraOptions|None=None, scheduler:str|None=None) -> pd.DataFrame:
+    "Run `spectra_file` on several files (dask `scheduler` for parallel files); one row per file, errors recorded."
+    from tqdm.auto import tqdm
+    def one(p):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                return spectra_file(p, out, options)
+        except SolarnbError as e:
+            return {'file': Path(p).name, 'windows fitted': 0, 'lines': 0, 'pixels': 0, 'warnings': '',
+                    'error': str(e), 'products': []}
+    paths = [Path(p) for p in paths]
+    if scheduler in (None, 'synchronous'): rows = [one(p) for p in tqdm(paths, desc='spectra', disable=len(paths) < 2)]
+    else:
+        import dask
+        rows = list(dask.compute(*[dask.delayed(one)(p) for p in paths], scheduler=scheduler))
+    return pd.DataFrame(rows)
+
+def spectra_folder(folder, out, options:SpectraOptions|None=None, pattern:str='solo_L2_spice*.fits',
+                   scheduler:str|None=None) -> pd.DataFrame:
+    "The pipeline stage: every SPICE L2 file in `folder` (by `pattern`), written to `out`; the table of rows."
+    files = sorted(Path(folder).glob(pattern))
+    if not files: raise SpiceFileError(f'{folder}: no file matches {pattern!r}')
+    return spectra_files(files, out, options, scheduler)
+
+def main(argv=None):
+    "`solarnb spectra FILE... --out DIR [-o key=value ...]`: fit SPICE files and print the table."
+    import argparse, dataclasses
+    ap = argparse.ArgumentParser(prog='solarnb spectra', description='SPICE line fitting: per-line FITS maps')
+    ap.add_argument('files', nargs='+', help='SPICE L2 FITS files or folders')
+    ap.add_argument('--out', default='solarnb_out/spectra', help='output folder')
+    ap.add_argument('-o', action='append', default=[], metavar='KEY=VALUE', help='a SpectraOptions field')
+    a = ap.parse_args(argv)
+    kw = {}
+    fields = {f.name: f for f in dataclasses.fields(SpectraOptions)}
+    for kv in a.o:
+        k, _, v = kv.partition('=')
+        if k not in fields: raise OptionError(f'unknown option spectra.{k}; options are {sorted(fields)}')
+        d = fields[k].default
+        kw[k] = (v.lower() in ('1', 'true', 'yes')) if isinstance(d, bool) else type(d)(v) if d is not None else v
+    files = [f for p in map(Path, a.files) for f in (sorted(p.glob('solo_L2_spice*.fits')) if p.is_dir() else [p])]
+    table = spectra_files(files, a.out, SpectraOptions(**kw))
+    print(table.drop(columns='products').to_string(index=False))
+    return table
