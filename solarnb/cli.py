@@ -13,7 +13,7 @@ from . import __version__
 __all__ = ['COMMANDS', 'BENCHES', 'add_option_flags', 'options_from_args', 'run_benches', 'format_bench', 'run_tests',
            'build_parser', 'main']
 
-# %% ../nbs/09_cli.ipynb #64e1085c
+# %% ../nbs/09_cli.ipynb #3646273d
 COMMANDS = {
     'run': ('solarnb.cli', '_setup_run', '_run_run', 'run every stage on every record under a data root (the main job)'),
     'records': ('solarnb.cli', '_setup_records', '_run_records', 'list the SHARP records under a data root'),
@@ -26,6 +26,8 @@ COMMANDS = {
     'sharp': ('solarnb.features', '_sharp_setup', '_sharp_run', 'SHARP space-weather keywords of a record (JSOC names)'),
     'features': ('solarnb.features', '_features_setup', '_features_run', 'SHARP keywords + solarmask features of records -> table'),
     'timelines': ('solarnb.timelines', '_setup_timelines', '_run_timelines', 'build tile timelines from FITS frames, or single-frame tile tables'),
+    'spectra': ('solarnb.cli', '_setup_spectra', '_run_spectra', 'fit the lines of Solar Orbiter/SPICE L2 rasters: radiance, Doppler and width maps'),
+    'corona': ('solarnb.cli', '_setup_corona', '_run_corona', 'coronal holes and active regions in SDO/AIA EUV images'),
     'bench': ('solarnb.cli', '_setup_bench', '_run_bench', 'print per-stage benchmark figures'),
     'test': ('solarnb.cli', '_setup_test', '_run_test', 'run the notebooks as the test suite'),
 }
@@ -34,7 +36,8 @@ COMMANDS = {
 BENCHES = {'core': 'solarnb.core:bench_core', 'query': 'solarnb.query:bench_query', 'limb': 'solarnb.limb:bench_limb',
            'upscale': 'solarnb.upscale:bench_upscale', 'regions': 'solarnb.regions:bench_regions',
            'tracking': 'solarnb.tracking:bench_tracking', 'features': 'solarnb.features:bench_features',
-           'timelines': 'solarnb.timelines:bench_timelines', 'pipeline': 'solarnb.pipeline:bench_pipeline'}
+           'timelines': 'solarnb.timelines:bench_timelines', 'spectra': 'solarnb.spectra:bench_spectra',
+           'corona': 'solarnb.corona:bench_corona', 'pipeline': 'solarnb.pipeline:bench_pipeline'}
 "benchmark name -> 'module:function' (imported when run)."
 
 def _resolve(spec:str):
@@ -144,7 +147,53 @@ def _run_track(a) -> int:
     print(res.summary())
     return 1 if res.failed else 0
 
-# %% ../nbs/09_cli.ipynb #93f525ea
+# %% ../nbs/09_cli.ipynb #13b813b7
+def _setup_file_stage(p, cls, what:str):
+    p.add_argument('files', nargs='+', help=f'{what} files, or folders holding them')
+    p.add_argument('--out', default='solarnb_out', help='output folder (default: solarnb_out)')
+    p.add_argument('--workers', type=int, default=1, help='local dask worker processes (default: 1, no dask)')
+    add_option_flags(p, cls)
+
+def _run_file_stage(a, name:str, cls) -> int:
+    import tempfile
+    import pandas as pd
+    from solarnb.pipeline import run_pipeline, parse_options, FILE_KINDS
+    from solarnb.core import DataRootError, OptionError
+    opts = parse_options()
+    opts[name] = options_from_args(a, cls, owner=name)
+    paths = [Path(f) for f in a.files]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing: raise DataRootError(f'{", ".join(missing)}: no such file or folder')
+    wrong = [str(p) for p in paths if p.is_file() and not FILE_KINDS[name](p)]
+    if wrong: raise OptionError(f'{", ".join(wrong)}: not {name} input files by their names')
+    with tempfile.TemporaryDirectory() as d:
+        for i, p in enumerate(q for q in paths if q.is_file()):     # listed files: a root of links to them
+            (Path(d)/str(i)).mkdir(); (Path(d)/str(i)/p.name).symlink_to(p.resolve())
+        roots = [p for p in paths if p.is_dir()] + [Path(d)]
+        res = run_pipeline(roots, a.out, [name], options=opts, workers=a.workers, progress=False)
+    t = res.files
+    with pd.option_context('display.width', 250, 'display.max_colwidth', 120):
+        print(t[[c for c in ('file', 'status', 'reason', 'warnings') if c in t]].to_string(index=False))
+    print(res.summary())
+    return 1 if res.failed else 0
+
+def _setup_spectra(p):
+    from solarnb.spectra import SpectraOptions
+    _setup_file_stage(p, SpectraOptions, 'SPICE L2 FITS')
+
+def _run_spectra(a) -> int:
+    from solarnb.spectra import SpectraOptions
+    return _run_file_stage(a, 'spectra', SpectraOptions)
+
+def _setup_corona(p):
+    from solarnb.corona import CoronaOptions
+    _setup_file_stage(p, CoronaOptions, 'AIA EUV (FITS or JPEG2000)')
+
+def _run_corona(a) -> int:
+    from solarnb.corona import CoronaOptions
+    return _run_file_stage(a, 'corona', CoronaOptions)
+
+# %% ../nbs/09_cli.ipynb #a4d215c8
 def run_benches(names=None, quick:bool=False):
     "Run the benchmarks (all, or `names`) and return their rows as a DataFrame."
     import pandas as pd
@@ -182,7 +231,7 @@ def _run_bench(a) -> int:
     print(df.to_json(orient='records') if a.json else format_bench(df))
     return 0
 
-# %% ../nbs/09_cli.ipynb #b15761a0
+# %% ../nbs/09_cli.ipynb #91570dea
 def _test_one(fn, skip_flags, force_flags, basepath):
     "Run one notebook's tests in a fresh Python process; return (name, passed, seconds, output)."
     code = ('import sys, matplotlib; matplotlib.use("Agg")\n'
@@ -221,7 +270,7 @@ def _setup_test(p):
 
 def _run_test(a) -> int: return 1 if run_tests(a.path, a.flags, a.workers) else 0
 
-# %% ../nbs/09_cli.ipynb #11e25dd8
+# %% ../nbs/09_cli.ipynb #26c22cf7
 def build_parser(command:str|None=None) -> argparse.ArgumentParser:
     "The `solarnb` parser; only `command`'s module is imported (none for the top-level help)."
     p = argparse.ArgumentParser(prog='solarnb', description='Science-ready products for solar active regions.')

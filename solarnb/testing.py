@@ -15,8 +15,8 @@ from .core import (Record, find_records, example_data_path, format_sharp_filenam
                           SolarnbError)
 
 # %% auto #0
-__all__ = ['SNODGRASS_ULRICH', 'CARRINGTON_SIDEREAL', 'CARRINGTON_SYNODIC_DAYS', 'NOISE', 'EVOLVE', 'drift_rate', 'row_latitudes',
-           'make_sequence', 'example_sequence', 'tree_digest', 'damaged_copy']
+__all__ = ['SNODGRASS_ULRICH', 'CARRINGTON_SIDEREAL', 'CARRINGTON_SYNODIC_DAYS', 'NOISE', 'EVOLVE', 'CATEGORICAL', 'drift_rate',
+           'row_latitudes', 'make_sequence', 'example_sequence', 'tree_digest', 'damaged_copy']
 
 # %% ../nbs/90_testing.ipynb #ecadfcfb
 SNODGRASS_ULRICH = (14.713, -2.396, -1.787)
@@ -31,15 +31,14 @@ def drift_rate(lat_deg) -> np.ndarray:
     a, b, c = SNODGRASS_ULRICH
     return a + b * s2 + c * s2 ** 2 - CARRINGTON_SIDEREAL
 
-# %% ../nbs/90_testing.ipynb #eb41c588
+# %% ../nbs/90_testing.ipynb #78b1a096
 _SKIP_CARDS = {'XTENSION', 'BITPIX', 'NAXIS', 'NAXIS1', 'NAXIS2', 'PCOUNT', 'GCOUNT', 'BSCALE', 'BZERO', 'BLANK',
                'CHECKSUM', 'DATASUM', 'EXTEND', 'SIMPLE', 'HISTORY', 'COMMENT'}
 
 def _sharp_cards() -> set:
-    from solarnb.features import SHARP_KEYWORDS
-    return set(SHARP_KEYWORDS) | {'ERR' + k[:5] for k in SHARP_KEYWORDS} | {
-        'ERRVF', 'ERRGAM', 'ERRBT', 'ERRBH', 'ERRBZ', 'ERRALP', 'ERRMIH', 'ERRMPOT', 'ERRTPOT', 'ERRJZ', 'ERRUSI',
-        'ERRTAI', 'ERRJHT', 'ERRMSHA', 'ERRTUI', 'CMASK', 'R_VALUE', 'GWILL', 'SHRGT45', 'MEANSHR'}
+    "The header cards of JSOC's SHARP keywords, their errors and the LOS keywords (`solarnb.features`), and GWILL."
+    from solarnb.features import SHARP_KEYWORDS, SHARP_ERRORS, LOS_KEYWORDS
+    return set(SHARP_KEYWORDS) | set(SHARP_ERRORS.values()) | set(LOS_KEYWORDS) | {'CMASK', 'GWILL'}
 
 def _clean_header(hdr:fits.Header) -> fits.Header:
     "A copy of `hdr` without storage cards, stale SHARP keywords, and cards whose values astropy cannot parse."
@@ -80,15 +79,19 @@ def row_latitudes(hdr) -> np.ndarray:
     ny = hdr.get('ZNAXIS2', hdr.get('NAXIS2'))
     return hdr['CRVAL2'] + (np.arange(ny) + 1 - hdr['CRPIX2']) * hdr['CDELT2']
 
-# %% ../nbs/90_testing.ipynb #81ef50ce
+# %% ../nbs/90_testing.ipynb #8d5fbe32
 NOISE = {'continuum': ('rel', 0.005), 'Br': ('abs', 10.0), 'Bp': ('abs', 10.0), 'Bt': ('abs', 10.0),
          'magnetogram': ('abs', 10.0), 'Dopplergram': ('abs', 3000.0)}
 "Noise added per segment: relative to the median, or absolute in the segment's unit (G; cm/s for Doppler)."
 
 EVOLVE = ('continuum', 'Br', 'Bp', 'Bt', 'magnetogram')
 
+CATEGORICAL = ('bitmap', 'conf_disambig', 'disambig')
+"Segments whose values are codes: shifted by whole pixels (nearest), never interpolated, written as integers."
+
 def _frame_data(seg, data, k, n, shift, rng, evolve, noise):
     if data.dtype.kind in 'iu': return _shift_rows(data, shift, 0).astype(data.dtype)
+    if seg in CATEGORICAL: return np.rint(_shift_rows(np.nan_to_num(data), shift, 0)).astype(np.int16)
     d = _shift_rows(data.astype(np.float64), shift, 1)
     if evolve and seg in EVOLVE:
         f = 1 + 0.1 * np.sin(2 * np.pi * k / max(n, 1))
