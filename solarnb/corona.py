@@ -106,7 +106,7 @@ def _fix_resampled_header(meta, shape) -> bool:
         meta[f'naxis{ax}'] = m
     return True
 
-# %% ../nbs/11_corona.ipynb #f22314e9
+# %% ../nbs/11_corona.ipynb #ded2fce8
 def _wavelength(m) -> int:
     w = m.meta.get('wavelnth', None)
     if w is None and m.wavelength is not None: w = m.wavelength.to_value(u.AA)
@@ -120,7 +120,8 @@ def read_euv(path, # AIA level-1 FITS file or Helioviewer JPEG2000 (.jp2) image
     is_jp2 = path.suffix.lower() in ('.jp2', '.j2k', '.jpx')
     if is_jp2:
         try: import glymur  # noqa: F401
-        except ImportError as e: raise EuvReadError(f'{path}: reading JPEG2000 needs glymur (pip install glymur)') from e
+        except ImportError as e:
+            raise EuvReadError(f'{path}: reading JPEG2000 needs glymur (pip install glymur)') from e
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
@@ -161,7 +162,7 @@ def read_euv(path, # AIA level-1 FITS file or Helioviewer JPEG2000 (.jp2) image
         warnings.simplefilter('ignore')
         return sunpy.map.Map(data, meta)
 
-# %% ../nbs/11_corona.ipynb #f15460fe
+# %% ../nbs/11_corona.ipynb #eb34e316
 @dataclass
 class DiskGeometry:
     "Where a map's pixels lie on the Sun: disk centre in pixels, pixel scale, rotation, distances."
@@ -183,7 +184,8 @@ class DiskGeometry:
     def binned(self, b:int) -> 'DiskGeometry':
         "The geometry of the same map binned by `b` x `b` pixels."
         ny, nx = self.shape
-        return DiskGeometry((self.xc + 0.5) / b - 0.5, (self.yc + 0.5) / b - 0.5, (self.cdelt[0] * b, self.cdelt[1] * b),
+        return DiskGeometry((self.xc + 0.5) / b - 0.5, (self.yc + 0.5) / b - 0.5,
+                            (self.cdelt[0] * b, self.cdelt[1] * b),
                             self.pc, self.dsun, self.rsun, (ny // b, nx // b))
 
     def offsets(self, x, y):
@@ -210,7 +212,8 @@ class DiskGeometry:
         mu = sq / self.rsun
         area = s * s * abs(self.cdelt[0] * self.cdelt[1]) / mu
         cy = np.cos(ty)
-        return {'mu': mu, 'area': area, 'x': s * cy * np.sin(tx), 'y': s * np.sin(ty), 'z': self.dsun - s * cy * np.cos(tx)}
+        return {'mu': mu, 'area': area, 'x': s * cy * np.sin(tx), 'y': s * np.sin(ty),
+                'z': self.dsun - s * cy * np.cos(tx)}
 
 def disk_geometry(m:sunpy.map.GenericMap) -> DiskGeometry:
     "The `DiskGeometry` of a helioprojective map from its WCS and observer."
@@ -369,11 +372,11 @@ def _ar_labels(corr, r, g, med, opts, area):
     valid = r < math.sin(math.radians(opts.ar_max_angle))
     return clean_mask((sm > opts.ar_factor * med) & valid, g, 0., opts.ar_close, opts.ar_min_area, area)
 
-# %% ../nbs/11_corona.ipynb #fd0ee218
+# %% ../nbs/11_corona.ipynb #e5e4ff39
 def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:DiskGeometry|None=None,
                  corrected:np.ndarray|None=None, median:float|None=None, data:np.ndarray|None=None,
                  binning:int=1) -> pd.DataFrame:
-    "Area on the sphere, centroids and intensities of the labelled regions of map `m` (or of its `binning`-binned grid)."
+    "Area on the sphere, centroids and intensities of the labelled regions of map `m` (or its `binning`-binned grid)."
     from sunpy.coordinates import Heliocentric, HeliographicCarrington
     g = disk_geometry(m) if g is None else g
     n = int(labels.max()) if labels.size else 0
@@ -404,7 +407,8 @@ def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:Dis
     mu_c = (g.dsun * nz - g.rsun) / np.sqrt(g.dsun**2 + g.rsun**2 - 2 * g.dsun * g.rsun * nz)
     out = {'kind': kind, 'label': np.arange(1, n + 1), 'pixels': npix, 'area [Mm2]': area,
            'area [MSH]': (area * u.Mm**2).to_value(MSH), 'hgs_lon [deg]': hgs.lon.wrap_at(180 * u.deg).deg,
-           'hgs_lat [deg]': hgs.lat.deg, 'hgc_lon [deg]': hgc.lon.wrap_at(360 * u.deg).deg, 'hgc_lat [deg]': hgc.lat.deg,
+           'hgs_lat [deg]': hgs.lat.deg, 'hgc_lon [deg]': hgc.lon.wrap_at(360 * u.deg).deg,
+           'hgc_lat [deg]': hgc.lat.deg,
            'mu': mu_c, 'mean intensity': tot / np.maximum(nfin, 1), 'total intensity': tot}
     out['mean/median'], out['bright_hgc_lon [deg]'], out['bright_hgc_lat [deg]'] = np.nan, np.nan, np.nan
     if corrected is not None and median:
@@ -423,7 +427,7 @@ def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:Dis
             out['bright_hgc_lon [deg]'], out['bright_hgc_lat [deg]'] = bc.lon.wrap_at(360 * u.deg).deg, bc.lat.deg
     return pd.DataFrame(out, columns=cols)
 
-# %% ../nbs/11_corona.ipynb #415246b2
+# %% ../nbs/11_corona.ipynb #ae6c8832
 def synthetic_euv_map(n:int=1024, scale:float=2.4, date:str='2011-02-15T00:00:00', wavelength:int=193,
                       data:np.ndarray|None=None) -> sunpy.map.GenericMap:
     "An AIA-like helioprojective map of `n` x `n` pixels of `scale` arcsec, observer at Earth on `date`."
@@ -448,7 +452,8 @@ def _hgs_of_pixels(m):
 def _cap_labels(hgs, lon, lat, radius):
     "Labels (1) of the pixels within `radius` of Stonyhurst (lon, lat), given their coordinates `hgs`."
     lo, la = hgs
-    cosd = np.sin(la) * np.sin(lat.to_value(u.rad)) + np.cos(la) * np.cos(lat.to_value(u.rad)) * np.cos(lo - lon.to_value(u.rad))
+    b, l = lat.to_value(u.rad), lon.to_value(u.rad)
+    cosd = np.sin(la) * np.sin(b) + np.cos(la) * np.cos(b) * np.cos(lo - l)
     return (np.nan_to_num(cosd, nan=-1) >= np.cos(radius.to_value(u.rad))).astype(np.int32)
 
 # %% ../nbs/11_corona.ipynb #79c9413d
@@ -482,7 +487,7 @@ class CoronaResult:
     @property
     def wavelength(self) -> int: return _wavelength(self.map)
 
-# %% ../nbs/11_corona.ipynb #9c9ec132
+# %% ../nbs/11_corona.ipynb #6ae8f26a
 def _work_factor(shape, work_size:int) -> int:
     return max(1, int(math.ceil(max(shape) / work_size)))
 
@@ -537,13 +542,15 @@ def detect_corona(m:sunpy.map.GenericMap, options:CoronaOptions|None=None, model
     ta = region_table(m, ar_b, 'AR', gb, corr, med, db, b)
     parts = [t for t in (tc, ta) if len(t)]
     table = pd.concat(parts, ignore_index=True) if parts else tc
-    table = table.reindex(columns=list(dict.fromkeys(list(ta.columns) + ['area_lo [Mm2]', 'area_hi [Mm2]', 'area_err [Mm2]'])))
+    cols = list(dict.fromkeys(list(ta.columns) + ['area_lo [Mm2]', 'area_hi [Mm2]', 'area_err [Mm2]']))
+    table = table.reindex(columns=cols)
     return CoronaResult(m, ch, ar, table, thr, med, prof, opts, warn)
 
-# %% ../nbs/11_corona.ipynb #431cf458
+# %% ../nbs/11_corona.ipynb #9f22f616
 def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
     "The EUV map with coronal-hole (blue) and active-region (red) contours, labelled as in the table."
     import matplotlib.pyplot as plt
+    from matplotlib import patheffects
     from matplotlib.colors import LogNorm
     fig = fig or plt.figure(figsize=(6.5, 6))
     ax = fig.add_subplot(projection=res.map.wcs)
@@ -557,7 +564,8 @@ def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
         lab = res.ch_labels if row['kind'] == 'CH' else res.ar_labels
         yy, xx = np.nonzero(lab == row['label'])
         if xx.size: ax.text(xx.mean(), yy.mean(), f"{row['kind']}{row['label']}", color='yellow', fontsize=8,
-                            ha='center', va='center')
+                            ha='center', va='center',
+                            path_effects=[patheffects.withStroke(linewidth=2, foreground='k')])
     ax.set_title(f"AIA {res.wavelength} A {res.map.date.isot[:16]}: {(res.table.kind == 'CH').sum()} CH, "
                  f"{(res.table.kind == 'AR').sum()} AR", fontsize=10)
     ax.set_xlabel('Helioprojective longitude')
@@ -613,7 +621,7 @@ def link_harp(res:CoronaResult, ar:ActiveRegion, max_distance:float|None=None) -
     out['distance [deg]'] = float(d[i])
     return out
 
-# %% ../nbs/11_corona.ipynb #0311eb32
+# %% ../nbs/11_corona.ipynb #5dffccf0
 def _stem(path) -> str:
     name = Path(path).name
     for ext in ('.fits.gz', '.fits', '.fts', '.fit', '.jp2', '.j2k', '.jpx'):
@@ -629,7 +637,8 @@ def write_corona(res:CoronaResult, out, stem:str) -> list[Path]:
             f'corona: CH method {o.ch_method}, threshold {res.threshold:.4g} DN/s = '
             f'{res.threshold / res.median:.3f} x disk median {res.median:.4g} DN/s' if np.isfinite(res.threshold)
             else f'corona: no coronal-hole threshold ({o.ch_method})',
-            f'corona: CH open {o.ch_open} Mm close {o.ch_close} Mm min area {o.ch_min_area} Mm2 max angle {o.ch_max_angle}',
+            f'corona: CH open {o.ch_open} Mm close {o.ch_close} Mm min area {o.ch_min_area} Mm2 '
+            f'max angle {o.ch_max_angle} deg',
             f'corona: AR {o.ar_factor} x median, smooth {o.ar_smooth} Mm close {o.ar_close} Mm min {o.ar_min_area} Mm2']
     paths = []
     for kind in ('CH', 'AR'):
@@ -777,7 +786,7 @@ def resolve_device(device:str='auto') -> str:
     if device == 'cuda' and not torch.cuda.is_available(): raise OptionError('option device=cuda: no CUDA device')
     return device
 
-# %% ../nbs/11_corona.ipynb #a068626c
+# %% ../nbs/11_corona.ipynb #7f733a7f
 @functools.lru_cache(maxsize=None)
 def _unet_class():
     torch = _torch()
@@ -795,7 +804,8 @@ def _unet_class():
             super().__init__()
             self.config = dict(filters=filters, levels=levels, dropout=dropout, in_channels=in_channels)
             f = [filters * 2**i for i in range(levels)]
-            self.down = nn.ModuleList([block(in_channels if i == 0 else f[i - 1], f[i], nn.Conv2d) for i in range(levels)])
+            self.down = nn.ModuleList([block(in_channels if i == 0 else f[i - 1], f[i], nn.Conv2d)
+                                       for i in range(levels)])
             self.bottom = block(f[-1], 2 * f[-1], nn.Conv2d)
             self.up = nn.ModuleList([block(2 * f[i] + f[i], f[i], nn.ConvTranspose2d) for i in reversed(range(levels))])
             self.drop = nn.Dropout(dropout) if dropout else nn.Identity()
@@ -957,7 +967,7 @@ class PolygonDataset(PairDataset):
         super().__init__(images, [annotation_mask(a, size, kinds) for a in anns], size)
         self.annotations = anns
 
-# %% ../nbs/11_corona.ipynb #7a346e81
+# %% ../nbs/11_corona.ipynb #e191687f
 def _augment(x, y, gen):
     "Random flips, 90-degree rotations and brightness on a batch (torch tensors N x 1 x H x W)."
     torch = _torch()
@@ -1012,7 +1022,8 @@ def train_unet(model, train, # a dataset of (image, mask) pairs (PairDataset, Po
     model.to(device)
     fn = _loss_fn(loss)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    loader = torch.utils.data.DataLoader(train, batch_size=batch_size, shuffle=True, generator=gen, drop_last=len(train) > batch_size)
+    loader = torch.utils.data.DataLoader(train, batch_size=batch_size, shuffle=True, generator=gen,
+                                         drop_last=len(train) > batch_size)
     hist = []
     for ep in tqdm(range(epochs), desc='train', disable=not progress):
         model.train()
