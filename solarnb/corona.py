@@ -21,15 +21,15 @@ from .core import (SolarnbError, FitsReadError, EmptyImageError, ObserverError, 
                           example_data_path)
 
 # %% auto #0
-__all__ = ['HV_SCALING', 'CH_WAVELENGTHS', 'AR_WAVELENGTHS', 'EUV_PATTERNS', 'LOSSES', 'EuvReadError', 'NotEuvError',
-           'AnnotationError', 'TorchMissingError', 'CoronaOptions', 'read_euv', 'DiskGeometry', 'disk_geometry',
-           'bin_image', 'unbin_labels', 'limb_profile', 'correct_limb', 'clean_mask', 'ch_threshold', 'region_table',
-           'synthetic_euv_map', 'CoronaResult', 'detect_corona', 'plot_corona', 'harp_position', 'link_harp',
-           'write_corona', 'corona_file', 'corona_files', 'corona_folder', 'main', 'corona_widget', 'has_torch',
-           'resolve_device', 'scss_net', 'count_parameters', 'dice', 'iou', 'dice_loss', 'iou_loss', 'prepare_image',
-           'prepare_mask', 'ShapeError', 'PairDataset', 'Annotation', 'parse_annotation', 'annotation_mask',
-           'PolygonDataset', 'recalibrate_batchnorm', 'evaluate', 'train_unet', 'save_checkpoint', 'load_checkpoint',
-           'predict_map', 'segment_map', 'synthetic_holes', 'bench_corona']
+__all__ = ['HV_SCALING', 'REGION_COLUMNS', 'CH_WAVELENGTHS', 'AR_WAVELENGTHS', 'EUV_PATTERNS', 'LOSSES', 'EuvReadError',
+           'NotEuvError', 'AnnotationError', 'TorchMissingError', 'CoronaOptions', 'read_euv', 'DiskGeometry',
+           'disk_geometry', 'bin_image', 'unbin_labels', 'limb_profile', 'correct_limb', 'clean_mask', 'ch_threshold',
+           'region_table', 'synthetic_euv_map', 'CoronaResult', 'detect_corona', 'plot_corona', 'harp_position',
+           'link_harp', 'write_corona', 'corona_file', 'corona_files', 'corona_folder', 'main', 'corona_widget',
+           'has_torch', 'resolve_device', 'scss_net', 'count_parameters', 'dice', 'iou', 'dice_loss', 'iou_loss',
+           'prepare_image', 'prepare_mask', 'ShapeError', 'PairDataset', 'Annotation', 'parse_annotation',
+           'annotation_mask', 'PolygonDataset', 'recalibrate_batchnorm', 'evaluate', 'train_unet', 'save_checkpoint',
+           'load_checkpoint', 'predict_map', 'segment_map', 'synthetic_holes', 'bench_corona']
 
 # %% ../nbs/11_corona.ipynb #2e5bb5a6
 class EuvReadError(FitsReadError):
@@ -106,19 +106,16 @@ def _fix_resampled_header(meta, shape) -> bool:
         meta[f'naxis{ax}'] = m
     return True
 
-# %% ../nbs/11_corona.ipynb #ded2fce8
+# %% ../nbs/11_corona.ipynb #07c5f5b2
 def _wavelength(m) -> int:
     w = m.meta.get('wavelnth', None)
     if w is None and m.wavelength is not None: w = m.wavelength.to_value(u.AA)
     return int(round(float(w))) if w is not None else 0
 
-def read_euv(path, # AIA level-1 FITS file or Helioviewer JPEG2000 (.jp2) image
-            ) -> sunpy.map.GenericMap:
-    "Read a full-disk (or cut-out) EUV image as a Map in DN/s with its WCS and observer."
-    path = Path(path)
+def _open_euv(path:Path) -> sunpy.map.GenericMap:
+    "Open `path` as a Map and check that it is an EUV image with a helioprojective WCS and an observer."
     if not path.exists(): raise EuvReadError(f'{path}: no such file')
-    is_jp2 = path.suffix.lower() in ('.jp2', '.j2k', '.jpx')
-    if is_jp2:
+    if path.suffix.lower() in ('.jp2', '.j2k', '.jpx'):
         try: import glymur  # noqa: F401
         except ImportError as e:
             raise EuvReadError(f'{path}: reading JPEG2000 needs glymur (pip install glymur)') from e
@@ -129,32 +126,41 @@ def read_euv(path, # AIA level-1 FITS file or Helioviewer JPEG2000 (.jp2) image
     except Exception as e: raise EuvReadError(f'{path}: cannot read as an image: {e}') from e
     if isinstance(m, (list, tuple)) or getattr(m, 'data', None) is None or np.ndim(m.data) != 2:
         raise EuvReadError(f'{path}: does not hold one 2-D image')
-    meta, wl = m.meta.copy(), _wavelength(m)
+    wl = _wavelength(m)
     if not (80 <= wl <= 350): raise NotEuvError(f'{path}: wavelength {wl} A is not an EUV channel (94-335 A)')
-    if not str(meta.get('ctype1', '')).upper().startswith('HPLN'):
-        raise NotEuvError(f"{path}: needs a helioprojective WCS, got CTYPE1={meta.get('ctype1')!r}")
-    if meta.get('dsun_obs') is None: raise ObserverError(f'{path}: no observer distance (DSUN_OBS)')
-    data, hist = np.asarray(m.data, dtype=np.float32), []
-    if is_jp2:
-        if _fix_resampled_header(meta, data.shape):
-            hist.append(f"WCS rescaled to the {data.shape[1]}x{data.shape[0]} array (header said NAXIS "
-                        f"{m.meta.get('naxis1')})")
-        lin = None
-        if 'version5' in str(meta.get('hv_hvs_details_filename', '')): lin = _unscale_helioviewer(data, wl)
-        if lin is not None:
-            data = lin
-            meta['bunit'] = 'DN/s'
-            hist.append(f'Helioviewer bytes linearised to DN/s ({HV_SCALING[wl][0]} scaling '
-                        f'{HV_SCALING[wl][1]}-{HV_SCALING[wl][2]})')
-        else:
-            meta['bunit'] = 'byte'
-            hist.append('Helioviewer byte scaling unknown: intensities are bytes, thresholds are relative only')
-    else:
-        exptime = float(meta.get('exptime', 0) or 0)
-        if exptime <= 0: raise NotEuvError(f'{path}: no positive EXPTIME to normalise the exposure')
-        data = data / np.float32(exptime)
-        meta['exptime'], meta['bunit'] = 1.0, 'DN/s'
-        hist.append(f'exposure-normalised: divided by EXPTIME={exptime:.6g} s')
+    if not str(m.meta.get('ctype1', '')).upper().startswith('HPLN'):
+        raise NotEuvError(f"{path}: needs a helioprojective WCS, got CTYPE1={m.meta.get('ctype1')!r}")
+    if m.meta.get('dsun_obs') is None: raise ObserverError(f'{path}: no observer distance (DSUN_OBS)')
+    return m
+
+def _jp2_to_dn(data, meta, wl:int) -> tuple:
+    "Helioviewer bytes -> (DN/s data, history lines), fixing a resampled header in `meta` in place."
+    hist = []
+    if _fix_resampled_header(meta, data.shape):
+        hist.append(f"WCS rescaled to the {data.shape[1]}x{data.shape[0]} array")
+    lin = _unscale_helioviewer(data, wl) if 'version5' in str(meta.get('hv_hvs_details_filename', '')) else None
+    if lin is None:
+        meta['bunit'] = 'byte'
+        return data, hist + ['Helioviewer byte scaling unknown: intensities are bytes, thresholds are relative only']
+    meta['bunit'] = 'DN/s'
+    kind, lo, hi, _ = HV_SCALING[wl]
+    return lin, hist + [f'Helioviewer bytes linearised to DN/s ({kind} scaling {lo}-{hi})']
+
+def _fits_to_dn(data, meta, path) -> tuple:
+    "Level-1 DN -> (DN/s data, history lines): divide by EXPTIME, which becomes 1 s."
+    exptime = float(meta.get('exptime', 0) or 0)
+    if exptime <= 0: raise NotEuvError(f'{path}: no positive EXPTIME to normalise the exposure')
+    meta['exptime'], meta['bunit'] = 1.0, 'DN/s'
+    return data / np.float32(exptime), [f'exposure-normalised: divided by EXPTIME={exptime:.6g} s']
+
+def read_euv(path, # AIA level-1 FITS file or Helioviewer JPEG2000 (.jp2) image
+            ) -> sunpy.map.GenericMap:
+    "Read a full-disk (or cut-out) EUV image as a Map in DN/s with its WCS and observer."
+    path = Path(path)
+    m = _open_euv(path)
+    meta, data = m.meta.copy(), np.asarray(m.data, dtype=np.float32)
+    if path.suffix.lower() in ('.jp2', '.j2k', '.jpx'): data, hist = _jp2_to_dn(data, meta, _wavelength(m))
+    else: data, hist = _fits_to_dn(data, meta, path)
     if not np.isfinite(data).any(): raise EmptyImageError(f'{path}: holds no finite pixel')
     meta['snbfile'] = path.name
     meta['history'] = '\n'.join([str(meta.get('history', '') or '')] + [f'solarnb corona: {h}' for h in hist])
@@ -372,7 +378,21 @@ def _ar_labels(corr, r, g, med, opts, area):
     valid = r < math.sin(math.radians(opts.ar_max_angle))
     return clean_mask((sm > opts.ar_factor * med) & valid, g, 0., opts.ar_close, opts.ar_min_area, area)
 
-# %% ../nbs/11_corona.ipynb #e5e4ff39
+# %% ../nbs/11_corona.ipynb #2cabf1ec
+def _centroids(lab, n, w, s, g, frame):
+    "Carrington and Stonyhurst centroids (SkyCoords) of `n` regions: the `w`-weighted mean 3-D point, on the sphere."
+    cx, cy, cz = (np.bincount(lab, weights=w * np.nan_to_num(s[k]), minlength=n + 1)[1:] for k in ('x', 'y', 'z'))
+    norm = np.sqrt(cx**2 + cy**2 + cz**2)
+    nz = cz / norm
+    c = SkyCoord(cx / norm * g.rsun * u.Mm, cy / norm * g.rsun * u.Mm, nz * g.rsun * u.Mm, frame=frame)
+    mu = (g.dsun * nz - g.rsun) / np.sqrt(g.dsun**2 + g.rsun**2 - 2 * g.dsun * g.rsun * nz)
+    return c, mu
+
+REGION_COLUMNS = ['kind', 'label', 'pixels', 'area [Mm2]', 'area [MSH]', 'hgs_lon [deg]', 'hgs_lat [deg]',
+                  'hgc_lon [deg]', 'hgc_lat [deg]', 'mu', 'mean intensity', 'total intensity', 'mean/median',
+                  'bright_hgc_lon [deg]', 'bright_hgc_lat [deg]']
+"The columns of a region table (intensities in the map's unit, DN/s)."
+
 def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:DiskGeometry|None=None,
                  corrected:np.ndarray|None=None, median:float|None=None, data:np.ndarray|None=None,
                  binning:int=1) -> pd.DataFrame:
@@ -380,52 +400,38 @@ def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:Dis
     from sunpy.coordinates import Heliocentric, HeliographicCarrington
     g = disk_geometry(m) if g is None else g
     n = int(labels.max()) if labels.size else 0
-    cols = ['kind', 'label', 'pixels', 'area [Mm2]', 'area [MSH]', 'hgs_lon [deg]', 'hgs_lat [deg]',
-            'hgc_lon [deg]', 'hgc_lat [deg]', 'mu', 'mean intensity', 'total intensity', 'mean/median',
-            'bright_hgc_lon [deg]', 'bright_hgc_lat [deg]']
-    if n == 0: return pd.DataFrame(columns=cols)
+    if n == 0: return pd.DataFrame(columns=REGION_COLUMNS)
     idx = np.flatnonzero(labels)
     lab = labels.ravel()[idx]
-    y, x = np.divmod(idx, labels.shape[1])
-    s = g.surface(x, y)
+    s = g.surface(*np.divmod(idx, labels.shape[1])[::-1])
     a = np.nan_to_num(s['area'])
     val = np.asarray(m.data if data is None else data).ravel()[idx].astype(np.float64)
     fin = np.isfinite(val)
-    def total(w): return np.bincount(lab, weights=w, minlength=n + 1)[1:]
-    area, npix = total(a), np.bincount(lab, minlength=n + 1)[1:] * binning**2
-    cx, cy, cz = (total(a * np.nan_to_num(s[k])) for k in ('x', 'y', 'z'))
-    norm = np.sqrt(cx**2 + cy**2 + cz**2)
-    nx, ny, nz = cx / norm, cy / norm, cz / norm     # centroid direction from Sun centre
-    hcc = SkyCoord(nx * g.rsun * u.Mm, ny * g.rsun * u.Mm, nz * g.rsun * u.Mm,
-                   frame=Heliocentric(observer=m.observer_coordinate, obstime=m.date))
+    def total(w, sel=slice(None)): return np.bincount(lab[sel], weights=w, minlength=n + 1)[1:]
+    area = total(a)
+    hcc = Heliocentric(observer=m.observer_coordinate, obstime=m.date)
+    hgc_frame = HeliographicCarrington(observer=m.observer_coordinate, obstime=m.date)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        hgs = hcc.transform_to('heliographic_stonyhurst')
-        hgc = hcc.transform_to(HeliographicCarrington(observer=m.observer_coordinate, obstime=m.date))
-    tot = total(np.where(fin, val, 0.)) * binning**2
-    nfin = np.bincount(lab[fin], minlength=n + 1)[1:] * binning**2
-    mu_c = (g.dsun * nz - g.rsun) / np.sqrt(g.dsun**2 + g.rsun**2 - 2 * g.dsun * g.rsun * nz)
-    out = {'kind': kind, 'label': np.arange(1, n + 1), 'pixels': npix, 'area [Mm2]': area,
+        c, mu = _centroids(lab, n, a, s, g, hcc)
+        hgs, hgc = c.transform_to('heliographic_stonyhurst'), c.transform_to(hgc_frame)
+    tot = total(val[fin], fin) * binning**2
+    out = {'kind': kind, 'label': np.arange(1, n + 1), 'pixels': total(None) * binning**2, 'area [Mm2]': area,
            'area [MSH]': (area * u.Mm**2).to_value(MSH), 'hgs_lon [deg]': hgs.lon.wrap_at(180 * u.deg).deg,
            'hgs_lat [deg]': hgs.lat.deg, 'hgc_lon [deg]': hgc.lon.wrap_at(360 * u.deg).deg,
-           'hgc_lat [deg]': hgc.lat.deg,
-           'mu': mu_c, 'mean intensity': tot / np.maximum(nfin, 1), 'total intensity': tot}
-    out['mean/median'], out['bright_hgc_lon [deg]'], out['bright_hgc_lat [deg]'] = np.nan, np.nan, np.nan
+           'hgc_lat [deg]': hgc.lat.deg, 'mu': mu, 'mean intensity': tot / np.maximum(total(None, fin) * binning**2, 1),
+           'total intensity': tot}
     if corrected is not None and median:
-        c = np.asarray(corrected).ravel()[idx].astype(np.float64)
-        cf = np.isfinite(c)
-        out['mean/median'] = np.bincount(lab[cf], weights=c[cf], minlength=n + 1)[1:] / np.maximum(
-            np.bincount(lab[cf], minlength=n + 1)[1:], 1) / median
+        cv = np.asarray(corrected).ravel()[idx].astype(np.float64)
+        cf = np.isfinite(cv)
+        out['mean/median'] = total(cv[cf], cf) / np.maximum(total(None, cf), 1) / median
         if kind == 'AR':    # centroid of the emission in excess of the disk median: the active region's core
-            w = a * np.clip(np.nan_to_num(c) - median, 0, None)
-            bx, by, bz = (total(w * np.nan_to_num(s[k])) for k in ('x', 'y', 'z'))
-            bn = np.sqrt(bx**2 + by**2 + bz**2)
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
-                bc = SkyCoord(bx / bn * g.rsun * u.Mm, by / bn * g.rsun * u.Mm, bz / bn * g.rsun * u.Mm,
-                              frame=hcc.frame).transform_to(hgc.frame)
+                bc = _centroids(lab, n, a * np.clip(np.nan_to_num(cv) - median, 0, None), s, g, hcc)[0]
+                bc = bc.transform_to(hgc_frame)
             out['bright_hgc_lon [deg]'], out['bright_hgc_lat [deg]'] = bc.lon.wrap_at(360 * u.deg).deg, bc.lat.deg
-    return pd.DataFrame(out, columns=cols)
+    return pd.DataFrame(out).reindex(columns=REGION_COLUMNS)
 
 # %% ../nbs/11_corona.ipynb #ae6c8832
 def synthetic_euv_map(n:int=1024, scale:float=2.4, date:str='2011-02-15T00:00:00', wavelength:int=193,
