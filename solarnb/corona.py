@@ -493,7 +493,7 @@ class CoronaResult:
     @property
     def wavelength(self) -> int: return _wavelength(self.map)
 
-# %% ../nbs/11_corona.ipynb #6ae8f26a
+# %% ../nbs/11_corona.ipynb #c8de2ccd
 def _work_factor(shape, work_size:int) -> int:
     return max(1, int(math.ceil(max(shape) / work_size)))
 
@@ -512,45 +512,48 @@ def _sensitivity(corr, r, gb, thr, opts, area, ch_b, spread:float=0.1):
         out.append(res)
     return out
 
+def _detect_ch(m, corr, r, gb, b, area, opts, model):
+    "Coronal-hole labels on the working grid, the threshold, the areas at -+10%, and warnings."
+    wl = _wavelength(m)
+    empty = np.zeros(corr.shape, np.int32)
+    if opts.ch_method == 'unet':
+        if model is None and opts.weights: model = load_checkpoint(opts.weights, opts.device)
+        if model is None: raise OptionError('option corona.weights: ch_method=unet needs a U-Net checkpoint')
+        prob = bin_image(predict_map(model, m, device=opts.device), b)
+        return clean_mask(prob > opts.unet_threshold, gb, 0., 0., opts.ch_min_area, area), np.nan, None, None, []
+    if wl not in CH_WAVELENGTHS:
+        return empty, np.nan, None, None, [f'no coronal holes sought at {wl} A '
+                                           f'(only in {"/".join(map(str, CH_WAVELENGTHS))} A)']
+    thr = ch_threshold(corr, r, opts)
+    ch = _ch_labels(corr, r, gb, thr, opts, area)
+    lo, hi = _sensitivity(corr, r, gb, thr, opts, area, ch) if ch.max() else (None, None)
+    return ch, thr, lo, hi, []
+
 def detect_corona(m:sunpy.map.GenericMap, options:CoronaOptions|None=None, model=None) -> CoronaResult:
     "Find coronal holes and active regions in EUV map `m` and measure them on the sphere."
     opts = check_options(options or CoronaOptions(), 'corona')
-    name, wl, warn = m.meta.get('snbfile', 'map'), _wavelength(m), []
     g = disk_geometry(m)
     b = _work_factor(m.data.shape, opts.work_size)
     gb = g.binned(b)
     db = bin_image(np.asarray(m.data), b)
     r = gb.radius_grid()
+    warn = []
     if (r < 1).sum() < 0.5 * np.pi * gb.rsun_pix**2:
         warn.append('not a full-disk image: thresholds come from the part of the disk in the field of view')
     prof = limb_profile(db, r)
     corr = correct_limb(db, r, prof)
     area = _area_grid(gb, r)
     med = float(np.nanmedian(corr[r < math.sin(math.radians(opts.ch_max_angle))]))
-    ch_b, thr, lo, hi = np.zeros(db.shape, np.int32), np.nan, None, None
-    if opts.ch_method == 'unet':
-        if model is None: model = load_checkpoint(opts.weights, opts.device) if opts.weights else None
-        if model is None: raise OptionError('option corona.weights: ch_method=unet needs a U-Net checkpoint')
-        prob = predict_map(model, m, device=opts.device)
-        ch_b = clean_mask(bin_image(prob, b) > opts.unet_threshold, gb, 0., 0., opts.ch_min_area, area)
-    elif wl in CH_WAVELENGTHS:
-        thr = ch_threshold(corr, r, opts)
-        ch_b = _ch_labels(corr, r, gb, thr, opts, area)
-        if ch_b.max(): lo, hi = _sensitivity(corr, r, gb, thr, opts, area, ch_b)
-    else: warn.append(f'no coronal holes sought at {wl} A (only in {"/".join(map(str, CH_WAVELENGTHS))} A)')
-    ar_b = np.zeros(db.shape, np.int32)
-    if wl in AR_WAVELENGTHS: ar_b = _ar_labels(corr, r, gb, med, opts, area)
-    ch, ar = unbin_labels(ch_b.astype(np.int16), b, m.data.shape), unbin_labels(ar_b.astype(np.int16), b, m.data.shape)
+    ch_b, thr, lo, hi, w = _detect_ch(m, corr, r, gb, b, area, opts, model)
+    ar_b = _ar_labels(corr, r, gb, med, opts, area) if _wavelength(m) in AR_WAVELENGTHS else np.zeros_like(ch_b)
     tc = region_table(m, ch_b, 'CH', gb, corr, med, db, b)
-    if len(tc):
-        tc['area_lo [Mm2]'], tc['area_hi [Mm2]'] = (lo, hi) if lo is not None else (np.nan, np.nan)
-        tc['area_err [Mm2]'] = np.abs(tc['area_hi [Mm2]'] - tc['area_lo [Mm2]']) / 2
+    tc['area_lo [Mm2]'], tc['area_hi [Mm2]'] = (lo, hi) if lo is not None else (np.nan, np.nan)
+    tc['area_err [Mm2]'] = np.abs(tc['area_hi [Mm2]'] - tc['area_lo [Mm2]']) / 2
     ta = region_table(m, ar_b, 'AR', gb, corr, med, db, b)
     parts = [t for t in (tc, ta) if len(t)]
-    table = pd.concat(parts, ignore_index=True) if parts else tc
-    cols = list(dict.fromkeys(list(ta.columns) + ['area_lo [Mm2]', 'area_hi [Mm2]', 'area_err [Mm2]']))
-    table = table.reindex(columns=cols)
-    return CoronaResult(m, ch, ar, table, thr, med, prof, opts, warn)
+    table = (pd.concat(parts, ignore_index=True) if parts else tc).reindex(columns=list(tc.columns))
+    ch, ar = (unbin_labels(x.astype(np.int16), b, m.data.shape) for x in (ch_b, ar_b))
+    return CoronaResult(m, ch, ar, table, thr, med, prof, opts, warn + w)
 
 # %% ../nbs/11_corona.ipynb #9f22f616
 def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
