@@ -555,7 +555,7 @@ def detect_corona(m:sunpy.map.GenericMap, options:CoronaOptions|None=None, model
     ch, ar = (unbin_labels(x.astype(np.int16), b, m.data.shape) for x in (ch_b, ar_b))
     return CoronaResult(m, ch, ar, table, thr, med, prof, opts, warn + w)
 
-# %% ../nbs/11_corona.ipynb #9f22f616
+# %% ../nbs/11_corona.ipynb #7d75ede2
 def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
     "The EUV map with coronal-hole (blue) and active-region (red) contours, labelled as in the table."
     import matplotlib.pyplot as plt
@@ -581,7 +581,7 @@ def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
     ax.set_ylabel('Helioprojective latitude')
     return fig
 
-# %% ../nbs/11_corona.ipynb #1335b45d
+# %% ../nbs/11_corona.ipynb #88a28424
 def harp_position(ar:ActiveRegion, time) -> SkyCoord:
     "The Carrington position of HARP `ar`'s patch centre rotated differentially to `time`."
     from sunpy.coordinates import HeliographicCarrington, RotatedSunFrame
@@ -630,7 +630,7 @@ def link_harp(res:CoronaResult, ar:ActiveRegion, max_distance:float|None=None) -
     out['distance [deg]'] = float(d[i])
     return out
 
-# %% ../nbs/11_corona.ipynb #5dffccf0
+# %% ../nbs/11_corona.ipynb #a82bffba
 def _stem(path) -> str:
     name = Path(path).name
     for ext in ('.fits.gz', '.fits', '.fts', '.fit', '.jp2', '.j2k', '.jpx'):
@@ -660,7 +660,7 @@ def write_corona(res:CoronaResult, out, stem:str) -> list[Path]:
     with atomic_path(p) as tmp: res.table.to_csv(tmp, index=False)
     return paths + [p]
 
-# %% ../nbs/11_corona.ipynb #baf9c094
+# %% ../nbs/11_corona.ipynb #bb9a16af
 def corona_file(path, # EUV image: AIA level-1 FITS or Helioviewer JPEG2000
                 out, # folder for the products
                 options:CoronaOptions|None=None, # detector options (defaults when None)
@@ -689,7 +689,7 @@ def corona_file(path, # EUV image: AIA level-1 FITS or Helioviewer JPEG2000
     row['products'] = [str(p) for p in write_corona(res, out, _stem(path))]
     return row
 
-# %% ../nbs/11_corona.ipynb #a539d73f
+# %% ../nbs/11_corona.ipynb #d86a74c6
 EUV_PATTERNS = ('*.fits', '*.fts', '*.fit', '*.fits.gz', '*.jp2')
 "File patterns of EUV images a folder is searched for."
 
@@ -721,7 +721,7 @@ def corona_folder(folder, out, options:CoronaOptions|None=None, sharp:ActiveRegi
     if not paths: raise EuvReadError(f'{folder}: holds no EUV image ({", ".join(EUV_PATTERNS)})')
     return corona_files(paths, out, options, sharp, progress)
 
-# %% ../nbs/11_corona.ipynb #1409d1c1
+# %% ../nbs/11_corona.ipynb #7850dba4
 def main(argv=None):
     "`solarnb corona FILE... --out DIR [-o key=value ...]`: detect in each file, print the summary."
     import argparse, dataclasses
@@ -744,7 +744,7 @@ def main(argv=None):
     print(df.drop(columns=['products']).to_string(index=False))
     return df
 
-# %% ../nbs/11_corona.ipynb #4153daa1
+# %% ../nbs/11_corona.ipynb #f5e4f1eb
 def corona_widget(m:sunpy.map.GenericMap, options:CoronaOptions|None=None):
     "Sliders for the coronal-hole and active-region thresholds over map `m`; returns the ipywidgets box."
     import dataclasses
@@ -775,7 +775,7 @@ def corona_widget(m:sunpy.map.GenericMap, options:CoronaOptions|None=None):
     update()
     return box
 
-# %% ../nbs/11_corona.ipynb #9b2a2112
+# %% ../nbs/11_corona.ipynb #5cfc82c2
 def _torch():
     "Import torch, or raise `TorchMissingError`."
     try:
@@ -795,7 +795,7 @@ def resolve_device(device:str='auto') -> str:
     if device == 'cuda' and not torch.cuda.is_available(): raise OptionError('option device=cuda: no CUDA device')
     return device
 
-# %% ../nbs/11_corona.ipynb #7f733a7f
+# %% ../nbs/11_corona.ipynb #f3ac7ddc
 @functools.lru_cache(maxsize=None)
 def _unet_class():
     torch = _torch()
@@ -849,7 +849,7 @@ def count_parameters(model) -> dict:
     stats = sum(b.numel() for n, b in model.named_buffers() if n.endswith(('running_mean', 'running_var')))
     return {'trainable': train, 'total': train + stats}
 
-# %% ../nbs/11_corona.ipynb #9574085d
+# %% ../nbs/11_corona.ipynb #94854edb
 def dice(pred, truth) -> float:
     "Dice coefficient of two binary masks (arrays; nonzero = inside): 2|A and B| / (|A| + |B|)."
     a, b = np.asarray(pred).astype(bool), np.asarray(truth).astype(bool)
@@ -862,7 +862,7 @@ def iou(pred, truth) -> float:
     un = (a | b).sum()
     return 1.0 if un == 0 else float((a & b).sum() / un)
 
-# %% ../nbs/11_corona.ipynb #7681b323
+# %% ../nbs/11_corona.ipynb #6c77d6a3
 def dice_loss(prob, truth, smooth:float=1.0):
     "Soft Dice loss of probabilities `prob` against masks `truth` (torch tensors, N x 1 x H x W), per batch."
     dims = tuple(range(1, prob.ndim))
@@ -884,7 +884,7 @@ def _loss_fn(name:str):
     if name not in fns: raise OptionError(f'loss {name!r} is not one of {", ".join(LOSSES)}')
     return fns[name]
 
-# %% ../nbs/11_corona.ipynb #6aff54f4
+# %% ../nbs/11_corona.ipynb #93479990
 def prepare_image(img, size:int=256) -> np.ndarray:
     "A Map or 2-D array as a `size` x `size` float32 image in [0, 1]: area-resampled, log-scaled, stretched."
     from skimage.transform import resize
@@ -902,7 +902,7 @@ def prepare_mask(mask, size:int=256) -> np.ndarray:
     d = np.asarray(mask.data if hasattr(mask, 'data') else mask) != 0
     return resize(d.astype(np.float32), (size, size), order=0, anti_aliasing=False).astype(np.float32)
 
-# %% ../nbs/11_corona.ipynb #96136f5c
+# %% ../nbs/11_corona.ipynb #ca31ae7e
 class ShapeError(SolarnbError, ValueError):
     "Images and masks that must pair up do not."
 
@@ -921,7 +921,7 @@ class PairDataset:
     def __getitem__(self, i):
         return self._load(self.images[i], False)[None], self._load(self.masks[i], True)[None]
 
-# %% ../nbs/11_corona.ipynb #320904d1
+# %% ../nbs/11_corona.ipynb #88c9fd75
 @dataclass
 class Annotation:
     "A polygon annotation file: its date, the solar radius it gives, and (kind, vertices) polygons."
@@ -976,7 +976,7 @@ class PolygonDataset(PairDataset):
         super().__init__(images, [annotation_mask(a, size, kinds) for a in anns], size)
         self.annotations = anns
 
-# %% ../nbs/11_corona.ipynb #e191687f
+# %% ../nbs/11_corona.ipynb #ef0ce6b4
 def _augment(x, y, gen):
     "Random flips, 90-degree rotations and brightness on a batch (torch tensors N x 1 x H x W)."
     torch = _torch()
@@ -1049,7 +1049,7 @@ def train_unet(model, train, # a dataset of (image, mask) pairs (PairDataset, Po
         hist.append({'epoch': ep + 1, 'loss': tot / max(n, 1), **evaluate(model, val or train, device=device)})
     return hist
 
-# %% ../nbs/11_corona.ipynb #b0ca0e5a
+# %% ../nbs/11_corona.ipynb #37c51ff0
 def save_checkpoint(model, path, **extra) -> Path:
     "Write `model`'s configuration and weights (and `extra`) to `path` atomically."
     torch = _torch()
@@ -1089,7 +1089,7 @@ def segment_map(model, m:sunpy.map.GenericMap, threshold:float=0.5, size:int=256
         warnings.simplefilter('ignore')
         return sunpy.map.Map((prob > threshold).astype(np.uint8), meta)
 
-# %% ../nbs/11_corona.ipynb #524153b7
+# %% ../nbs/11_corona.ipynb #9ec6f88a
 def synthetic_holes(n:int, size:int=64, seed:int=0):
     "`n` synthetic (image, mask) pairs: a bright noisy disk with 1-3 dark elliptical holes."
     rng = np.random.default_rng(seed)
@@ -1109,7 +1109,7 @@ def synthetic_holes(n:int, size:int=64, seed:int=0):
         masks.append(mask.astype(np.uint8))
     return imgs, masks
 
-# %% ../nbs/11_corona.ipynb #017beb53
+# %% ../nbs/11_corona.ipynb #eab11f01
 def _map_4096() -> sunpy.map.GenericMap:
     "The example 193 A image resampled to the 4096x4096 grid (0.6 arcsec) of its own header."
     from skimage.transform import resize
