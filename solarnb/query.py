@@ -21,7 +21,7 @@ from drms.json import HttpJsonClient, HttpJsonRequest
 
 from .core import (SERIES, SERIES_SEGMENTS, SERIES_CADENCE, CEA_SEGMENTS, CCD_SEGMENTS, SolarnbError,
                           SolarnbWarning, FilenameError, atomic_path, example_data_path, format_sharp_filename,
-                          format_trec, parse_sharp_filename, parse_trec, register_command, register_bench, time_it)
+                          format_trec, parse_sharp_filename, parse_trec, time_it)
 
 # %% auto #0
 __all__ = ['SHARP_KEYWORDS', 'DEFAULT_KEYS', 'HARP_NOAA_URL', 'JSOC_URL', 'FITS_BLOCK', 'NEGATIVE_ZERO', 'MAX_BYTES',
@@ -1063,10 +1063,6 @@ def _run_harps(a):
     if not (a.noaa or a.harp): print(f'{tab}')
     return 0
 
-register_command('query', 'build a SHARP record set and list the matching records (--dry-run: no network)', _setup_query, _run_query)
-register_command('download', 'export a SHARP record set from JSOC into a data root, resumably', _setup_download, _run_download)
-register_command('harps', "look NOAA and HARP numbers up in JSOC's HARP <-> NOAA table", _setup_harps, _run_harps)
-
 # %% ../nbs/01_query.ipynb #8cb072ec
 def _bench_verify(files:list, rep:int) -> dict:
     "verify_fits over `files`, against opening them with astropy's checksum check."
@@ -1113,7 +1109,6 @@ def _bench_harp_table(rep:int) -> list:
              'reference': 'substring scan (grep-style), from 100 lookups x 10',
              'ref_seconds': time_it(scan, wanted[:100], repeat=1) * 10}]
 
-@register_bench('query')
 def bench_query(quick:bool=False) -> list:
     "Record-set building, HARP table parsing and lookups, verification, and a download through the local stand-in."
     from solarnb.jsoc_standin import JsocStandIn      # test infrastructure, imported only to benchmark

@@ -15,7 +15,7 @@ import sunpy.map, sunpy.util
 from scipy import ndimage as ndi
 
 from .core import (SolarnbError, ShapeMismatchError, ProjectionError, EmptyImageError, MissingSegmentError,
-                          RecordContext, ActiveRegion, register_stage, register_command, register_bench, write_map,
+                          ActiveRegion, write_map,
                           read_map, atomic_path, time_it, example_data_path, find_records,
                           RSUN_HMI, MSH, cea_pixel_area, pixel_size, option, check_options, OptionError)
 
@@ -24,7 +24,7 @@ __all__ = ['LABEL_BUNIT', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError
            'quiet_sun_estimate', 'check_normalised', 'label_mask', 'detect_dark_regions', 'celestial_wcs',
            'check_same_grid', 'region_table_arrays', 'region_table', 'harp_proxy', 'disk_dilate', 'disk_footprint',
            'umbra_mask', 'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks', 'plot_regions',
-           'RegionTuner', 'RegionOptions', 'regions_products', 'load_masks', 'regions_stage', 'bench_regions']
+           'RegionTuner', 'RegionOptions', 'regions_products', 'load_masks', 'bench_regions']
 
 # %% ../nbs/04_regions.ipynb #3d91ed34
 class NotNormalisedError(SolarnbError, ValueError):
@@ -580,10 +580,6 @@ def regions_products(ic:sunpy.map.GenericMap,     # continuum / I_QS (the limb s
     return labels, table, masks
 
 # %% ../nbs/04_regions.ipynb #90cccaaf
-def _opt(options, key, default, cast=float):
-    v = (options or {}).get(key)
-    return default if v is None else cast(v)
-
 def _upscale_bitmap(bitmap, shape):
     from solarnb.upscale import upscale_meta
     f = shape[0] // bitmap.data.shape[0]
@@ -599,42 +595,6 @@ def _save_masks(masks, path):
 def load_masks(path) -> dict:
     "Read a `regions.masks.npz` product back as a dict name -> bool array."
     with np.load(path) as z: return {k: z[k].astype(bool) for k in z.files}
-
-def _legacy_options(o:dict) -> RegionOptions:
-    "A `RegionOptions` from the old `regions_*` keys of `ctx.options`."
-    keys = {'threshold': float, 'min_area': float, 'connectivity': int, 'umbra': float, 'penumbra': float,
-            'pil_field': float, 'pil_radius': float, 'grid': str}
-    return _region_options({k: c(o[f'regions_{k}']) for k, c in keys.items() if (o or {}).get(f'regions_{k}') is not None})
-
-@register_stage('regions', order=30, help='dark features, region table, umbra/penumbra/PIL masks, overlay PNG')
-def regions_stage(ctx:RecordContext):
-    "Detect dark features, tabulate them, segment umbra/penumbra/PIL/background and write the products."
-    import matplotlib.pyplot as plt
-    ar, opts = ctx.ar, _legacy_options(ctx.options)
-    ic = ctx.products.get('continuum_norm')
-    if ic is None:
-        if not ar.has('continuum'): raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: regions need the continuum segment')
-        from solarnb.limb import normalize_quiet_sun
-        ic = normalize_quiet_sun(ar.continuum)
-    seg = {s: (ar.segment(s) if ar.has(s) else None) for s in ('Br', 'Bp', 'Bt')}
-    bitmap = ar.bitmap if ar.has('bitmap') else None
-    if opts.grid == 'upscaled':
-        up = ctx.products.get('upscaled') or {}
-        if 'continuum_norm' not in up: raise MissingSegmentError("regions_grid='upscaled' needs the upscale stage's products")
-        ic = up['continuum_norm']; seg = {s: up.get(s) for s in seg}
-    labels, table, masks = regions_products(ic, seg['Br'], seg['Bp'], seg['Bt'], bitmap, opts)
-    files = [write_map(labels, ctx.path('regions.labels.fits'), history=[_history(opts)], BUNIT=LABEL_BUNIT),
-             _save_masks(masks, ctx.path('regions.masks.npz'))]
-    with atomic_path(ctx.path('regions.csv')) as tmp: table.to_csv(tmp, index=False)
-    files.append(ctx.path('regions.csv'))
-    fig = plot_regions(ic, labels, masks, seg['Br'], table, title=f'HARP {ar.harp} {ar.t_rec} ({opts.grid} grid)')
-    with atomic_path(ctx.path('regions.png')) as tmp: fig.savefig(tmp, dpi=70, format='png')
-    plt.close(fig)
-    files.append(ctx.path('regions.png'))
-    ctx.files += files
-    ctx.products.update(labels=labels, regions=table, masks=masks)
-    ctx.row.update({'regions [n]': len(table), 'dark area [Mm2]': round(float(table['area [Mm2]'].sum()), 3),
-                    'umbra [Mm2]': round(float(masks['umbra'].sum() * cea_pixel_area(ic).value), 3)})
 
 # %% ../nbs/04_regions.ipynb #022a6108
 def _setup_cmd(p):
@@ -656,8 +616,6 @@ def _run_cmd(args):
     with pd.option_context('display.width', 200, 'display.max_columns', 30):
         print(t.round(3).to_string(index=False))
     return 0
-
-register_command('regions', 'print the dark-feature region table of one SHARP record', _setup_cmd, _run_cmd)
 
 # %% ../nbs/04_regions.ipynb #143440c1
 def _bench_frame():
@@ -682,7 +640,6 @@ def _reference_masks(ic, br):
     pil = ndi.binary_dilation(br.data > 150, fp) & ndi.binary_dilation(br.data < -150, fp)
     return {'umbra': d < 0.5, 'penumbra': (d >= 0.5) & (d < 0.9), 'pil': pil}
 
-@register_bench('regions')
 def bench_regions(quick:bool=False) -> list:
     "Detection + region table and all masks on the x2-upscaled HARP 7115 frame (1376x896)."
     ic, br, bp, bt = _bench_frame()
