@@ -260,7 +260,7 @@ def tracking(rows:list, folder:Path, stem:str, options:TrackingOptions, plot:boo
         out.append(save_png(plot_tracks(res), folder/f'{stem}.tracking.png'))
     return out
 
-# %% ../nbs/08_pipeline.ipynb #25ae3bba
+# %% ../nbs/08_pipeline.ipynb #f91189d0
 @dataclass
 class HistoryOptions:
     "Options of the history stage."
@@ -276,14 +276,14 @@ def _read_feature_rows(rows:list) -> pd.DataFrame:
 def plot_history(df:pd.DataFrame, keywords, title:str=''):
     "SHARP keywords against time with their error bars, one panel each (in the style of JSOC's SHARP plots)."
     import matplotlib.pyplot as plt
-    from solarnb.features import SHARP_UNITS
+    from solarnb.features import SHARP_UNITS, SHARP_ERRORS
     from solarnb.core import parse_trec
     t = [parse_trec(s).datetime for s in df['T_REC']]
     keywords = [k for k in keywords if k in df]
     fig, axs = plt.subplots(len(keywords), 1, figsize=(8, 1.9 * len(keywords) + 0.6), sharex=True, squeeze=False,
                             constrained_layout=True)
     for ax, k in zip(axs[:, 0], keywords):
-        err = df.get('ERR' + k[:6] if k != 'R_VALUE' else None)
+        err = df.get(SHARP_ERRORS.get(k, ''))
         ax.errorbar(t, df[k], yerr=err if err is not None and np.isfinite(err).any() else None, fmt='o-', ms=3,
                     lw=1, capsize=2)
         ax.set_ylabel(f'{k}\n[{SHARP_UNITS.get(k, "")}]')
@@ -596,7 +596,7 @@ def _run_stage(st:Stage, ar, results:dict, plan:Plan):
         res = st.func(ar, **kw, options=plan.options[st.name])
     return res, _warning_text(ws)
 
-# %% ../nbs/08_pipeline.ipynb #37639f4a
+# %% ../nbs/08_pipeline.ipynb #833c1073
 def _inputs_of(rec:Record, old:dict) -> dict:
     cache = {v['path']: v for v in (old.get('inputs') or {}).values()}
     return {s: {'path': str(p), **fingerprint(p, cache)} for s, p in sorted(rec.files.items())}
@@ -656,7 +656,10 @@ def process_record(rec:Record, plan:Plan, plot:bool=False, verbose:bool=False) -
             res, ws = _run_stage(st, ar, results, plan)
             results[st.name] = res
             if run[st.name]:
-                prods = [str(p) for p in res.write(paths, plot)]
+                with warnings.catch_warnings(record=True) as wr:      # astropy's notes on long FITS comments etc.
+                    warnings.simplefilter('always')
+                    prods = [str(p) for p in res.write(paths, plot)]
+                ws += _warning_text(w for w in wr if issubclass(w.category, SolarnbWarning))
                 _remove(set(prev.get('products') or {}) - set(prods))
                 man['stages'][st.name] = {'key': k, 'status': 'ok', 'products': _products_fp(prods), 'row': res.row(),
                                           'warnings': ws, 'options': dataclasses.asdict(plan.options[st.name])}
@@ -923,7 +926,7 @@ def _file_table(frows:list) -> pd.DataFrame:
     if t.empty: return pd.DataFrame(columns=['stage', 'file', 'status', 'reason'])
     return t.sort_values(['stage', 'path'], kind='stable').reset_index(drop=True)
 
-# %% ../nbs/08_pipeline.ipynb #35055337
+# %% ../nbs/08_pipeline.ipynb #3bd20ee1
 def _child_code(root, out, stages) -> str:
     return (f'from solarnb.pipeline import run_pipeline\n'
             f'run_pipeline({str(root)!r}, {str(out)!r}, stages={list(stages)!r}, progress=False)\n')
@@ -946,7 +949,7 @@ def kill_and_resume(root, out, stages, kills:int=4, seed:int=0, span:float|None=
     subprocess.run([sys.executable, '-c', code], check=True)
     return {'kills': done, 'span [s]': span, 'start [s]': start}
 
-# %% ../nbs/08_pipeline.ipynb #13f16bdb
+# %% ../nbs/08_pipeline.ipynb #d4652f23
 def _peak_rss_run(root, out, stages, workers:int=1) -> tuple:
     "Run the pipeline in a fresh process; return (seconds, peak RSS in MB of that process and its children)."
     import subprocess

@@ -22,9 +22,9 @@ from .core import (SolarnbError, ShapeMismatchError, ProjectionError, EmptyImage
 # %% auto #0
 __all__ = ['LABEL_BUNIT', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'min_area_pixels',
            'quiet_sun_estimate', 'check_normalised', 'label_mask', 'detect_dark_regions', 'celestial_wcs',
-           'check_same_grid', 'region_table_arrays', 'region_table', 'harp_proxy', 'disk_dilate', 'disk_footprint',
-           'umbra_mask', 'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks', 'plot_regions',
-           'RegionTuner', 'RegionOptions', 'regions_products', 'load_masks', 'bench_regions']
+           'check_same_grid', 'region_table_arrays', 'region_table', 'disk_dilate', 'disk_footprint', 'umbra_mask',
+           'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks', 'plot_regions', 'RegionTuner',
+           'RegionOptions', 'regions_products', 'load_masks', 'bench_regions']
 
 # %% ../nbs/04_regions.ipynb #3d91ed34
 class NotNormalisedError(SolarnbError, ValueError):
@@ -256,21 +256,6 @@ def region_table(labels:sunpy.map.GenericMap,   # Map of int labels, 0 = backgro
     check_same_grid(labels, continuum=continuum, Br=Br, Bp=Bp, Bt=Bt, bitmap=bitmap)
     return region_table_arrays(labels.data, continuum, Br, Bp, Bt, bitmap,
                                pixel_area=cea_pixel_area(labels), wcs=celestial_wcs(labels))
-
-# %% ../nbs/04_regions.ipynb #e39d979b
-def harp_proxy(Br:sunpy.map.GenericMap, # radial field [G], CEA
-               smooth=8 * u.Mm,        # Gaussian sigma of the smoothing of |Br|
-               field=40 * u.G,         # level of smoothed |Br| that counts as active
-              ) -> sunpy.map.GenericMap:
-    "A HARP-like bitmap (34 inside, 1 outside) from |Br|, for records without the JSOC bitmap."
-    s = ndi.gaussian_filter(np.nan_to_num(np.abs(np.asarray(Br.data, float))),
-                            (u.Quantity(smooth, u.Mm) / pixel_size(Br)).decompose().value)
-    m = ndi.binary_fill_holes(s > u.Quantity(field, u.G).value)
-    lab, n = ndi.label(m)
-    if n:
-        cnt = np.bincount(lab.ravel()); keep = cnt >= 0.05 * cnt[1:].max(); keep[0] = False; m = keep[lab]
-    meta = dict(Br.meta); meta.update(bunit='', snbseg='bitmap_proxy')
-    return sunpy.map.Map(np.where(m, 34, 1).astype(np.int16), meta)
 
 # %% ../nbs/04_regions.ipynb #d5d90209
 def disk_dilate(mask:np.ndarray, radius:float) -> np.ndarray:

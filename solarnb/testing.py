@@ -16,7 +16,7 @@ from .core import (Record, find_records, example_data_path, format_sharp_filenam
 
 # %% auto #0
 __all__ = ['SNODGRASS_ULRICH', 'CARRINGTON_SIDEREAL', 'CARRINGTON_SYNODIC_DAYS', 'NOISE', 'EVOLVE', 'CATEGORICAL', 'drift_rate',
-           'row_latitudes', 'make_sequence', 'example_sequence', 'tree_digest', 'damaged_copy']
+           'row_latitudes', 'make_sequence', 'example_sequence', 'tree_digest', 'damaged_copy', 'harp_proxy']
 
 # %% ../nbs/90_testing.ipynb #ecadfcfb
 SNODGRASS_ULRICH = (14.713, -2.396, -1.787)
@@ -213,3 +213,22 @@ def damaged_copy(rec:Record, dest, segment:str, how:str='truncate') -> Path:
         elif how == 'zeros': q.write_bytes(bytes(len(b)))
         elif how != 'missing': raise ValueError(f"how must be 'truncate', 'zeros' or 'missing', not {how!r}")
     return dest
+
+# %% ../nbs/90_testing.ipynb #9383f592
+import scipy.ndimage as ndi
+import sunpy.map
+from .core import pixel_size
+
+def harp_proxy(Br:sunpy.map.GenericMap, # radial field [G], CEA
+               smooth=8 * u.Mm,        # Gaussian sigma of the smoothing of |Br|
+               field=40 * u.G,         # level of smoothed |Br| that counts as active
+              ) -> sunpy.map.GenericMap:
+    "A HARP-like bitmap (34 inside, 1 outside) from |Br|, for records without the JSOC bitmap."
+    s = ndi.gaussian_filter(np.nan_to_num(np.abs(np.asarray(Br.data, float))),
+                            (u.Quantity(smooth, u.Mm) / pixel_size(Br)).decompose().value)
+    m = ndi.binary_fill_holes(s > u.Quantity(field, u.G).value)
+    lab, n = ndi.label(m)
+    if n:
+        cnt = np.bincount(lab.ravel()); keep = cnt >= 0.05 * cnt[1:].max(); keep[0] = False; m = keep[lab]
+    meta = dict(Br.meta); meta.update(bunit='', snbseg='bitmap_proxy')
+    return sunpy.map.Map(np.where(m, 34, 1).astype(np.int16), meta)
