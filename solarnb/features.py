@@ -658,7 +658,7 @@ def solarmask_features(ar=None,                        # ActiveRegion / record p
                 out.update({f'{p}{f}_{s}': v for s, v in zip(('mean', 'std', 'skew', 'kurt'), moments(f, m, sel, n_in))})
     return out
 
-# %% ../nbs/06_features.ipynb #f87dff96
+# %% ../nbs/06_features.ipynb #f1734b54
 def region_graph(ar,                                      # ActiveRegion / record path
                  masks:dict|None=None,                    # kind -> bool mask; default solarmask's masks
                  kinds=('nl', 'umbra', 'penumbra'),       # which masks give nodes
@@ -699,7 +699,7 @@ def region_graph(ar,                                      # ActiveRegion / recor
                            relation='adjacent' if gap <= 1.5 else 'nearby')
     return G
 
-# %% ../nbs/06_features.ipynb #6d7ca3be
+# %% ../nbs/06_features.ipynb #baecb6dd
 def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarmask') -> dict:
     "One table row for a record: identity, SHARP keywords (JSOC names) and solarmask features (its labels)."
     ar = _as_ar(ar)
@@ -741,7 +741,7 @@ def write_table(df:pd.DataFrame, path) -> Path:
     else: raise FeatureError(f'{path}: unknown table format {path.suffix!r}; use .csv or .parquet')
     return path
 
-# %% ../nbs/06_features.ipynb #2813b5d0
+# %% ../nbs/06_features.ipynb #649b9b7c
 def _sharp_setup(p):
     p.add_argument('path', help='a SHARP record folder or one of its segment files')
     p.add_argument('--json', action='store_true', help='print one JSON object keyword -> value')
@@ -792,7 +792,7 @@ def features_stage(ctx):
     write_table(pd.DataFrame([row]), p)
     ctx.files.append(p)
 
-# %% ../nbs/06_features.ipynb #a863a407
+# %% ../nbs/06_features.ipynb #400bdf42
 @dataclass
 class FeatureOptions:
     "Options of the features stage."
@@ -813,7 +813,7 @@ def _feature_segments(o:FeatureOptions) -> tuple:
                           f'list of {", ".join(SOLARMASK_SEGMENTS)}')
     return names
 
-# %% ../nbs/06_features.ipynb #06e45143
+# %% ../nbs/06_features.ipynb #3b50274e
 def record_features(ar,                        # ActiveRegion, or a record folder / segment file
                     masks:dict|None=None,      # name -> bool mask (array or Map) on the record's grid: 58 features each
                     options:FeatureOptions|None=None,
@@ -846,7 +846,7 @@ def record_features(ar,                        # ActiveRegion, or a record folde
         row.update(solarmask_features(masks={f'regions_{name}': m}, segments=(f'regions_{name}',), fields=fields))
     return row
 
-# %% ../nbs/06_features.ipynb #729a8ea4
+# %% ../nbs/06_features.ipynb #b5489692
 def _solarmask_python() -> str|None:
     "The python that can run solarmask 1.0.5: SOLARNB_SOLARMASK_PYTHON, else this one if solarmask is importable."
     import os, sys, importlib.util
