@@ -522,7 +522,7 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
         d['rho'] = (d['B'] - magp)**2 / (8 * np.pi)
     return d
 
-# %% ../nbs/06_features.ipynb #6d082de3
+# %% ../nbs/06_features.ipynb #72d539d3
 def solarmask_masks(Br, continuum) -> dict:
     "solarmask 1.0.5's segment masks: 'baseline', 'nl', 'umbra', 'penumbra', 'background' (bool arrays)."
     from skimage.measure import label
@@ -531,8 +531,8 @@ def solarmask_masks(Br, continuum) -> dict:
     if cont.shape != Bz.shape: raise ShapeMismatchError(f'continuum has shape {cont.shape}, Br has {Bz.shape}')
     if not np.isfinite(cont).all():
         raise EmptyImageError('the continuum holds NaN pixels; solarmask skips such records (limb crossing)')
-    box = np.ones((5, 5), bool)
-    nl = ndimage.binary_dilation(Bz < -150, box) & ndimage.binary_dilation(Bz > 150, box)
+    dil = lambda b: ndimage.maximum_filter(b.view(np.uint8), size=5, mode='constant', cval=0).view(bool)  # 5x5 box
+    nl = dil(Bz < -150) & dil(Bz > 150)
     ptp = np.ptp(cont)
     scaled = (255 * (cont - cont.min()) / ptp).astype(np.uint8) if ptp > 0 else np.zeros(cont.shape, np.uint8)
     block = int(min(cont.shape)); block -= (block % 2 == 0)
@@ -545,8 +545,11 @@ def solarmask_masks(Br, continuum) -> dict:
     umbra = keep[lab]
     penumbra = np.zeros(cont.shape, bool)
     if n:
-        idx = np.arange(n + 1)
-        mx = ndimage.maximum(cont, lab, idx); mn = ndimage.minimum(cont, lab, idx)
+        l = lab.ravel(); j = np.flatnonzero(l); lj = l[j]        # max and min per label: sort once, reduce
+        order = np.argsort(lj, kind='stable'); v = cont.ravel()[j][order]
+        starts = np.searchsorted(lj[order], np.arange(1, n + 1))
+        mx, mn = np.zeros(n + 1, cont.dtype), np.zeros(n + 1, cont.dtype)
+        mx[1:], mn[1:] = np.maximum.reduceat(v, starts), np.minimum.reduceat(v, starts)
         sl = ndimage.find_objects(lab)
         for i in np.nonzero(keep & (sizes >= 100))[0]:
             s = sl[i - 1]; g = lab[s] == i; c = cont[s]
