@@ -127,8 +127,9 @@ def greenpot_loop(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarra
     bpy[1:-1, 1:-1] = -(pot[2:, 1:-1] - pot[:-2, 1:-1]) * 0.5
     return bpx, bpy
 
-# %% ../nbs/06_features.ipynb #a6d3949c
-def field_derivatives(Bp, Bt, Br) -> dict:
+# %% ../nbs/06_features.ipynb #e645acd8
+def field_derivatives(Bp, Bt, Br, # SHARP CEA components [G] (arrays or Maps)
+                     ) -> dict:
     "|B|, Bh and the first derivatives that the SHARP keywords and solarmask's features share (float32)."
     f32 = lambda a: np.array(getattr(a, 'data', a), np.float32)
     Bx, By, Bz = f32(Bp), -f32(Bt), f32(Br)
@@ -143,7 +144,7 @@ def field_derivatives(Bp, Bt, Br) -> dict:
     d['dBx/dy'] = np.gradient(Bx, axis=0)
     return d
 
-# %% ../nbs/06_features.ipynb #2959ece1
+# %% ../nbs/06_features.ipynb #ad1575f2
 MU0 = 1.2566370614e-6   # the pipeline's vacuum permeability [T m / A]
 
 SHARP_KEYWORDS = ('USFLUX', 'MEANGAM', 'MEANGBT', 'MEANGBZ', 'MEANGBH', 'MEANJZD', 'TOTUSJZ', 'MEANALP',
@@ -180,8 +181,8 @@ def _check2d(a, name, shape=None):
     if shape is not None and a.shape != shape: raise ShapeMismatchError(f'{name} has shape {a.shape}, but Bz has {shape}')
     return a.reshape(-1)
 
-def _grad_keyword_at(nb, I, err:bool):
-    "Mean |grad f| at flat interior indices I from the neighbour values nb[o] = (f, e^2) (pipeline's scheme), and its error."
+def _grad_keyword_at(nb, err:bool):
+    "Mean |grad f| from the values (f, e^2) at the 4 neighbours (x+1, x-1, y+1, y-1) of pixels (pipeline's scheme), and its error."
     (fx1, ex1), (fx0, ex0), (fy1, ey1), (fy0, ey0) = nb
     h = np.float32(0.5)
     gx = (fx1 - fx0) * h; gy = (fy1 - fy0) * h
@@ -256,9 +257,9 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
             else: ex2 = ey2 = ez2 = be2 = he2 = None
             nbB.append((b_, be2)); nbZ.append((z_, ez2)); nbH.append((h_, he2))
             byx.append(y_); bxy.append(x_); ej.append((ex2, ey2))
-        out['MEANGBT'], out['ERRBT'] = _grad_keyword_at(nbB, I, have_err)
-        out['MEANGBZ'], out['ERRBZ'] = _grad_keyword_at(nbZ, I, have_err)
-        out['MEANGBH'], out['ERRBH'] = _grad_keyword_at(nbH, I, have_err)
+        out['MEANGBT'], out['ERRBT'] = _grad_keyword_at(nbB, have_err)
+        out['MEANGBZ'], out['ERRBZ'] = _grad_keyword_at(nbZ, have_err)
+        out['MEANGBH'], out['ERRBH'] = _grad_keyword_at(nbH, have_err)
         # vertical current density at interior pixels (NaN on the image border, as the pipeline)
         h = np.float32(0.5)
         jz = np.full(len(M), nan); jze = np.full(len(M), nan)
@@ -337,7 +338,7 @@ def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     den = p1**3 * p2 * (1 - p3 * p3 / (p1 * p2))
     return float(np.degrees(np.sqrt(3 * t1 * t1 * EX2[i] / den) / ngt))
 
-# %% ../nbs/06_features.ipynb #9062f778
+# %% ../nbs/06_features.ipynb #17003374
 def r_value(los,                 # line-of-sight field [G] (Map or array) on the CEA grid
             cdelt:float,         # pixel size [arcsec] from `pipeline_scale`
             threshold:float=150, # strong-field threshold [G] (Schrijver 2007)
@@ -374,7 +375,7 @@ def los_keywords(los, bitmap_mask, cdelt:float, m_per_arcsec:float) -> dict:
     I = M[ok][(y > 0) & (y < H - 1) & (x > 0) & (x < W - 1)]
     nb = [(b[I + o].astype(np.float32), None) for o in (1, -1, W, -W)]
     area = cdelt * cdelt * m_per_arcsec**2 * 1e4
-    with np.errstate(all='ignore'): gb, _ = _grad_keyword_at(nb, I, False)
+    with np.errstate(all='ignore'): gb, _ = _grad_keyword_at(nb, False)
     return {'USFLUXL': float(np.abs(v[ok].astype(float)).sum() * area) if ok.any() else float('nan'),
             'MEANGBL': gb, 'CMASKL': float(ok.sum()), 'R_VALUE': r_value(b2, cdelt)}
 
