@@ -62,7 +62,7 @@ def pipeline_scale(header:dict) -> tuple[float, float]:
     cdelt = math.degrees(math.atan(rsun_ref * math.radians(cdelt1) / dsun)) * 3600
     return cdelt, rsun_ref / rsun_obs
 
-# %% ../nbs/06_features.ipynb #fc484544
+# %% ../nbs/06_features.ipynb #7f532029
 def pipeline_gradient(f) -> tuple[np.ndarray, np.ndarray]:
     "(d/dx, d/dy) per pixel as the HMI pipeline takes them: float32, centred inside, one-sided 2nd order on the edges."
     f = np.asarray(getattr(f, 'data', f), np.float32)
@@ -96,14 +96,19 @@ def _fft_valid(a:np.ndarray, kernel:tuple, kshape:tuple) -> np.ndarray:
     y = sp_fft.irfft2(sp_fft.rfft2(a, fshape) * _kernel_spectrum(kernel, fshape), fshape)
     return y[kshape[0] - 1:a.shape[0], kshape[1] - 1:a.shape[1]]
 
-def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
-    "Potential-field (Bx, By) at the photosphere from Bz by the pipeline's Green's-function sum (FFT-evaluated)."
+def _green_pot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
+    "The pipeline's Green's-function potential of Bz (FFT-evaluated), 0 where Bz is NaN."
     bz = np.asarray(getattr(bz, 'data', bz), float)
     ok = np.isfinite(bz)
     src = np.where(ok, bz, 0.0)
     pad = np.pad(src, ((half, half - 1), (half, half - 1)))
     pot = _fft_valid(pad, ('green', float(dz), int(half)), (2 * half, 2 * half))
     pot[~ok] = 0.0
+    return pot
+
+def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
+    "Potential-field (Bx, By) at the photosphere from Bz by the pipeline's Green's-function sum (FFT-evaluated)."
+    pot = _green_pot(bz, dz, half)
     bpx, bpy = np.zeros_like(pot), np.zeros_like(pot)
     bpx[1:-1, 1:-1] = -(pot[1:-1, 2:] - pot[1:-1, :-2]) * 0.5
     bpy[1:-1, 1:-1] = -(pot[2:, 1:-1] - pot[:-2, 1:-1]) * 0.5
@@ -144,7 +149,7 @@ def field_derivatives(Bp, Bt, Br, # SHARP CEA components [G] (arrays or Maps)
     d['dBx/dy'] = np.gradient(Bx, axis=0)
     return d
 
-# %% ../nbs/06_features.ipynb #ad1575f2
+# %% ../nbs/06_features.ipynb #234bb330
 MU0 = 1.2566370614e-6   # the pipeline's vacuum permeability [T m / A]
 
 SHARP_KEYWORDS = ('USFLUX', 'MEANGAM', 'MEANGBT', 'MEANGBZ', 'MEANGBH', 'MEANJZD', 'TOTUSJZ', 'MEANALP',
@@ -297,9 +302,13 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
         # potential field on the mask's bounding box + 12 px (the Green's window and the derivative need 11)
         if len(M):
             y0, y1, x0, x1 = max(y.min() - 12, 0), min(y.max() + 13, H), max(x.min() - 12, 0), min(x.max() + 13, W)
-            bpx_c, bpy_c = greenpot(bz2[y0:y1, x0:x1].astype(np.float32))
-            wc = x1 - x0; Mc = (y - y0) * wc + (x - x0)
-            BPX, BPY = bpx_c.reshape(-1)[Mc], bpy_c.reshape(-1)[Mc]
+            pot = _green_pot(bz2[y0:y1, x0:x1].astype(np.float32)).reshape(-1)
+            hc, wc, yc, xc = y1 - y0, x1 - x0, y - y0, x - x0
+            ins = (yc > 0) & (yc < hc - 1) & (xc > 0) & (xc < wc - 1)   # B_pot = -grad(pot) inside, 0 on the border
+            Mi = (yc * wc + xc)[ins]
+            BPX, BPY = np.zeros(len(M)), np.zeros(len(M))
+            BPX[ins] = -(pot[Mi + 1] - pot[Mi - 1]) * 0.5
+            BPY[ins] = -(pot[Mi + wc] - pot[Mi - wc]) * 0.5
         else: BPX = BPY = np.zeros(0)
         k = np.isfinite(X) & np.isfinite(Y) & np.isfinite(Z); n = int(k.sum())
         q = ((BPX - X)**2 + (BPY - Y)**2)[k]
