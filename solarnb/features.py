@@ -62,7 +62,7 @@ def pipeline_scale(header:dict) -> tuple[float, float]:
     cdelt = math.degrees(math.atan(rsun_ref * math.radians(cdelt1) / dsun)) * 3600
     return cdelt, rsun_ref / rsun_obs
 
-# %% ../nbs/06_features.ipynb #fc484544
+# %% ../nbs/06_features.ipynb #7f532029
 def pipeline_gradient(f) -> tuple[np.ndarray, np.ndarray]:
     "(d/dx, d/dy) per pixel as the HMI pipeline takes them: float32, centred inside, one-sided 2nd order on the edges."
     f = np.asarray(getattr(f, 'data', f), np.float32)
@@ -96,14 +96,19 @@ def _fft_valid(a:np.ndarray, kernel:tuple, kshape:tuple) -> np.ndarray:
     y = sp_fft.irfft2(sp_fft.rfft2(a, fshape) * _kernel_spectrum(kernel, fshape), fshape)
     return y[kshape[0] - 1:a.shape[0], kshape[1] - 1:a.shape[1]]
 
-def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
-    "Potential-field (Bx, By) at the photosphere from Bz by the pipeline's Green's-function sum (FFT-evaluated)."
+def _green_pot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
+    "The pipeline's Green's-function potential of Bz (FFT-evaluated), 0 where Bz is NaN."
     bz = np.asarray(getattr(bz, 'data', bz), float)
     ok = np.isfinite(bz)
     src = np.where(ok, bz, 0.0)
     pad = np.pad(src, ((half, half - 1), (half, half - 1)))
     pot = _fft_valid(pad, ('green', float(dz), int(half)), (2 * half, 2 * half))
     pot[~ok] = 0.0
+    return pot
+
+def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
+    "Potential-field (Bx, By) at the photosphere from Bz by the pipeline's Green's-function sum (FFT-evaluated)."
+    pot = _green_pot(bz, dz, half)
     bpx, bpy = np.zeros_like(pot), np.zeros_like(pot)
     bpx[1:-1, 1:-1] = -(pot[1:-1, 2:] - pot[1:-1, :-2]) * 0.5
     bpy[1:-1, 1:-1] = -(pot[2:, 1:-1] - pot[:-2, 1:-1]) * 0.5
@@ -127,8 +132,9 @@ def greenpot_loop(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarra
     bpy[1:-1, 1:-1] = -(pot[2:, 1:-1] - pot[:-2, 1:-1]) * 0.5
     return bpx, bpy
 
-# %% ../nbs/06_features.ipynb #a6d3949c
-def field_derivatives(Bp, Bt, Br) -> dict:
+# %% ../nbs/06_features.ipynb #e645acd8
+def field_derivatives(Bp, Bt, Br, # SHARP CEA components [G] (arrays or Maps)
+                     ) -> dict:
     "|B|, Bh and the first derivatives that the SHARP keywords and solarmask's features share (float32)."
     f32 = lambda a: np.array(getattr(a, 'data', a), np.float32)
     Bx, By, Bz = f32(Bp), -f32(Bt), f32(Br)
@@ -143,7 +149,7 @@ def field_derivatives(Bp, Bt, Br) -> dict:
     d['dBx/dy'] = np.gradient(Bx, axis=0)
     return d
 
-# %% ../nbs/06_features.ipynb #2959ece1
+# %% ../nbs/06_features.ipynb #234bb330
 MU0 = 1.2566370614e-6   # the pipeline's vacuum permeability [T m / A]
 
 SHARP_KEYWORDS = ('USFLUX', 'MEANGAM', 'MEANGBT', 'MEANGBZ', 'MEANGBH', 'MEANJZD', 'TOTUSJZ', 'MEANALP',
@@ -180,8 +186,8 @@ def _check2d(a, name, shape=None):
     if shape is not None and a.shape != shape: raise ShapeMismatchError(f'{name} has shape {a.shape}, but Bz has {shape}')
     return a.reshape(-1)
 
-def _grad_keyword_at(nb, I, err:bool):
-    "Mean |grad f| at flat interior indices I from the neighbour values nb[o] = (f, e^2) (pipeline's scheme), and its error."
+def _grad_keyword_at(nb, err:bool):
+    "Mean |grad f| from the values (f, e^2) at the 4 neighbours (x+1, x-1, y+1, y-1) of pixels (pipeline's scheme), and its error."
     (fx1, ex1), (fx0, ex0), (fy1, ey1), (fy0, ey0) = nb
     h = np.float32(0.5)
     gx = (fx1 - fx0) * h; gy = (fy1 - fy0) * h
@@ -256,9 +262,9 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
             else: ex2 = ey2 = ez2 = be2 = he2 = None
             nbB.append((b_, be2)); nbZ.append((z_, ez2)); nbH.append((h_, he2))
             byx.append(y_); bxy.append(x_); ej.append((ex2, ey2))
-        out['MEANGBT'], out['ERRBT'] = _grad_keyword_at(nbB, I, have_err)
-        out['MEANGBZ'], out['ERRBZ'] = _grad_keyword_at(nbZ, I, have_err)
-        out['MEANGBH'], out['ERRBH'] = _grad_keyword_at(nbH, I, have_err)
+        out['MEANGBT'], out['ERRBT'] = _grad_keyword_at(nbB, have_err)
+        out['MEANGBZ'], out['ERRBZ'] = _grad_keyword_at(nbZ, have_err)
+        out['MEANGBH'], out['ERRBH'] = _grad_keyword_at(nbH, have_err)
         # vertical current density at interior pixels (NaN on the image border, as the pipeline)
         h = np.float32(0.5)
         jz = np.full(len(M), nan); jze = np.full(len(M), nan)
@@ -296,9 +302,13 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
         # potential field on the mask's bounding box + 12 px (the Green's window and the derivative need 11)
         if len(M):
             y0, y1, x0, x1 = max(y.min() - 12, 0), min(y.max() + 13, H), max(x.min() - 12, 0), min(x.max() + 13, W)
-            bpx_c, bpy_c = greenpot(bz2[y0:y1, x0:x1].astype(np.float32))
-            wc = x1 - x0; Mc = (y - y0) * wc + (x - x0)
-            BPX, BPY = bpx_c.reshape(-1)[Mc], bpy_c.reshape(-1)[Mc]
+            pot = _green_pot(bz2[y0:y1, x0:x1].astype(np.float32)).reshape(-1)
+            hc, wc, yc, xc = y1 - y0, x1 - x0, y - y0, x - x0
+            ins = (yc > 0) & (yc < hc - 1) & (xc > 0) & (xc < wc - 1)   # B_pot = -grad(pot) inside, 0 on the border
+            Mi = (yc * wc + xc)[ins]
+            BPX, BPY = np.zeros(len(M)), np.zeros(len(M))
+            BPX[ins] = -(pot[Mi + 1] - pot[Mi - 1]) * 0.5
+            BPY[ins] = -(pot[Mi + wc] - pot[Mi - wc]) * 0.5
         else: BPX = BPY = np.zeros(0)
         k = np.isfinite(X) & np.isfinite(Y) & np.isfinite(Z); n = int(k.sum())
         q = ((BPX - X)**2 + (BPY - Y)**2)[k]
@@ -337,7 +347,7 @@ def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     den = p1**3 * p2 * (1 - p3 * p3 / (p1 * p2))
     return float(np.degrees(np.sqrt(3 * t1 * t1 * EX2[i] / den) / ngt))
 
-# %% ../nbs/06_features.ipynb #9062f778
+# %% ../nbs/06_features.ipynb #17003374
 def r_value(los,                 # line-of-sight field [G] (Map or array) on the CEA grid
             cdelt:float,         # pixel size [arcsec] from `pipeline_scale`
             threshold:float=150, # strong-field threshold [G] (Schrijver 2007)
@@ -374,7 +384,7 @@ def los_keywords(los, bitmap_mask, cdelt:float, m_per_arcsec:float) -> dict:
     I = M[ok][(y > 0) & (y < H - 1) & (x > 0) & (x < W - 1)]
     nb = [(b[I + o].astype(np.float32), None) for o in (1, -1, W, -W)]
     area = cdelt * cdelt * m_per_arcsec**2 * 1e4
-    with np.errstate(all='ignore'): gb, _ = _grad_keyword_at(nb, I, False)
+    with np.errstate(all='ignore'): gb, _ = _grad_keyword_at(nb, False)
     return {'USFLUXL': float(np.abs(v[ok].astype(float)).sum() * area) if ok.any() else float('nan'),
             'MEANGBL': gb, 'CMASKL': float(ok.sum()), 'R_VALUE': r_value(b2, cdelt)}
 
@@ -522,7 +532,7 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
         d['rho'] = (d['B'] - magp)**2 / (8 * np.pi)
     return d
 
-# %% ../nbs/06_features.ipynb #6d082de3
+# %% ../nbs/06_features.ipynb #72d539d3
 def solarmask_masks(Br, continuum) -> dict:
     "solarmask 1.0.5's segment masks: 'baseline', 'nl', 'umbra', 'penumbra', 'background' (bool arrays)."
     from skimage.measure import label
@@ -531,8 +541,8 @@ def solarmask_masks(Br, continuum) -> dict:
     if cont.shape != Bz.shape: raise ShapeMismatchError(f'continuum has shape {cont.shape}, Br has {Bz.shape}')
     if not np.isfinite(cont).all():
         raise EmptyImageError('the continuum holds NaN pixels; solarmask skips such records (limb crossing)')
-    box = np.ones((5, 5), bool)
-    nl = ndimage.binary_dilation(Bz < -150, box) & ndimage.binary_dilation(Bz > 150, box)
+    dil = lambda b: ndimage.maximum_filter(b.view(np.uint8), size=5, mode='constant', cval=0).view(bool)  # 5x5 box
+    nl = dil(Bz < -150) & dil(Bz > 150)
     ptp = np.ptp(cont)
     scaled = (255 * (cont - cont.min()) / ptp).astype(np.uint8) if ptp > 0 else np.zeros(cont.shape, np.uint8)
     block = int(min(cont.shape)); block -= (block % 2 == 0)
@@ -545,8 +555,11 @@ def solarmask_masks(Br, continuum) -> dict:
     umbra = keep[lab]
     penumbra = np.zeros(cont.shape, bool)
     if n:
-        idx = np.arange(n + 1)
-        mx = ndimage.maximum(cont, lab, idx); mn = ndimage.minimum(cont, lab, idx)
+        l = lab.ravel(); j = np.flatnonzero(l); lj = l[j]        # max and min per label: sort once, reduce
+        order = np.argsort(lj, kind='stable'); v = cont.ravel()[j][order]
+        starts = np.searchsorted(lj[order], np.arange(1, n + 1))
+        mx, mn = np.zeros(n + 1, cont.dtype), np.zeros(n + 1, cont.dtype)
+        mx[1:], mn[1:] = np.maximum.reduceat(v, starts), np.minimum.reduceat(v, starts)
         sl = ndimage.find_objects(lab)
         for i in np.nonzero(keep & (sizes >= 100))[0]:
             s = sl[i - 1]; g = lab[s] == i; c = cont[s]
@@ -658,7 +671,7 @@ def solarmask_features(ar=None,                        # ActiveRegion / record p
                 out.update({f'{p}{f}_{s}': v for s, v in zip(('mean', 'std', 'skew', 'kurt'), moments(f, m, sel, n_in))})
     return out
 
-# %% ../nbs/06_features.ipynb #f87dff96
+# %% ../nbs/06_features.ipynb #f1734b54
 def region_graph(ar,                                      # ActiveRegion / record path
                  masks:dict|None=None,                    # kind -> bool mask; default solarmask's masks
                  kinds=('nl', 'umbra', 'penumbra'),       # which masks give nodes
@@ -699,7 +712,7 @@ def region_graph(ar,                                      # ActiveRegion / recor
                            relation='adjacent' if gap <= 1.5 else 'nearby')
     return G
 
-# %% ../nbs/06_features.ipynb #6d7ca3be
+# %% ../nbs/06_features.ipynb #baecb6dd
 def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarmask') -> dict:
     "One table row for a record: identity, SHARP keywords (JSOC names) and solarmask features (its labels)."
     ar = _as_ar(ar)
@@ -741,7 +754,7 @@ def write_table(df:pd.DataFrame, path) -> Path:
     else: raise FeatureError(f'{path}: unknown table format {path.suffix!r}; use .csv or .parquet')
     return path
 
-# %% ../nbs/06_features.ipynb #2813b5d0
+# %% ../nbs/06_features.ipynb #649b9b7c
 def _sharp_setup(p):
     p.add_argument('path', help='a SHARP record folder or one of its segment files')
     p.add_argument('--json', action='store_true', help='print one JSON object keyword -> value')
@@ -792,7 +805,7 @@ def features_stage(ctx):
     write_table(pd.DataFrame([row]), p)
     ctx.files.append(p)
 
-# %% ../nbs/06_features.ipynb #a863a407
+# %% ../nbs/06_features.ipynb #400bdf42
 @dataclass
 class FeatureOptions:
     "Options of the features stage."
@@ -813,7 +826,7 @@ def _feature_segments(o:FeatureOptions) -> tuple:
                           f'list of {", ".join(SOLARMASK_SEGMENTS)}')
     return names
 
-# %% ../nbs/06_features.ipynb #06e45143
+# %% ../nbs/06_features.ipynb #3b50274e
 def record_features(ar,                        # ActiveRegion, or a record folder / segment file
                     masks:dict|None=None,      # name -> bool mask (array or Map) on the record's grid: 58 features each
                     options:FeatureOptions|None=None,
@@ -846,7 +859,7 @@ def record_features(ar,                        # ActiveRegion, or a record folde
         row.update(solarmask_features(masks={f'regions_{name}': m}, segments=(f'regions_{name}',), fields=fields))
     return row
 
-# %% ../nbs/06_features.ipynb #729a8ea4
+# %% ../nbs/06_features.ipynb #b5489692
 def _solarmask_python() -> str|None:
     "The python that can run solarmask 1.0.5: SOLARNB_SOLARMASK_PYTHON, else this one if solarmask is importable."
     import os, sys, importlib.util

@@ -503,7 +503,7 @@ class UpscaleOptions:
                                              'continuum (x2 only); None: the spline for every segment')
     qs_bins: int = option(100, 'histogram bins of the quiet-Sun level (Enhance input only)', min=3, max=100_000)
 
-# %% ../nbs/03_upscale.ipynb #a009e392
+# %% ../nbs/03_upscale.ipynb #38333a4c
 def upscale_record(ar:ActiveRegion,              # the record
                    continuum_norm:sunpy.map.GenericMap|None=None, # limb stage's normalised continuum: upscaled instead
                    options:UpscaleOptions|None=None,
@@ -521,6 +521,7 @@ def upscale_record(ar:ActiveRegion,              # the record
         if name.startswith('continuum') and o.enhance_weights:
             out[name] = enhance_map(m, weights=o.enhance_weights, kind='intensity', bins=o.qs_bins)
         else: out[name] = upscale_spline(m, o.factor, o.method, o.preserve_sign)
+        out[name].meta['upsrc'] = name                      # FITS-ready: UPSRC names the input
     if not out: raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: none of the segments {list(segments)} to upscale')
     return out
 
