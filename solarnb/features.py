@@ -16,8 +16,7 @@ import astropy.units as u
 from astropy.io import fits
 
 from .core import (ActiveRegion, SolarnbError, MissingSegmentError, ShapeMismatchError, EmptyImageError,
-                          ProjectionError, find_records, example_data_path, register_stage, register_command,
-                          register_bench, time_it, option, check_options, OptionError)
+                          ProjectionError, find_records, example_data_path, time_it, option, check_options, OptionError)
 
 # %% auto #0
 __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'LOS_KEYWORDS', 'SHARP_UNITS',
@@ -26,8 +25,7 @@ __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'L
            'greenpot', 'greenpot_loop', 'field_derivatives', 'keyword_unit', 'sharp_keywords_arrays', 'r_value',
            'los_keywords', 'sharp_keywords', 'header_tolerance', 'compare_with_header', 'header_cards',
            'solarmask_fields', 'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table',
-           'write_table', 'features_stage', 'FeatureOptions', 'record_features', 'bench_features',
-           'bench_record_numeric']
+           'write_table', 'FeatureOptions', 'record_features', 'bench_features', 'bench_record_numeric']
 
 # %% ../nbs/06_features.ipynb #81393aef
 class FeatureError(SolarnbError, ValueError):
@@ -783,27 +781,6 @@ def _features_run(args):
     print(f'{len(df)} record(s), {df.shape[1]} columns -> {args.out}')
     return 0
 
-register_command('sharp', 'SHARP space-weather keywords of a record (JSOC names)', _sharp_setup, _sharp_run)
-register_command('features', 'SHARP keywords + solarmask features of records -> table', _features_setup, _features_run)
-
-@register_stage('features', order=40, help='SHARP keywords and solarmask features per record')
-def features_stage(ctx):
-    "Add SHARP keywords and solarmask baseline features to the record row; write `<record>.features.csv`."
-    row = feature_row(ctx.ar, solarmask=False)
-    feats = solarmask_features(ctx.ar, segments=('baseline',))
-    masks = ctx.products.get('masks') or {}
-    if masks:
-        d = solarmask_fields(ctx.ar.Bp, ctx.ar.Bt, ctx.ar.Br)
-        for name, m in masks.items():
-            m = np.asarray(getattr(m, 'data', m), bool)
-            if m.shape == d['Bz'].shape:
-                feats.update(solarmask_features(masks={f'regions_{name}': m}, segments=(f'regions_{name}',), fields=d))
-    row.update(feats)
-    ctx.products['features'] = row
-    ctx.row.update({k: v for k, v in row.items() if k in SHARP_KEYWORDS or k in ('sharp_note',)})
-    p = ctx.path('features.csv')
-    write_table(pd.DataFrame([row]), p)
-    ctx.files.append(p)
 
 # %% ../nbs/06_features.ipynb #400bdf42
 @dataclass
@@ -881,7 +858,6 @@ def _solarmask_live(root, rep:int) -> tuple:
     except Exception as e:
         return stored[0], f'stored (the live solarmask run failed: {type(e).__name__})', None
 
-@register_bench('features')
 def bench_features(quick:bool=False) -> list:
     "SHARP keywords of HARP 377 and solarmask features of HARP 7115 including reading, beside their references."
     root = example_data_path()

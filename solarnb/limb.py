@@ -13,15 +13,14 @@ import astropy.units as u
 import sunpy.map
 from sunpy.coordinates import HeliographicStonyhurst, Helioprojective
 
-from .core import (SolarnbError, ObserverError, EmptyImageError, ProjectionError, RecordContext,
-                          register_stage, register_bench, time_it, write_map, example_data_path, find_records,
+from .core import (SolarnbError, ObserverError, EmptyImageError, ProjectionError, time_it, write_map, example_data_path, find_records,
                           ActiveRegion, MissingSegmentError, option, check_options)
 
 # %% auto #0
 __all__ = ['NECKEL_LABS_1994', 'PIERCE_SLAUGHTER_1977', 'LAWS', 'OffDiskError', 'NotContinuumError', 'MagneticSegmentError',
            'observer_of', 'mu_from_points', 'mu_map', 'limb_darkening_coefficients', 'limb_darkening',
            'correct_limb_darkening', 'quiet_sun_level', 'normalize_quiet_sun', 'unit_label', 'plot_limb',
-           'LimbExplorer', 'LimbOptions', 'limb_products', 'limb_stage', 'limb_file', 'bench_limb']
+           'LimbExplorer', 'LimbOptions', 'limb_products', 'limb_file', 'bench_limb']
 
 # %% ../nbs/02_limb.ipynb #ceb85fca
 class OffDiskError(SolarnbError, ValueError):
@@ -454,34 +453,6 @@ def limb_products(ar:ActiveRegion, options:LimbOptions|None=None) -> tuple:
     n = normalize_quiet_sun(ar.continuum, bins=o.qs_bins, law=o.law, mu=mu, min_peak=o.min_peak)
     return mu, n
 
-# %% ../nbs/02_limb.ipynb #fdbe6bbc
-@register_stage('limb', order=10, help='mu map, limb-darkening correction and quiet-Sun normalisation of the continuum')
-def limb_stage(ctx:RecordContext):
-    "Write the mu map and the normalised continuum of one record; put them in `ctx.products`."
-    ar = ctx.ar
-    law = ctx.options.get('limb_law', 'neckel_labs')
-    bins = int(ctx.options.get('qs_bins', 100))
-    seg = 'continuum' if ar.has('continuum') else ('Br' if ar.has('Br') else sorted(ar.files)[0])
-    mu = mu_map(ar.segment(seg))
-    p = ctx.path('mu.fits')
-    write_map(mu, p, history=[f'mu = cos(theta) from the WCS and observer of the {seg} segment (exact geometry)'],
-              LDLAW=law)
-    ctx.files.append(p); ctx.products['mu'] = mu
-    ctx.row['mu min'] = round(float(np.nanmin(mu.data)), 5); ctx.row['mu max'] = round(float(np.nanmax(mu.data)), 5)
-    if not ar.has('continuum'):
-        ctx.row['limb'] = 'no continuum: normalisation skipped'
-        return
-    n = normalize_quiet_sun(ar.continuum, bins=bins, law=law, mu=mu)
-    p = ctx.path('continuum_norm.fits')
-    write_map(n, p, history=[f"continuum / limb darkening ({law}, {n.meta['ldwave']:.1f} A) / quiet-Sun level "
-                             f"{n.meta['qslevel']:.6g} (histogram mode, {bins} bins)"],
-              QSLEVEL=(float(n.meta['qslevel']), 'quiet-Sun level of the corrected continuum'),
-              QSBINS=(bins, 'histogram bins for the quiet-Sun mode'), LDLAW=(law, 'limb-darkening law'),
-              LDWAVE=(float(n.meta['ldwave']), '[Angstrom] wavelength of the law'))
-    ctx.files.append(p); ctx.products['continuum_norm'] = n
-    ctx.row['QS level [DN/s]'] = round(float(n.meta['qslevel']), 2)
-    ctx.row['limb'] = law
-
 # %% ../nbs/02_limb.ipynb #c251eefb
 def _load_continuum(path) -> sunpy.map.GenericMap:
     "A continuum file as a Map: through its SHARP record when the name is a SHARP name, else as plain FITS."
@@ -520,11 +491,7 @@ def _run_limb(a) -> int:
             print(f'error: {e}'); bad += 1
     return 1 if bad else 0
 
-from .core import register_command
-register_command('limb', 'mu map and quiet-Sun normalised continuum of FITS files', _setup_limb, _run_limb)
-
 # %% ../nbs/02_limb.ipynb #d1d0b6ce
-@register_bench('limb')
 def bench_limb(quick:bool=False) -> list:
     "mu map (fast native-frame path beside every pixel through the WCS) and quiet-Sun normalisation, HARP 377."
     rec = [r for r in find_records(example_data_path()) if r.harp == 377][0]

@@ -123,7 +123,7 @@ def limb(ar:ActiveRegion, options:LimbOptions) -> LimbResult:
     seg = next(s for s in ('continuum', 'Br', 'magnetogram') if ar.has(s))
     return LimbResult(mu, n, seg, options)
 
-# %% ../nbs/08_pipeline.ipynb #731d9cb4
+# %% ../nbs/08_pipeline.ipynb #6ece6a2b
 @dataclass
 class UpscaleResult:
     "Upscaled Maps by input name."
@@ -133,7 +133,7 @@ class UpscaleResult:
     def write(self, paths:RecordPaths, plot:bool) -> list:
         f = self.options.factor
         return [write_map(m, paths(f'{name}.x{f}.fits'), history=[f'upscale: {name} x{f} by {m.meta["upmethod"]}'],
-                          UPFACTOR=(int(m.meta['upfactor']), 'resolution factor per axis'),
+                          UPSTEP=('upscale', 'solarnb stage that wrote this file'), UPFACTOR=(int(m.meta['upfactor']), 'resolution factor per axis'),
                           UPMETHOD=(m.meta['upmethod'], 'upscaling method'), UPSRC=(name, 'input segment'))
                 for name, m in self.maps.items()]
 
@@ -926,30 +926,33 @@ def _file_table(frows:list) -> pd.DataFrame:
     if t.empty: return pd.DataFrame(columns=['stage', 'file', 'status', 'reason'])
     return t.sort_values(['stage', 'path'], kind='stable').reset_index(drop=True)
 
-# %% ../nbs/08_pipeline.ipynb #3bd20ee1
+# %% ../nbs/08_pipeline.ipynb #d1cd60ba
 def _child_code(root, out, stages) -> str:
     return (f'from solarnb.pipeline import run_pipeline\n'
             f'run_pipeline({str(root)!r}, {str(out)!r}, stages={list(stages)!r}, progress=False)\n')
 
-def kill_and_resume(root, out, stages, kills:int=4, seed:int=0, span:float|None=None) -> dict:
-    "Run the pipeline in a subprocess, SIGKILL it `kills` times at random moments of its work, then let it finish."
+def _n_files(folder) -> int:
+    return sum(1 for p in Path(folder).rglob('*') if p.is_file()) if Path(folder).exists() else 0
+
+def kill_and_resume(root, out, stages, kills:int=4, seed:int=0, n_final:int|None=None) -> dict:
+    "Run the pipeline in a subprocess, SIGKILL it `kills` times at random points of its work, then let it finish."
     import subprocess, signal
     rng = np.random.default_rng(seed)
     code = _child_code(root, out, stages)
-    t = time.perf_counter(); subprocess.run([sys.executable, '-c', 'import solarnb.pipeline'], check=True)
-    start = time.perf_counter() - t       # interpreter and imports: no work is done before this
-    if span is None:
-        t = time.perf_counter(); subprocess.run([sys.executable, '-c', code], check=True); span = time.perf_counter() - t
-    work, done = max(span - start, 0.5), 0
+    done = 0
     for _ in range(kills):
+        now = _n_files(out)
+        if n_final is not None and now >= n_final - 1: break
+        target = now + 1 + int(rng.integers(0, max(1, (n_final or now + 8) - now - 1)))   # kill when this many files exist
         p = subprocess.Popen([sys.executable, '-c', code])
-        try: p.wait(timeout=start + float(rng.uniform(0.05, 0.5)) * work)
-        except subprocess.TimeoutExpired:
+        while p.poll() is None and _n_files(out) < target: time.sleep(0.005)
+        if p.poll() is None:
+            time.sleep(float(rng.uniform(0, 0.05)))         # anywhere in the next write
             p.send_signal(signal.SIGKILL); p.wait(); done += 1
     subprocess.run([sys.executable, '-c', code], check=True)
-    return {'kills': done, 'span [s]': span, 'start [s]': start}
+    return {'kills': done}
 
-# %% ../nbs/08_pipeline.ipynb #d4652f23
+# %% ../nbs/08_pipeline.ipynb #55b9912e
 def _peak_rss_run(root, out, stages, workers:int=1) -> tuple:
     "Run the pipeline in a fresh process; return (seconds, peak RSS in MB of that process and its children)."
     import subprocess
@@ -999,7 +1002,7 @@ def bench_pipeline(quick:bool=False) -> list:
         t = time.perf_counter()
         subprocess.run([sys.executable, '-c', _child_code(p, base/'clean', st)], check=True)
         span = time.perf_counter() - t
-        info = kill_and_resume(p, base/'killed', st, kills=kills, seed=0, span=span)
+        info = kill_and_resume(p, base/'killed', st, kills=kills, seed=0, n_final=_n_files(base/'clean'))
         same = tree_digest(base/'killed') == tree_digest(base/'clean')
         orphans = len(list((base/'killed').rglob('*.tmp')))
         rows.append({'stage': 'pipeline', 'case': f'{kills} SIGKILLs then a rerun, {n_par} records', 'seconds': span,

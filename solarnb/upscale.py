@@ -13,8 +13,7 @@ import astropy.units as u
 import sunpy.map
 from scipy.linalg.lapack import dpttrf, dpttrs
 
-from .core import (SolarnbError, EmptyImageError, ShapeMismatchError, RecordContext, register_stage,
-                          register_bench, time_it, write_map, example_data_path, find_records, ActiveRegion,
+from .core import (SolarnbError, EmptyImageError, ShapeMismatchError, time_it, write_map, example_data_path, find_records, ActiveRegion,
                           option, check_options, MissingSegmentError)
 from .limb import normalize_quiet_sun
 
@@ -22,7 +21,7 @@ from .limb import normalize_quiet_sun
 __all__ = ['UpscaleError', 'EnhanceArchitectureError', 'EnhanceWeightsError', 'upscale_meta', 'upscale_array', 'upscale_spline',
            'enhance_json_path', 'read_keras_model', 'receptive_radius', 'enhance_model', 'load_keras_weights',
            'save_keras_weights', 'enhance_array', 'enhance_map', 'degrade', 'training_pairs', 'train_enhance',
-           'UpscaleOptions', 'upscale_record', 'upscale_stage', 'bench_upscale']
+           'UpscaleOptions', 'upscale_record', 'bench_upscale']
 
 # %% ../nbs/03_upscale.ipynb #e4acd36d
 class UpscaleError(SolarnbError, ValueError):
@@ -525,32 +524,7 @@ def upscale_record(ar:ActiveRegion,              # the record
     if not out: raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: none of the segments {list(segments)} to upscale')
     return out
 
-# %% ../nbs/03_upscale.ipynb #d2dc2fa5
-@register_stage('upscale', order=20, help='x2 continuum (quiet-sun units) and Br/Bp/Bt: spline, or Enhance for the continuum')
-def upscale_stage(ctx:RecordContext, factor:int=2):
-    "Double the resolution of the continuum and the field components of one record and write them as FITS."
-    ar, out = ctx.ar, {}
-    todo = []
-    if ctx.products.get('continuum_norm') is not None: todo.append(('continuum_norm', ctx.products['continuum_norm']))
-    elif ar.has('continuum'): todo.append(('continuum', ar.continuum))
-    todo += [(s, None) for s in ('Br', 'Bp', 'Bt') if ar.has(s)]
-    weights = ctx.options.get('enhance_weights')
-    for name, m in todo:
-        m = ar.segment(name) if m is None else m
-        if name.startswith('continuum') and weights:
-            up = enhance_map(m, weights=weights, kind='intensity', bins=int(ctx.options.get('qs_bins', 100)))
-        else: up = upscale_spline(m, factor)
-        p = ctx.path(f'{name}.x{factor}.fits')
-        write_map(up, p, history=[f'upscale stage: {name} x{factor} by {up.meta["upmethod"]}'],
-                  UPSTEP=('upscale', 'solarnb stage that wrote this file'),
-                  UPFACTOR=(int(up.meta['upfactor']), 'resolution factor per axis'),
-                  UPMETHOD=(up.meta['upmethod'], 'upscaling method'), UPSRC=(name, 'input segment'))
-        ctx.files.append(p); out[name] = up
-    ctx.products['upscaled'] = out
-    ctx.row['upscaled'] = ' '.join(f'{k}:{v.meta["upmethod"]}' for k, v in out.items())
-
 # %% ../nbs/03_upscale.ipynb #15538ede
-@register_bench('upscale')
 def bench_upscale(quick:bool=False) -> list:
     "x2 spline of a whole HARP 377 record (4 and 11 segments) beside scipy.ndimage.zoom, and Enhance x2 inference."
     from scipy.ndimage import zoom
