@@ -22,10 +22,10 @@ from .core import (ActiveRegion, SolarnbError, MissingSegmentError, ShapeMismatc
 __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'LOS_KEYWORDS', 'SHARP_UNITS',
            'SHARP_QUANTITY_UNITS', 'SOLARMASK_SCALARS', 'SOLARMASK_FIELDS', 'SOLARMASK_LABELS', 'SOLARMASK_SEGMENTS',
            'SOLARMASK_MU0', 'FeatureError', 'sharp_mask', 'pipeline_scale', 'pipeline_gradient', 'green_kernel',
-           'greenpot', 'greenpot_loop', 'field_derivatives', 'keyword_unit', 'sharp_keywords_arrays', 'r_value',
-           'los_keywords', 'sharp_keywords', 'header_tolerance', 'compare_with_header', 'header_cards',
-           'solarmask_fields', 'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table',
-           'write_table', 'FeatureOptions', 'record_features', 'bench_features', 'bench_record_numeric']
+           'greenpot', 'field_derivatives', 'keyword_unit', 'sharp_keywords_arrays', 'r_value', 'los_keywords',
+           'sharp_keywords', 'header_tolerance', 'compare_with_header', 'header_cards', 'solarmask_fields',
+           'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table', 'write_table',
+           'FeatureOptions', 'record_features', 'bench_features', 'bench_record_numeric']
 
 # %% ../nbs/06_features.ipynb #81393aef
 class FeatureError(SolarnbError, ValueError):
@@ -107,24 +107,6 @@ def _green_pot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
 def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
     "Potential-field (Bx, By) at the photosphere from Bz by the pipeline's Green's-function sum (FFT-evaluated)."
     pot = _green_pot(bz, dz, half)
-    bpx, bpy = np.zeros_like(pot), np.zeros_like(pot)
-    bpx[1:-1, 1:-1] = -(pot[1:-1, 2:] - pot[1:-1, :-2]) * 0.5
-    bpy[1:-1, 1:-1] = -(pot[2:, 1:-1] - pot[:-2, 1:-1]) * 0.5
-    return bpx, bpy
-
-# %% ../nbs/06_features.ipynb #ca41a913
-def greenpot_loop(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
-    "Reference: the same potential field by an explicit loop over pixels (slow; for tests and benchmarks)."
-    bz = np.asarray(getattr(bz, 'data', bz), float)
-    ny, nx = bz.shape
-    src = np.nan_to_num(bz, nan=0.0)
-    K = green_kernel(dz, half)
-    pot = np.zeros_like(src)
-    for y in range(ny):
-        for x in range(nx):
-            if not np.isfinite(bz[y, x]): continue
-            y0, y1, x0, x1 = max(y - half, 0), min(y + half, ny), max(x - half, 0), min(x + half, nx)
-            pot[y, x] = (src[y0:y1, x0:x1] * K[y0 - y + half:y1 - y + half, x0 - x + half:x1 - x + half]).sum()
     bpx, bpy = np.zeros_like(pot), np.zeros_like(pot)
     bpx[1:-1, 1:-1] = -(pot[1:-1, 2:] - pot[1:-1, :-2]) * 0.5
     bpy[1:-1, 1:-1] = -(pot[2:, 1:-1] - pot[:-2, 1:-1]) * 0.5

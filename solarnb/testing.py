@@ -16,7 +16,8 @@ from .core import (Record, find_records, example_data_path, format_sharp_filenam
 
 # %% auto #0
 __all__ = ['SNODGRASS_ULRICH', 'CARRINGTON_SIDEREAL', 'CARRINGTON_SYNODIC_DAYS', 'NOISE', 'EVOLVE', 'CATEGORICAL', 'drift_rate',
-           'row_latitudes', 'make_sequence', 'example_sequence', 'tree_digest', 'damaged_copy', 'harp_proxy']
+           'row_latitudes', 'make_sequence', 'example_sequence', 'tree_digest', 'damaged_copy', 'harp_proxy',
+           'greenpot_loop']
 
 # %% ../nbs/90_testing.ipynb #ecadfcfb
 SNODGRASS_ULRICH = (14.713, -2.396, -1.787)
@@ -232,3 +233,23 @@ def harp_proxy(Br:sunpy.map.GenericMap, # radial field [G], CEA
         cnt = np.bincount(lab.ravel()); keep = cnt >= 0.05 * cnt[1:].max(); keep[0] = False; m = keep[lab]
     meta = dict(Br.meta); meta.update(bunit='', snbseg='bitmap_proxy')
     return sunpy.map.Map(np.where(m, 34, 1).astype(np.int16), meta)
+
+# %% ../nbs/90_testing.ipynb #d11454aa
+from .features import green_kernel, GREEN_DZ, GREEN_HALF
+
+def greenpot_loop(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
+    "Reference: the same potential field by an explicit loop over pixels (slow; for tests and benchmarks)."
+    bz = np.asarray(getattr(bz, 'data', bz), float)
+    ny, nx = bz.shape
+    src = np.nan_to_num(bz, nan=0.0)
+    K = green_kernel(dz, half)
+    pot = np.zeros_like(src)
+    for y in range(ny):
+        for x in range(nx):
+            if not np.isfinite(bz[y, x]): continue
+            y0, y1, x0, x1 = max(y - half, 0), min(y + half, ny), max(x - half, 0), min(x + half, nx)
+            pot[y, x] = (src[y0:y1, x0:x1] * K[y0 - y + half:y1 - y + half, x0 - x + half:x1 - x + half]).sum()
+    bpx, bpy = np.zeros_like(pot), np.zeros_like(pot)
+    bpx[1:-1, 1:-1] = -(pot[1:-1, 2:] - pot[1:-1, :-2]) * 0.5
+    bpy[1:-1, 1:-1] = -(pot[2:, 1:-1] - pot[:-2, 1:-1]) * 0.5
+    return bpx, bpy
