@@ -25,7 +25,7 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
            'SpectraOptions', 'window_model', 'param_bounds', 'initial_params', 'fuse_windows', 'WindowFit',
            'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line',
            'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map', 'spectra_file',
-           'spectra_files', 'spectra_folder', 'main', 'bench_spectra']
+           'spectra_files', 'spectra_folder', 'main', 'bench_spectra', 'plot_pixel', 'spectra_explorer']
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -1141,7 +1141,7 @@ def write_line_products(fit:WindowFit, key:str, maps:dict, path, # line key, its
     with atomic_path(path) as tmp: fits.HDUList(hdus).writeto(tmp, overwrite=True)
     return Path(path)
 
-# %% ../nbs/10_spectra.ipynb #ca343052
+# %% ../nbs/10_spectra.ipynb #cfd82634
 def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
     "Radiance, Doppler velocity and width of one line, as maps (raster) or profiles along the slit (one exposure)."
     import matplotlib.pyplot as plt
@@ -1154,10 +1154,15 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
         ax = fig.add_subplot(1, 3, j + 1)
         v, e = maps[q], maps[q + '_err']
         if nx == 1:
-            ax.errorbar(np.arange(ny), v[:, 0], e[:, 0], fmt='.', ms=2, lw=0.3, alpha=0.7)
+            det = (maps['radiance'] > 3 * maps['radiance_err'])[:, 0]     # detected at 3 sigma
+            yy = np.arange(ny)
+            ax.plot(yy[~det], v[~det, 0], '.', color='0.8', ms=2, label='not detected (3 sigma)')
+            ax.errorbar(yy[det], v[det, 0], e[det, 0], fmt='.', ms=3, lw=0.5, color='C0', label='detected')
             ax.set_xlabel('pixel along the slit'); ax.set_ylabel(label)
-            lo, hi = np.nanpercentile(v, [2, 98]) if np.isfinite(v).any() else (0, 1)
-            ax.set_ylim(lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo))
+            if det.sum() > 2:
+                lo, hi = np.nanpercentile(v[det, 0], [2, 98])
+                ax.set_ylim(lo - 0.3 * (hi - lo + 1e-9), hi + 0.3 * (hi - lo + 1e-9))
+            if j == 0: ax.legend(fontsize=7)
         else:
             lim = np.nanpercentile(np.abs(v), 98) if q == 'velocity' else None
             im = ax.imshow(v, origin='lower', aspect='auto', cmap=cmap, vmin=-lim if lim else None, vmax=lim)
@@ -1167,7 +1172,7 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/10_spectra.ipynb #6c86a7b7
+# %% ../nbs/10_spectra.ipynb #16c9db1f
 def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line's own photon noise
                 lam:float, width:float, # centre and Gaussian sigma, Angstrom
                 seed:int=0) -> tuple[SpiceWindow, float]:
@@ -1182,7 +1187,7 @@ def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line
     rng = np.random.default_rng(seed)
     return replace(win, data=win.data + line + rng.normal(0, 1, win.data.shape) * phot), A
 
-# %% ../nbs/10_spectra.ipynb #e2f05abd
+# %% ../nbs/10_spectra.ipynb #ff5aa243
 def read_contribution_table(path) -> tuple[pd.DataFrame, dict]:
     "Read G(T, n) tables (the CSV format above): a DataFrame indexed by logT, one column per line, and the header."
     path = Path(path)
@@ -1206,7 +1211,7 @@ def write_contribution_table(G:pd.DataFrame, path, density:float, units:str='erg
     with atomic_path(path) as tmp: Path(tmp).write_text(head + G.rename_axis('logT').to_csv())
     return Path(path)
 
-# %% ../nbs/10_spectra.ipynb #711df064
+# %% ../nbs/10_spectra.ipynb #9fbd6d34
 def lcr_coefficients(G:pd.DataFrame, low_fip:list, high_fip:list, # G(T) table and the line columns of each set
                      dems:np.ndarray|None=None, # optional (K, T) DEMs on the same grid, to match radiances as well
                      dem_weight:float=1.0) -> tuple[dict, dict, float]:
@@ -1235,7 +1240,7 @@ def fip_bias_map(radiances:dict, alpha:dict, beta:dict) -> np.ndarray:
     den = sum(b * np.asarray(radiances[k], float) for k, b in beta.items() if b > 0)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
 
-# %% ../nbs/10_spectra.ipynb #6522ebb2
+# %% ../nbs/10_spectra.ipynb #983bc08e
 def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
     "Fit every window of a SPICE L2 file, write per-line FITS maps into `out`; return the file's summary row."
     opts = check_options(options or SpectraOptions(), 'spectra')
@@ -1267,7 +1272,7 @@ def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
             'seconds': round(time.perf_counter() - t0, 3), 'warnings': '; '.join(dict.fromkeys(notes)),
             'products': products}
 
-# %% ../nbs/10_spectra.ipynb #5ad8b91f
+# %% ../nbs/10_spectra.ipynb #bbdb5002
 def spectra_files(paths, out, options:SpectraOptions|None=None, scheduler:str|None=None) -> pd.DataFrame:
     "Run `spectra_file` on several files (dask `scheduler` for parallel files); one row per file, errors recorded."
     from tqdm.auto import tqdm
@@ -1313,7 +1318,7 @@ def main(argv=None):
     print(table.drop(columns='products').to_string(index=False))
     return table
 
-# %% ../nbs/10_spectra.ipynb #5c49f48c
+# %% ../nbs/10_spectra.ipynb #414596af
 def _bench_spectra_set(n, seed=0):
     "n synthetic spectra of three Gaussians + linear background on 50 points, starts and bounds."
     rng = np.random.default_rng(seed)
@@ -1366,3 +1371,67 @@ def bench_spectra(quick:bool=False) -> list[dict]:
     rows.append({'stage': 'spectra', 'case': f'spectra_file, example L2 file ({row["pixels"]} pixels, 2 windows)',
                  'seconds': round(wall, 3), 'note': f'{cpu:.2f} CPU-s, read + prepare + fit + write'})
     return rows
+
+# %% ../nbs/10_spectra.ipynb #ce5ae072
+def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
+    "One pixel's spectrum, fitted components and normalised residuals."
+    import matplotlib.pyplot as plt
+    fig = fig or plt.figure(figsize=(7, 4.5))
+    ax, rx = fig.subplots(2, 1, sharex=True, gridspec_kw={'height_ratios': [3, 1]})
+    n = y * fit.shape[1] + x
+    wl, d, s = fit.win.wavelength, fit.data[y, x], fit.sigma[y, x]
+    p, m = fit.result.params[n], fit.model
+    ax.errorbar(wl, d, s, fmt='.', color='k', ms=3, lw=0.5, label='data')
+    if np.all(np.isfinite(p)):
+        fine = np.linspace(wl.min(), wl.max(), 400)
+        L = 3 * m.n_lines
+        B = m.basis(wl, fit.win.segment)
+        bg_fine = np.interp(fine, wl, (p[L:] @ B))
+        comps = [p[3 * i] * np.exp(-0.5 * ((fine - p[3 * i + 1]) / p[3 * i + 2]) ** 2) for i in range(m.n_lines)]
+        ax.plot(fine, bg_fine + sum(comps), 'C3', label='fit')
+        for c, (k, rest) in zip(comps, m.lines):
+            ax.plot(fine, bg_fine + c, '--', lw=1, label=f'{ion_label(k.rsplit("_", 1)[0])} {rest:.2f}')
+        ax.plot(fine, bg_fine, ':', color='gray', label='background')
+        rx.plot(wl, (d - m.evaluate(wl, p[None], basis=B)[0]) / s, '.k', ms=3)
+    rx.axhline(0, color='gray', lw=0.5)
+    ax.set_ylabel('W m$^{-2}$ sr$^{-1}$ nm$^{-1}$')
+    rx.set_ylabel('resid./$\\sigma$'); rx.set_xlabel('wavelength [$\\AA$]')
+    ax.set_title(f'{fit.win.name} pixel (y={y}, x={x}), kernel {fit.binning[y, x]} px, '
+                 f'$\\chi^2_r$={fit.result.redchi2[n]:.2f}', fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/10_spectra.ipynb #079cf1f7
+def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
+    "A widget: pick a pixel, see its spectrum and fit; change the binning target or the locks and refit the window."
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+    opts = options or SpectraOptions()
+    state = {'fit': fit, 'options': opts, 'pixel': (fit.shape[0] // 2, 0)}
+    ny, nx = fit.shape
+    ys = W.IntSlider(value=ny // 2, min=0, max=ny - 1, description='y (slit)')
+    xs = W.IntSlider(value=0, min=0, max=max(nx - 1, 0), description='x (raster)')
+    snr = W.FloatSlider(value=opts.target_snr, min=0, max=50, step=1, description='bin to S/N')
+    lock = W.Text(value=opts.lock, description='lock', placeholder='line=ref,...')
+    button, out = W.Button(description='refit window'), W.Output()
+    def draw(*_):
+        state['pixel'] = (ys.value, xs.value)
+        with out:
+            out.clear_output(wait=True)
+            f = plot_pixel(state['fit'], ys.value, xs.value)
+            display(f)
+            plt.close(f)
+    def refit(*_):
+        state['options'] = replace(state['options'], target_snr=float(snr.value), lock=lock.value)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', SolarnbWarning)
+            state['fit'] = fit_window(state['fit'].win, state['options']) or state['fit']
+        draw()
+    for w in (ys, xs): w.observe(draw, names='value')
+    button.on_click(refit)
+    box = W.VBox([W.HBox([ys, xs]), W.HBox([snr, lock, button]), out])
+    box.state, box.refit, box.controls = state, refit, {'y': ys, 'x': xs, 'snr': snr, 'lock': lock}
+    draw()
+    return box
