@@ -24,8 +24,8 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
            'FitResult', 'fit_lm', 'fit_scipy', 'spice_noise', 'empirical_noise', 'despike', 'adaptive_bin',
            'SpectraOptions', 'window_model', 'param_bounds', 'initial_params', 'fuse_windows', 'WindowFit',
            'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line',
-           'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map', 'spectra_file',
-           'spectra_files', 'spectra_folder', 'main', 'bench_spectra', 'plot_pixel', 'spectra_explorer']
+           'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map', 'chianti_status',
+           'spectra_file', 'spectra_files', 'spectra_folder', 'main', 'bench_spectra', 'plot_pixel', 'spectra_explorer']
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -864,7 +864,7 @@ def adaptive_bin(data:np.ndarray, # (y, x, wavelength)
         done |= _peak_snr(m, s) >= target_snr
     return out_d, out_s, size
 
-# %% ../nbs/10_spectra.ipynb #ffdb3e83
+# %% ../nbs/10_spectra.ipynb #77a29cef
 @dataclass
 class SpectraOptions:
     "Options of the spectra stage: SPICE line fitting."
@@ -884,20 +884,22 @@ class SpectraOptions:
     unknown_window: str = option('free', 'a window without catalogue line: one free Gaussian, or skip',
                                  choices=('free', 'skip'))
     lock: str = option('', 'lines locked to others, "line=ref,..." e.g. "mg_9_706.02=mg_9_749.54"')
+    fuse: str = option('', 'windows fitted together, by index: "0+1,2+3" (then locks may cross windows)')
     chunk: int = option(8192, 'pixels per fitting task', 'pix', min=16, max=10**8)
     scheduler: str = option('synchronous', 'dask scheduler for the chunks',
                             choices=('synchronous', 'threads', 'processes'))
     engine: str = option('auto', 'fitter engine (auto: numba when installed)', choices=('auto', 'numba', 'numpy'))
 
-# %% ../nbs/10_spectra.ipynb #9117fbd8
+# %% ../nbs/10_spectra.ipynb #4b336f75
 def window_model(win:SpiceWindow, catalogue:LineCatalogue, bg_degree:int=1, margin:float=0.0,
                  unknown:str='free') -> tuple[LineModel | None, str]:
     "The line model of a window from the catalogue lines inside it, and a note (why it is free or skipped)."
     ok = np.isfinite(win.data).any(axis=(0, 1))
     if not ok.any(): return None, f'window {win.name!r} holds no valid data: skipped'
     wl = win.wavelength[ok]
-    t = catalogue.lines_in(wl.min() - margin, wl.max() + margin)
     nseg = int(win.segment.max()) + 1
+    parts = [win.wavelength[ok & (win.segment == s)] for s in range(nseg)]
+    t = pd.concat([catalogue.lines_in(p.min() - margin, p.max() + margin) for p in parts if len(p)]).drop_duplicates('key')
     if len(t): return LineModel(list(zip(t.key, t.wvl)), nseg, bg_degree), ''
     if unknown == 'skip':
         return None, f'window {win.name!r} ({wl.min():.2f}-{wl.max():.2f} A) holds no catalogue line: skipped'
@@ -1240,7 +1242,26 @@ def fip_bias_map(radiances:dict, alpha:dict, beta:dict) -> np.ndarray:
     den = sum(b * np.asarray(radiances[k], float) for k, b in beta.items() if b > 0)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
 
-# %% ../nbs/10_spectra.ipynb #983bc08e
+# %% ../nbs/10_spectra.ipynb #4baa8e5e
+def chianti_status() -> str:
+    "Whether CHIANTI contribution functions can be computed here (fiasco or ChiantiPy with a database), in words."
+    import importlib.util
+    for mod in ('fiasco', 'ChiantiPy'):
+        if importlib.util.find_spec(mod) is not None:
+            if os.environ.get('XUVTOP') or mod == 'fiasco':
+                return f'{mod} is installed; it needs the CHIANTI database (XUVTOP or fiasco configuration) to compute G(T, n)'
+    return ('neither fiasco nor ChiantiPy is installed, and the CHIANTI database cannot be downloaded on this machine: '
+            'supply G(T, n) tables in the format of read_contribution_table')
+
+# %% ../nbs/10_spectra.ipynb #0f414612
+def _fused(wins:list, spec:str, path) -> list:
+    "The windows to fit: groups in `spec` ('0+1,2+3') fused, the others as they are."
+    groups = [[int(i) for i in g.split('+')] for g in filter(None, (s.strip() for s in spec.split(',')))]
+    used = [i for g in groups for i in g]
+    if any(i < 0 or i >= len(wins) for i in used) or len(set(used)) != len(used):
+        raise OptionError(f'{path}: option spectra.fuse={spec!r} needs distinct window indices below {len(wins)}')
+    return [fuse_windows(*[wins[i] for i in g]) for g in groups] + [w for i, w in enumerate(wins) if i not in used]
+
 def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
     "Fit every window of a SPICE L2 file, write per-line FITS maps into `out`; return the file's summary row."
     opts = check_options(options or SpectraOptions(), 'spectra')
@@ -1249,7 +1270,7 @@ def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
     cat = LineCatalogue.load(opts.catalogue)
     wins = read_spice(path, cube=False)
     notes, products, chi2, nlines, npix, nfit = [], [], [], 0, 0, 0
-    for win in wins:
+    for win in _fused(wins, opts.fuse, path):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always', SolarnbWarning)
             try: fit = fit_window(win, opts, cat)
@@ -1272,7 +1293,7 @@ def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
             'seconds': round(time.perf_counter() - t0, 3), 'warnings': '; '.join(dict.fromkeys(notes)),
             'products': products}
 
-# %% ../nbs/10_spectra.ipynb #bbdb5002
+# %% ../nbs/10_spectra.ipynb #dcf8ce77
 def spectra_files(paths, out, options:SpectraOptions|None=None, scheduler:str|None=None) -> pd.DataFrame:
     "Run `spectra_file` on several files (dask `scheduler` for parallel files); one row per file, errors recorded."
     from tqdm.auto import tqdm
@@ -1318,7 +1339,7 @@ def main(argv=None):
     print(table.drop(columns='products').to_string(index=False))
     return table
 
-# %% ../nbs/10_spectra.ipynb #414596af
+# %% ../nbs/10_spectra.ipynb #e27d72b7
 def _bench_spectra_set(n, seed=0):
     "n synthetic spectra of three Gaussians + linear background on 50 points, starts and bounds."
     rng = np.random.default_rng(seed)
@@ -1372,7 +1393,7 @@ def bench_spectra(quick:bool=False) -> list[dict]:
                  'seconds': round(wall, 3), 'note': f'{cpu:.2f} CPU-s, read + prepare + fit + write'})
     return rows
 
-# %% ../nbs/10_spectra.ipynb #ce5ae072
+# %% ../nbs/10_spectra.ipynb #aabdba10
 def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
     "One pixel's spectrum, fitted components and normalised residuals."
     import matplotlib.pyplot as plt
@@ -1402,7 +1423,7 @@ def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/10_spectra.ipynb #079cf1f7
+# %% ../nbs/10_spectra.ipynb #bd19e506
 def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
     "A widget: pick a pixel, see its spectrum and fit; change the binning target or the locks and refit the window."
     import ipywidgets as W
