@@ -99,14 +99,14 @@ def _window_from_hdu(hdul, i, path) -> SpiceWindow:
     data = np.moveaxis(d[0], 0, -1)        # numpy (t, lambda, y, x) -> (y, x, lambda), first time step
     return SpiceWindow(name, data, np.asarray(wav.to_value(u.AA), float), h, _radcal(hdul, name, nl), path=str(path))
 
-# %% ../nbs/10_spectra.ipynb #32d2f515
+# %% ../nbs/10_spectra.ipynb #ad204843
 def _ndcube(win:SpiceWindow):
     "The window as an `ndcube.NDCube` with its full WCS, or None without ndcube."
     try: from ndcube import NDCube
     except ImportError: return None
     d = np.moveaxis(win.data, -1, 0)[None]   # back to numpy (t, lambda, y, x) as the WCS describes it
-    return NDCube(d, wcs=win.wcs, unit=u.Unit(str(win.header.get('BUNIT', 'W/m2/sr/nm')).replace('W/m2/sr/nm', 'W m-2 sr-1 nm-1')),
-                  meta=dict(win.header))
+    unit = u.Unit(str(win.header.get('BUNIT', 'W/m2/sr/nm')).replace('W/m2/sr/nm', 'W m-2 sr-1 nm-1'))
+    return NDCube(d, wcs=win.wcs, unit=unit, meta=dict(win.header))
 
 def read_spice(path, # a SPICE L2 FITS file
                reader:str='astropy', # 'astropy' (fast), or 'sunraster' (the SPICE reader of sunraster)
@@ -165,7 +165,7 @@ def line_key(ion:str, wvl:float) -> str:
     "The name solarnb gives a line in products and ties: 'mg_9_706.02'."
     return f'{ion}_{wvl:.2f}'
 
-# %% ../nbs/10_spectra.ipynb #ef1e3cb1
+# %% ../nbs/10_spectra.ipynb #7b9dc1d9
 class LineCatalogue:
     "Spectral lines (ID, ion, rest wavelength in Angstrom) and windows (groups of line IDs fitted together)."
     def __init__(self, lines, windows=(), notice:str=''):
@@ -185,15 +185,18 @@ class LineCatalogue:
     def validate(self) -> list[str]:
         "Every problem of the catalogue as a sentence; an empty list when it is sound."
         probs, ids = [], set(self.lines.ID)
-        if self.lines.ID.duplicated().any(): probs.append(f'duplicate line IDs {sorted(self.lines.ID[self.lines.ID.duplicated()])}')
+        dup = self.lines.ID[self.lines.ID.duplicated()]
+        if len(dup): probs.append(f'duplicate line IDs {sorted(dup)}')
         bad = self.lines[~self.lines.ion.astype(str).str.fullmatch(r'[a-z]{1,2}_\d+')]
         if len(bad): probs.append(f'ion names not like "mg_9": {list(bad.ion)}')
-        if (~np.isfinite(self.lines.wvl) | (self.lines.wvl <= 0)).any(): probs.append('non-positive or missing wavelengths')
+        if (~np.isfinite(self.lines.wvl) | (self.lines.wvl <= 0)).any():
+            probs.append('non-positive or missing wavelengths')
         seen = set()
         for i, w in enumerate(self.windows):
             miss = [j for j in w['lines'] if j not in ids]
             if miss: probs.append(f'window {i} refers to unknown line IDs {miss}')
-            if w['max_line'] not in w['lines']: probs.append(f'window {i}: max_line {w["max_line"]} is not one of its lines')
+            if w['max_line'] not in w['lines']:
+                probs.append(f'window {i}: max_line {w["max_line"]} is not one of its lines')
             k = tuple(sorted(w['lines']))
             if k in seen: probs.append(f'window {i} repeats lines {list(k)}')
             seen.add(k)
@@ -339,7 +342,7 @@ class LineModel:
         if width: self.tie(f'{line}.width', f'{to}.width', self.rest(line) / self.rest(to))
         return self
 
-# %% ../nbs/10_spectra.ipynb #abfb13be
+# %% ../nbs/10_spectra.ipynb #9c8433ec
 def _param_map(self) -> tuple[np.ndarray, np.ndarray]:
     "The matrix T (n_params, n_free) and vector b with p = T q + b."
     free = self.free
@@ -395,7 +398,8 @@ def _jacobian_t(self, x:np.ndarray, p:np.ndarray, seg:np.ndarray|None=None, basi
     Jt[:, L:] = B
     return (Jt, f) if with_model else Jt
 
-LineModel.param_map, LineModel.basis, LineModel.evaluate, LineModel.jacobian_t = _param_map, _basis, _evaluate, _jacobian_t
+LineModel.param_map, LineModel.basis = _param_map, _basis
+LineModel.evaluate, LineModel.jacobian_t = _evaluate, _jacobian_t
 
 # %% ../nbs/10_spectra.ipynb #cf9132de
 @dataclass
@@ -667,9 +671,9 @@ def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
         status[rej[lam[rej] > 1e12]] = 1      # no step lowers chi2: at the minimum to machine precision
     return _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors, w > 0)
 
-# %% ../nbs/10_spectra.ipynb #6cf31e48
+# %% ../nbs/10_spectra.ipynb #940dc064
 def _covariance(A, Bm, chi2, dof, scale_errors) -> np.ndarray:
-    "Covariance of the free parameters from the normal matrix A (and J^T R J for correlated noise); NaN if undetermined."
+    "Covariance of the free parameters from the normal matrix A (and J^T R J if the noise is correlated)."
     A = A.copy()
     d = np.diagonal(A, axis1=1, axis2=2)
     dead = d <= 1e-300 * np.maximum(d.max(1, keepdims=True), 1e-300)       # a parameter nothing depends on
@@ -750,7 +754,7 @@ def fit_scipy(model:LineModel, x, y, sigma, p0, lower=None, upper=None, seg=None
         chi2[n] = (fun(q) ** 2).sum()
     return out, chi2, ok
 
-# %% ../nbs/10_spectra.ipynb #6ee8a800
+# %% ../nbs/10_spectra.ipynb #62854491
 SPICE_DETECTORS = {'SW': {'gain': 3.58, 'dark': 0.89, 'noise_factor': 1.0},
                    'LW': {'gain': 0.57, 'dark': 0.54, 'noise_factor': 1.6}}
 "Gain (DN/photon), dark current (DN/s/pixel) and noise factor of SPICE's detectors (Huang et al. 2023)."
@@ -765,7 +769,8 @@ def _nan_mean_filter(a, size):
     c = uniform_filter(ok.astype(float), size, mode='constant')
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(c > 1e-9, s / c, np.nan)
 
-def spice_noise(win:SpiceWindow, signal:np.ndarray|None=None, # radiance to take the photon noise of; default smoothed data
+def spice_noise(win:SpiceWindow,
+                signal:np.ndarray|None=None, # radiance whose photon noise is taken; default the smoothed data
                ) -> dict:
     "1-sigma noise of every pixel of a window, by component (photon, dark, background, read) and 'total', data units."
     det = SPICE_DETECTORS.get(win.detector)
@@ -864,14 +869,15 @@ def adaptive_bin(data:np.ndarray, # (y, x, wavelength)
         done |= _peak_snr(m, s) >= target_snr
     return out_d, out_s, size
 
-# %% ../nbs/10_spectra.ipynb #77a29cef
+# %% ../nbs/10_spectra.ipynb #4d50d929
 @dataclass
 class SpectraOptions:
     "Options of the spectra stage: SPICE line fitting."
     catalogue: str | None = option(None, 'line catalogue JSON (SAFFRON format); None for the bundled one')
     bg_degree: int = option(1, 'degree of the background polynomial of each window', min=0, max=3)
     noise: str = option('spice', 'noise for the weights: the SPICE model (Huang et al. 2023), the noise measured in '
-                        'the file, or none (unit weights, errors scaled by chi2)', choices=('spice', 'empirical', 'none'))
+                        'the file, or none (unit weights, errors scaled by chi2)',
+                        choices=('spice', 'empirical', 'none'))
     noise_corr: bool = option(True, 'include the correlation of neighbouring wavelength pixels (measured) in errors')
     despike_sigma: float = option(5.0, 'despiking threshold above the local median; 0 skips', 'sigma', min=0, max=100)
     target_snr: float = option(0.0, 'adaptive spatial binning target S/N; 0 skips', min=0, max=1000)
@@ -890,7 +896,7 @@ class SpectraOptions:
                             choices=('synchronous', 'threads', 'processes'))
     engine: str = option('auto', 'fitter engine (auto: numba when installed)', choices=('auto', 'numba', 'numpy'))
 
-# %% ../nbs/10_spectra.ipynb #4b336f75
+# %% ../nbs/10_spectra.ipynb #63f88dc7
 def window_model(win:SpiceWindow, catalogue:LineCatalogue, bg_degree:int=1, margin:float=0.0,
                  unknown:str='free') -> tuple[LineModel | None, str]:
     "The line model of a window from the catalogue lines inside it, and a note (why it is free or skipped)."
@@ -899,7 +905,8 @@ def window_model(win:SpiceWindow, catalogue:LineCatalogue, bg_degree:int=1, marg
     wl = win.wavelength[ok]
     nseg = int(win.segment.max()) + 1
     parts = [win.wavelength[ok & (win.segment == s)] for s in range(nseg)]
-    t = pd.concat([catalogue.lines_in(p.min() - margin, p.max() + margin) for p in parts if len(p)]).drop_duplicates('key')
+    t = pd.concat([catalogue.lines_in(p.min() - margin, p.max() + margin) for p in parts if len(p)])
+    t = t.drop_duplicates('key')
     if len(t): return LineModel(list(zip(t.key, t.wvl)), nseg, bg_degree), ''
     if unknown == 'skip':
         return None, f'window {win.name!r} ({wl.min():.2f}-{wl.max():.2f} A) holds no catalogue line: skipped'
@@ -983,7 +990,7 @@ def fuse_windows(*wins:SpiceWindow) -> SpiceWindow:
     return SpiceWindow(h['EXTNAME'], data, np.concatenate([w.wavelength for w in wins]), h,
                        np.concatenate([w.radcal for w in wins]), seg, None, wins[0].path)
 
-# %% ../nbs/10_spectra.ipynb #bb06fc06
+# %% ../nbs/10_spectra.ipynb #f8c5249c
 @dataclass
 class WindowFit:
     "A fitted window: the model, the per-pixel result, what preparation did and notes."
@@ -1007,7 +1014,8 @@ def _prepare(win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarr
     model_sig = spice_noise(win)['total']
     if opts.despike_sigma > 0:
         data, spikes = despike(data, model_sig, opts.despike_sigma)
-        hist.append(f'despiked: {int(spikes.sum())} pixels > {opts.despike_sigma} sigma above the 3x3x3 local median set to NaN')
+        hist.append(f'despiked: {int(spikes.sum())} pixels > {opts.despike_sigma} sigma above the 3x3x3 local median '
+                    'set to NaN')
     emp, corr = empirical_noise(replace(win, data=data)) if opts.noise == 'empirical' or opts.noise_corr else (None, ())
     if opts.noise == 'spice':
         sigma = model_sig
@@ -1020,14 +1028,15 @@ def _prepare(win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarr
         hist.append('weights: none (unit); errors scaled by the reduced chi2')
     sigma = np.where(np.isfinite(data), sigma, np.nan)
     corr = tuple(float(c) for c in corr) if opts.noise_corr and opts.noise != 'none' else ()
-    if corr: hist.append(f'errors include the measured noise correlation between wavelength pixels {np.round(corr, 3).tolist()}')
+    if corr: hist.append(f'errors include the measured wavelength-pixel noise correlation {np.round(corr, 3).tolist()}')
     size = np.ones(data.shape[:2], int)
     if opts.target_snr > 0:
         data, sigma, size = adaptive_bin(data, sigma, opts.target_snr, opts.max_bin)
-        hist.append(f'adaptive binning to S/N {opts.target_snr} (kernels up to {opts.max_bin} px, median {np.median(size):.0f})')
+        hist.append(f'adaptive binning to S/N {opts.target_snr} (kernels up to {opts.max_bin} px, '
+                    f'median {np.median(size):.0f})')
     return data, sigma, size, corr, hist
 
-# %% ../nbs/10_spectra.ipynb #4b255c57
+# %% ../nbs/10_spectra.ipynb #0139dd93
 def _lock(model:LineModel, spec:str) -> list[str]:
     "Apply 'line=ref,...' locks that the model can hold; return notes for those it cannot."
     notes = []
@@ -1071,8 +1080,9 @@ def fit_window(win:SpiceWindow, options:SpectraOptions|None=None, catalogue:Line
     lo, hi = param_bounds(model, win, opts)
     p0, pm = initial_params(model, win, y, s, lo, hi, opts.engine)
     res = _fit_chunks(model, win.wavelength, y, s, p0, lo, hi, win.segment, opts, corr)
+    ties = [(t.param, t.ref, round(t.ratio, 6), round(t.offset, 4)) for t in model.ties]
     hist.insert(0, f'model: {model.n_lines} Gaussians {[k for k, _ in model.lines]} + degree-{model.bg_degree} '
-                   f'background per window; ties: {[(t.param, t.ref, round(t.ratio, 6), round(t.offset, 4)) for t in model.ties]}')
+                   f'background per window; ties: {ties}')
     hist.append(f'fit: Levenberg-Marquardt ({opts.engine}), analytic Jacobian, {int((res.status == 1).sum())} of '
                 f'{len(y)} pixels converged, median {np.median(res.niter):.0f} iterations')
     for n in notes: warnings.warn(n, SolarnbWarning)
@@ -1103,15 +1113,16 @@ def line_products(fit:WindowFit) -> dict:
         out[k] = {q: np.asarray(v, float).reshape(shape) for q, v in maps.items()}
     return out
 
-# %% ../nbs/10_spectra.ipynb #b5ee5042
+# %% ../nbs/10_spectra.ipynb #89f8fc80
 def _map_meta(win:SpiceWindow, unit:str, name:str) -> dict:
     "Metadata of a (y, x) product map: the window's celestial WCS, observer and time keys, unit and name."
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         meta = dict(win.wcs.celestial.to_header())
-    for k in ('DATE-OBS', 'DATE-BEG', 'DATE-END', 'DATE-AVG', 'DSUN_OBS', 'HGLN_OBS', 'HGLT_OBS', 'CRLN_OBS', 'CRLT_OBS',
-              'RSUN_REF', 'OBS_VR', 'TELESCOP', 'INSTRUME', 'OBSRVTRY', 'DETECTOR', 'SPIOBSID', 'STUDY', 'SPECSYS',
-              'WAVEREF', 'RASTERNO', 'XPOSURE', 'LEVEL'):
+    keys = ('DATE-OBS', 'DATE-BEG', 'DATE-END', 'DATE-AVG', 'DSUN_OBS', 'HGLN_OBS', 'HGLT_OBS', 'CRLN_OBS', 'CRLT_OBS',
+            'RSUN_REF', 'OBS_VR', 'TELESCOP', 'INSTRUME', 'OBSRVTRY', 'DETECTOR', 'SPIOBSID', 'STUDY', 'SPECSYS',
+            'WAVEREF', 'RASTERNO', 'XPOSURE', 'LEVEL')
+    for k in keys:
         if k in win.header: meta[k] = win.header[k]
     meta.pop('MJDREF', None)
     meta.update({'BUNIT': unit, 'BTYPE': name, 'EXTNAME': name.upper()[:68]})
@@ -1134,7 +1145,8 @@ def write_line_products(fit:WindowFit, key:str, maps:dict, path, # line key, its
     hdus = []
     for q, unit in PRODUCTS.items():
         hdu = map_to_hdu(product_map(fit.win, maps[q], unit, q), hist if not hdus else (),
-                         LINE=key, RESTWAV=(rest, '[Angstrom] catalogue rest wavelength (vacuum)'), SOURCE=Path(fit.win.path).name)
+                         LINE=key, RESTWAV=(rest, '[Angstrom] catalogue rest wavelength (vacuum)'),
+                         SOURCE=Path(fit.win.path).name)
         if hdus:
             h = hdu.header.copy()
             for k in ('SIMPLE', 'EXTEND'): h.remove(k, ignore_missing=True)
@@ -1189,7 +1201,7 @@ def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line
     rng = np.random.default_rng(seed)
     return replace(win, data=win.data + line + rng.normal(0, 1, win.data.shape) * phot), A
 
-# %% ../nbs/10_spectra.ipynb #ff5aa243
+# %% ../nbs/10_spectra.ipynb #631f881b
 def read_contribution_table(path) -> tuple[pd.DataFrame, dict]:
     "Read G(T, n) tables (the CSV format above): a DataFrame indexed by logT, one column per line, and the header."
     path = Path(path)
@@ -1201,7 +1213,8 @@ def read_contribution_table(path) -> tuple[pd.DataFrame, dict]:
         k, _, v = l[1:].partition(':')
         if v: meta[k.strip()] = v.strip()
     t = pd.read_csv(path, comment='#')
-    if 'logT' not in t.columns or len(t.columns) < 2: raise SolarnbError(f'{path}: needs a logT column and line columns')
+    if 'logT' not in t.columns or len(t.columns) < 2:
+        raise SolarnbError(f'{path}: needs a logT column and line columns')
     t = t.set_index('logT').sort_index()
     if not np.all(np.isfinite(t.values)) or (t.values < 0).any(): raise SolarnbError(f'{path}: G must be finite, >= 0')
     return t, meta
@@ -1213,11 +1226,11 @@ def write_contribution_table(G:pd.DataFrame, path, density:float, units:str='erg
     with atomic_path(path) as tmp: Path(tmp).write_text(head + G.rename_axis('logT').to_csv())
     return Path(path)
 
-# %% ../nbs/10_spectra.ipynb #9fbd6d34
+# %% ../nbs/10_spectra.ipynb #ac791874
 def lcr_coefficients(G:pd.DataFrame, low_fip:list, high_fip:list, # G(T) table and the line columns of each set
                      dems:np.ndarray|None=None, # optional (K, T) DEMs on the same grid, to match radiances as well
                      dem_weight:float=1.0) -> tuple[dict, dict, float]:
-    "Non-negative LCR coefficients alpha (low FIP) and beta (high FIP), and the rms relative mismatch of the combinations."
+    "Non-negative LCR coefficients alpha (low FIP), beta (high FIP), and the rms relative mismatch of their G."
     from scipy.optimize import nnls
     logT = G.index.to_numpy(float)
     dT = np.gradient(10 ** logT)                          # integrals over T, on the log grid
@@ -1242,14 +1255,14 @@ def fip_bias_map(radiances:dict, alpha:dict, beta:dict) -> np.ndarray:
     den = sum(b * np.asarray(radiances[k], float) for k, b in beta.items() if b > 0)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
 
-# %% ../nbs/10_spectra.ipynb #4baa8e5e
+# %% ../nbs/10_spectra.ipynb #7f2f115f
 def chianti_status() -> str:
     "Whether CHIANTI contribution functions can be computed here (fiasco or ChiantiPy with a database), in words."
     import importlib.util
     for mod in ('fiasco', 'ChiantiPy'):
         if importlib.util.find_spec(mod) is not None:
             if os.environ.get('XUVTOP') or mod == 'fiasco':
-                return f'{mod} is installed; it needs the CHIANTI database (XUVTOP or fiasco configuration) to compute G(T, n)'
+                return f'{mod} is installed; computing G(T, n) needs the CHIANTI database (XUVTOP or fiasco setup)'
     return ('neither fiasco nor ChiantiPy is installed, and the CHIANTI database cannot be downloaded on this machine: '
             'supply G(T, n) tables in the format of read_contribution_table')
 
