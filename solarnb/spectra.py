@@ -432,12 +432,22 @@ def _corr_apply(Jt, corr):
         out[..., :-k] += r * Jt[..., k:]
     return out
 
-# %% ../nbs/10_spectra.ipynb #6d806179
-try:
+# %% ../nbs/10_spectra.ipynb #9e737618
+import importlib.util
+_HAVE_NUMBA = importlib.util.find_spec('numba') is not None
+_KERNEL = None
+
+def _numba():
+    "numba, imported on first use (it costs a second at import time)."
+    global numba
     import numba
-    _HAVE_NUMBA = True
-except ImportError:
-    _HAVE_NUMBA = False
+    return numba
+
+def _lm_kernel(*args):
+    "The compiled per-pixel kernel, compiled (or loaded from numba's cache) on first use."
+    global _KERNEL
+    if _KERNEL is None: _KERNEL = _numba().njit(parallel=True, cache=True)(_lm_kernel_py)
+    return _KERNEL(*args)
 
 def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol, xtol, chi2, niter, status, corr,
                   Aout, Bout):
@@ -583,8 +593,6 @@ def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol,
                         for m in range(k + 1, M):
                             s2 += corr[k] * (Jq[a, m] * Jq[b2, m - k - 1] + Jq[a, m - k - 1] * Jq[b2, m])
                     Bout[n, a, b2] = s2
-
-_lm_kernel = numba.njit(parallel=True, cache=True, fastmath=False)(_lm_kernel_py) if _HAVE_NUMBA else None
 
 # %% ../nbs/10_spectra.ipynb #f55241bb
 def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
@@ -1352,7 +1360,7 @@ def main(argv=None):
     print(table.drop(columns='products').to_string(index=False))
     return table
 
-# %% ../nbs/10_spectra.ipynb #e27d72b7
+# %% ../nbs/10_spectra.ipynb #9ed2e7c9
 def _bench_spectra_set(n, seed=0):
     "n synthetic spectra of three Gaussians + linear background on 50 points, starts and bounds."
     rng = np.random.default_rng(seed)
@@ -1380,8 +1388,9 @@ def bench_spectra(quick:bool=False) -> list[dict]:
     ref, ref_cpu, ref_wall = _cpu(fit_scipy, m, x, y[:nref], 1.0, p0, lo, hi, method='curve_fit')
     ref_chi2 = ((m.evaluate(x, ref[0]) - y[:nref]) ** 2).sum(1)
     rows = []
-    threads = numba.get_num_threads() if _HAVE_NUMBA else None
-    if _HAVE_NUMBA: numba.set_num_threads(1)
+    nb = _numba() if _HAVE_NUMBA else None
+    threads = nb.get_num_threads() if nb else None
+    if nb: nb.set_num_threads(1)
     try:
         fit_lm(m, x, y[:4], 1.0, p0, lo, hi)                 # compile (or load the cached compiled kernel)
         for eng in (['numba'] if _HAVE_NUMBA else []) + ['numpy']:
@@ -1395,7 +1404,7 @@ def bench_spectra(quick:bool=False) -> list[dict]:
                          'note': f'{same.mean():.1%} of {nref} in the same minimum as curve_fit, largest difference '
                                  f'{dev.max():.1e} sigma; one core'})
     finally:
-        if _HAVE_NUMBA: numba.set_num_threads(threads)
+        if nb: nb.set_num_threads(threads)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         import tempfile
