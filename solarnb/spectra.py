@@ -1445,10 +1445,11 @@ def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/10_spectra.ipynb #bd19e506
+# %% ../nbs/10_spectra.ipynb #c92a0e3d
 def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
     "A widget: pick a pixel, see its spectrum and fit; change the binning target or the locks and refit the window."
     import ipywidgets as W
+    import matplotlib
     import matplotlib.pyplot as plt
     from IPython.display import display
     opts = options or SpectraOptions()
@@ -1458,7 +1459,24 @@ def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
     xs = W.IntSlider(value=0, min=0, max=max(nx - 1, 0), description='x (raster)')
     snr = W.FloatSlider(value=opts.target_snr, min=0, max=50, step=1, description='bin to S/N')
     lock = W.Text(value=opts.lock, description='lock', placeholder='line=ref,...')
-    button, out = W.Button(description='refit window'), W.Output()
+    button, out, mapout = W.Button(description='refit window'), W.Output(), W.Output()
+    def on_click(event):
+        "A click on the radiance map picks that pixel (needs an interactive backend such as ipympl)."
+        if event.inaxes is None or event.xdata is None: return
+        if nx == 1: ys.value = int(np.clip(round(event.xdata), 0, ny - 1))
+        else: ys.value, xs.value = int(np.clip(round(event.ydata), 0, ny - 1)), int(np.clip(round(event.xdata), 0, nx - 1))
+    def draw_map():
+        key = state['fit'].model.lines[0][0]
+        rad = line_products(state['fit'])[key]['radiance']
+        with mapout:
+            mapout.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(7, 1.8))
+            if nx == 1: ax.plot(rad[:, 0], '.', ms=2); ax.set_xlabel('pixel along the slit (click to pick)')
+            else: ax.imshow(rad, origin='lower', aspect='auto'); ax.set_xlabel('raster position (click to pick)')
+            ax.set_title(f'{key} radiance', fontsize=8)
+            fig.canvas.mpl_connect('button_press_event', on_click)
+            display(fig)
+            if 'ipympl' not in matplotlib.get_backend(): plt.close(fig)
     def draw(*_):
         state['pixel'] = (ys.value, xs.value)
         with out:
@@ -1471,10 +1489,13 @@ def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', SolarnbWarning)
             state['fit'] = fit_window(state['fit'].win, state['options']) or state['fit']
+        draw_map()
         draw()
     for w in (ys, xs): w.observe(draw, names='value')
     button.on_click(refit)
-    box = W.VBox([W.HBox([ys, xs]), W.HBox([snr, lock, button]), out])
-    box.state, box.refit, box.controls = state, refit, {'y': ys, 'x': xs, 'snr': snr, 'lock': lock}
+    box = W.VBox([mapout, W.HBox([ys, xs]), W.HBox([snr, lock, button]), out])
+    box.state, box.refit, box.on_click = state, refit, on_click
+    box.controls = {'y': ys, 'x': xs, 'snr': snr, 'lock': lock}
+    draw_map()
     draw()
     return box
