@@ -1445,7 +1445,7 @@ def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/10_spectra.ipynb #c92a0e3d
+# %% ../nbs/10_spectra.ipynb #ea6c8817
 def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
     "A widget: pick a pixel, see its spectrum and fit; change the binning target or the locks and refit the window."
     import ipywidgets as W
@@ -1464,7 +1464,9 @@ def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
         "A click on the radiance map picks that pixel (needs an interactive backend such as ipympl)."
         if event.inaxes is None or event.xdata is None: return
         if nx == 1: ys.value = int(np.clip(round(event.xdata), 0, ny - 1))
-        else: ys.value, xs.value = int(np.clip(round(event.ydata), 0, ny - 1)), int(np.clip(round(event.xdata), 0, nx - 1))
+        else:
+            ys.value = int(np.clip(round(event.ydata), 0, ny - 1))
+            xs.value = int(np.clip(round(event.xdata), 0, nx - 1))
     def draw_map():
         key = state['fit'].model.lines[0][0]
         rad = line_products(state['fit'])[key]['radiance']
