@@ -998,7 +998,7 @@ def fuse_windows(*wins:SpiceWindow) -> SpiceWindow:
     return SpiceWindow(h['EXTNAME'], data, np.concatenate([w.wavelength for w in wins]), h,
                        np.concatenate([w.radcal for w in wins]), seg, None, wins[0].path)
 
-# %% ../nbs/10_spectra.ipynb #8f270d86
+# %% ../nbs/10_spectra.ipynb #63d0cb81
 @dataclass
 class WindowFit:
     "A fitted window: the model, the per-pixel result, what preparation did and notes."
@@ -1027,7 +1027,8 @@ def _prepare(win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarr
     emp, corr = empirical_noise(replace(win, data=data)) if opts.noise == 'empirical' or opts.noise_corr else (None, ())
     if opts.noise == 'spice':
         sigma = model_sig
-        hist.append('weights: SPICE noise model (photon, dark, background, read; Huang et al. 2023, A&A, doi:10.1051/0004-6361/202345988)')
+        hist.append('weights: SPICE noise model (photon, dark, background, read; Huang et al. 2023, '
+                    'doi:10.1051/0004-6361/202345988)')
     elif opts.noise == 'empirical':
         sigma = np.broadcast_to(np.where(np.isfinite(emp), emp, np.nanmedian(emp)), data.shape).copy()
         hist.append('weights: noise measured in the file per wavelength (clipped scatter about a running median)')
