@@ -1210,7 +1210,7 @@ def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line
     rng = np.random.default_rng(seed)
     return replace(win, data=win.data + line + rng.normal(0, 1, win.data.shape) * phot), A
 
-# %% ../nbs/10_spectra.ipynb #631f881b
+# %% ../nbs/10_spectra.ipynb #82e45251
 def read_contribution_table(path) -> tuple[pd.DataFrame, dict]:
     "Read G(T, n) tables (the CSV format above): a DataFrame indexed by logT, one column per line, and the header."
     path = Path(path)
@@ -1235,7 +1235,7 @@ def write_contribution_table(G:pd.DataFrame, path, density:float, units:str='erg
     with atomic_path(path) as tmp: Path(tmp).write_text(head + G.rename_axis('logT').to_csv())
     return Path(path)
 
-# %% ../nbs/10_spectra.ipynb #ac791874
+# %% ../nbs/10_spectra.ipynb #d0cd7bb3
 def lcr_coefficients(G:pd.DataFrame, low_fip:list, high_fip:list, # G(T) table and the line columns of each set
                      dems:np.ndarray|None=None, # optional (K, T) DEMs on the same grid, to match radiances as well
                      dem_weight:float=1.0) -> tuple[dict, dict, float]:
@@ -1264,7 +1264,7 @@ def fip_bias_map(radiances:dict, alpha:dict, beta:dict) -> np.ndarray:
     den = sum(b * np.asarray(radiances[k], float) for k, b in beta.items() if b > 0)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
 
-# %% ../nbs/10_spectra.ipynb #7f2f115f
+# %% ../nbs/10_spectra.ipynb #4d448eed
 def chianti_status() -> str:
     "Whether CHIANTI contribution functions can be computed here (fiasco or ChiantiPy with a database), in words."
     import importlib.util
@@ -1275,7 +1275,7 @@ def chianti_status() -> str:
     return ('neither fiasco nor ChiantiPy is installed, and the CHIANTI database cannot be downloaded on this machine: '
             'supply G(T, n) tables in the format of read_contribution_table')
 
-# %% ../nbs/10_spectra.ipynb #0f414612
+# %% ../nbs/10_spectra.ipynb #f027c07d
 def _fused(wins:list, spec:str, path) -> list:
     "The windows to fit: groups in `spec` ('0+1,2+3') fused, the others as they are."
     groups = [[int(i) for i in g.split('+')] for g in filter(None, (s.strip() for s in spec.split(',')))]
@@ -1315,7 +1315,7 @@ def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
             'seconds': round(time.perf_counter() - t0, 3), 'warnings': '; '.join(dict.fromkeys(notes)),
             'products': products}
 
-# %% ../nbs/10_spectra.ipynb #dcf8ce77
+# %% ../nbs/10_spectra.ipynb #df13f1f8
 def spectra_files(paths, out, options:SpectraOptions|None=None, scheduler:str|None=None) -> pd.DataFrame:
     "Run `spectra_file` on several files (dask `scheduler` for parallel files); one row per file, errors recorded."
     from tqdm.auto import tqdm
@@ -1361,7 +1361,7 @@ def main(argv=None):
     print(table.drop(columns='products').to_string(index=False))
     return table
 
-# %% ../nbs/10_spectra.ipynb #9ed2e7c9
+# %% ../nbs/10_spectra.ipynb #5f560ece
 def _bench_spectra_set(n, seed=0):
     "n synthetic spectra of three Gaussians + linear background on 50 points, starts and bounds."
     rng = np.random.default_rng(seed)
@@ -1416,7 +1416,7 @@ def bench_spectra(quick:bool=False) -> list[dict]:
                  'seconds': round(wall, 3), 'note': f'{cpu:.2f} CPU-s, read + prepare + fit + write'})
     return rows
 
-# %% ../nbs/10_spectra.ipynb #aabdba10
+# %% ../nbs/10_spectra.ipynb #cdbb6157
 def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
     "One pixel's spectrum, fitted components and normalised residuals."
     import matplotlib.pyplot as plt
@@ -1446,7 +1446,7 @@ def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/10_spectra.ipynb #ea6c8817
+# %% ../nbs/10_spectra.ipynb #e1bdd0fd
 def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
     "A widget: pick a pixel, see its spectrum and fit; change the binning target or the locks and refit the window."
     import ipywidgets as W
