@@ -24,8 +24,8 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
            'FitResult', 'fit_lm', 'fit_scipy', 'spice_noise', 'empirical_noise', 'despike', 'adaptive_bin',
            'SpectraOptions', 'window_model', 'param_bounds', 'initial_params', 'fuse_windows', 'WindowFit',
            'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line',
-           'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map', 'spectra_file',
-           'spectra_files', 'spectra_folder', 'main']
+           'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map', 'chianti_status',
+           'spectra_file', 'spectra_files', 'spectra_folder', 'main', 'bench_spectra', 'plot_pixel', 'spectra_explorer']
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -99,14 +99,14 @@ def _window_from_hdu(hdul, i, path) -> SpiceWindow:
     data = np.moveaxis(d[0], 0, -1)        # numpy (t, lambda, y, x) -> (y, x, lambda), first time step
     return SpiceWindow(name, data, np.asarray(wav.to_value(u.AA), float), h, _radcal(hdul, name, nl), path=str(path))
 
-# %% ../nbs/10_spectra.ipynb #32d2f515
+# %% ../nbs/10_spectra.ipynb #ad204843
 def _ndcube(win:SpiceWindow):
     "The window as an `ndcube.NDCube` with its full WCS, or None without ndcube."
     try: from ndcube import NDCube
     except ImportError: return None
     d = np.moveaxis(win.data, -1, 0)[None]   # back to numpy (t, lambda, y, x) as the WCS describes it
-    return NDCube(d, wcs=win.wcs, unit=u.Unit(str(win.header.get('BUNIT', 'W/m2/sr/nm')).replace('W/m2/sr/nm', 'W m-2 sr-1 nm-1')),
-                  meta=dict(win.header))
+    unit = u.Unit(str(win.header.get('BUNIT', 'W/m2/sr/nm')).replace('W/m2/sr/nm', 'W m-2 sr-1 nm-1'))
+    return NDCube(d, wcs=win.wcs, unit=unit, meta=dict(win.header))
 
 def read_spice(path, # a SPICE L2 FITS file
                reader:str='astropy', # 'astropy' (fast), or 'sunraster' (the SPICE reader of sunraster)
@@ -165,7 +165,7 @@ def line_key(ion:str, wvl:float) -> str:
     "The name solarnb gives a line in products and ties: 'mg_9_706.02'."
     return f'{ion}_{wvl:.2f}'
 
-# %% ../nbs/10_spectra.ipynb #ef1e3cb1
+# %% ../nbs/10_spectra.ipynb #7b9dc1d9
 class LineCatalogue:
     "Spectral lines (ID, ion, rest wavelength in Angstrom) and windows (groups of line IDs fitted together)."
     def __init__(self, lines, windows=(), notice:str=''):
@@ -185,15 +185,18 @@ class LineCatalogue:
     def validate(self) -> list[str]:
         "Every problem of the catalogue as a sentence; an empty list when it is sound."
         probs, ids = [], set(self.lines.ID)
-        if self.lines.ID.duplicated().any(): probs.append(f'duplicate line IDs {sorted(self.lines.ID[self.lines.ID.duplicated()])}')
+        dup = self.lines.ID[self.lines.ID.duplicated()]
+        if len(dup): probs.append(f'duplicate line IDs {sorted(dup)}')
         bad = self.lines[~self.lines.ion.astype(str).str.fullmatch(r'[a-z]{1,2}_\d+')]
         if len(bad): probs.append(f'ion names not like "mg_9": {list(bad.ion)}')
-        if (~np.isfinite(self.lines.wvl) | (self.lines.wvl <= 0)).any(): probs.append('non-positive or missing wavelengths')
+        if (~np.isfinite(self.lines.wvl) | (self.lines.wvl <= 0)).any():
+            probs.append('non-positive or missing wavelengths')
         seen = set()
         for i, w in enumerate(self.windows):
             miss = [j for j in w['lines'] if j not in ids]
             if miss: probs.append(f'window {i} refers to unknown line IDs {miss}')
-            if w['max_line'] not in w['lines']: probs.append(f'window {i}: max_line {w["max_line"]} is not one of its lines')
+            if w['max_line'] not in w['lines']:
+                probs.append(f'window {i}: max_line {w["max_line"]} is not one of its lines')
             k = tuple(sorted(w['lines']))
             if k in seen: probs.append(f'window {i} repeats lines {list(k)}')
             seen.add(k)
@@ -339,7 +342,7 @@ class LineModel:
         if width: self.tie(f'{line}.width', f'{to}.width', self.rest(line) / self.rest(to))
         return self
 
-# %% ../nbs/10_spectra.ipynb #abfb13be
+# %% ../nbs/10_spectra.ipynb #9c8433ec
 def _param_map(self) -> tuple[np.ndarray, np.ndarray]:
     "The matrix T (n_params, n_free) and vector b with p = T q + b."
     free = self.free
@@ -395,9 +398,10 @@ def _jacobian_t(self, x:np.ndarray, p:np.ndarray, seg:np.ndarray|None=None, basi
     Jt[:, L:] = B
     return (Jt, f) if with_model else Jt
 
-LineModel.param_map, LineModel.basis, LineModel.evaluate, LineModel.jacobian_t = _param_map, _basis, _evaluate, _jacobian_t
+LineModel.param_map, LineModel.basis = _param_map, _basis
+LineModel.evaluate, LineModel.jacobian_t = _evaluate, _jacobian_t
 
-# %% ../nbs/10_spectra.ipynb #e356c2bd
+# %% ../nbs/10_spectra.ipynb #cf9132de
 @dataclass
 class FitResult:
     "Per-pixel fitted parameters, 1-sigma errors, covariance, chi2 and status of one window's fit."
@@ -428,24 +432,25 @@ def _corr_apply(Jt, corr):
         out[..., :-k] += r * Jt[..., k:]
     return out
 
-def _inv_spd(A):
-    "Batched inverse of symmetric positive semi-definite matrices; NaN for singular ones."
-    try: return np.linalg.inv(A)
-    except np.linalg.LinAlgError:
-        out = np.full_like(A, np.nan)
-        for i in range(len(A)):
-            try: out[i] = np.linalg.inv(A[i])
-            except np.linalg.LinAlgError: pass
-        return out
+# %% ../nbs/10_spectra.ipynb #9e737618
+import importlib.util
+_HAVE_NUMBA = importlib.util.find_spec('numba') is not None
+_KERNEL = None
 
-# %% ../nbs/10_spectra.ipynb #47e0eaa5
-try:
+def _numba():
+    "numba, imported on first use (it costs a second at import time)."
+    global numba
     import numba
-    _HAVE_NUMBA = True
-except ImportError:
-    _HAVE_NUMBA = False
+    return numba
 
-def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol, xtol, chi2, niter, status):
+def _lm_kernel(*args):
+    "The compiled per-pixel kernel, compiled (or loaded from numba's cache) on first use."
+    global _KERNEL
+    if _KERNEL is None: _KERNEL = _numba().njit(parallel=True, cache=True)(_lm_kernel_py)
+    return _KERNEL(*args)
+
+def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol, xtol, chi2, niter, status, corr,
+                  Aout, Bout):
     "Per-pixel Levenberg-Marquardt, compiled by numba (same algorithm as the numpy engine)."
     N, M = y0.shape
     P, Q = T.shape
@@ -546,7 +551,6 @@ def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol,
                 conv = small or (chi2[n] - c2 <= ftol * max(c2, 1e-300))
                 for a in range(Q): q[n, a] = qt[a]
                 lam = max(lam / 10.0, 1e-12)
-                if conv: chi2[n] = c2; status[n] = 1; break
                 # new Jacobian at the accepted point (recompute from the top of the loop's first branch)
                 for i in range(P): p[i] = pt[i]
                 for m in range(M):
@@ -575,13 +579,22 @@ def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol,
                         s2 = 0.0
                         for m in range(M): s2 += Jq[a, m] * Jq[b2, m]
                         A[a, b2] = s2; A[b2, a] = s2
+                if conv: status[n] = 1; break
             else:
                 lam *= 10.0
                 if lam > 1e12: status[n] = 1; break
+        # normal matrix at the solution and, for correlated noise, J^T R J (R banded with `corr`)
+        for a in range(Q):
+            for b2 in range(Q):
+                Aout[n, a, b2] = A[a, b2]
+                if len(corr):
+                    s2 = A[a, b2]
+                    for k in range(len(corr)):
+                        for m in range(k + 1, M):
+                            s2 += corr[k] * (Jq[a, m] * Jq[b2, m - k - 1] + Jq[a, m - k - 1] * Jq[b2, m])
+                    Bout[n, a, b2] = s2
 
-_lm_kernel = numba.njit(parallel=True, cache=True, fastmath=False)(_lm_kernel_py) if _HAVE_NUMBA else None
-
-# %% ../nbs/10_spectra.ipynb #e3dda434
+# %% ../nbs/10_spectra.ipynb #f55241bb
 def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
            y:np.ndarray, # spectra (N, M); NaN where not measured
            sigma, # 1-sigma noise (N, M) or broadcastable; None for unit weights
@@ -630,9 +643,12 @@ def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
         c = np.ascontiguousarray
         st = status.astype(np.int64)
         q = np.ascontiguousarray(q, dtype=np.float64)
-        _lm_kernel(np.ascontiguousarray(x), c(B), c(y0), c(w), q, c(lo), c(hi), c(T), c(b, dtype=float), model.n_lines, tied, int(max_iter),
-                   float(ftol), float(xtol), chi2, niter, st)
-        return _finish(model, x, B, q, r, chi2, npts, Q, st, niter, jac, full, T, corr, scale_errors, w > 0)
+        cr = np.asarray(corr, dtype=np.float64).ravel()
+        An, Bn = np.zeros((N, Q, Q)), np.zeros((N, Q, Q) if len(cr) else (1, 1, 1))
+        _lm_kernel(np.ascontiguousarray(x), c(B), c(y0), c(w), q, c(lo), c(hi), c(T), c(b, dtype=float), model.n_lines,
+                   tied, int(max_iter), float(ftol), float(xtol), chi2, niter, st, cr, An, Bn)
+        return _finish(model, x, B, q, r, chi2, npts, Q, st, niter, jac, full, T, corr, scale_errors, w > 0,
+                       (An, Bn if len(cr) else None))
     eye = np.eye(Q)
     for it in range(max_iter):
         ia = np.flatnonzero(status == 0)
@@ -663,25 +679,36 @@ def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
         status[rej[lam[rej] > 1e12]] = 1      # no step lowers chi2: at the minimum to machine precision
     return _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors, w > 0)
 
-# %% ../nbs/10_spectra.ipynb #61170608
-def _covariance(Jt, corr, chi2, dof, scale_errors) -> np.ndarray:
-    "Covariance of the free parameters from the weighted Jacobian; NaN where undetermined."
+# %% ../nbs/10_spectra.ipynb #940dc064
+def _covariance(A, Bm, chi2, dof, scale_errors) -> np.ndarray:
+    "Covariance of the free parameters from the normal matrix A (and J^T R J if the noise is correlated)."
+    A = A.copy()
+    d = np.diagonal(A, axis1=1, axis2=2)
+    dead = d <= 1e-300 * np.maximum(d.max(1, keepdims=True), 1e-300)       # a parameter nothing depends on
+    if dead.any(): A[dead.any(1)] += np.eye(A.shape[1]) * dead[dead.any(1)][:, :, None]
     with np.errstate(over='ignore', invalid='ignore'):
-        A = Jt @ Jt.transpose(0, 2, 1)
-        Ainv = np.linalg.pinv(A, rcond=1e-14, hermitian=True)   # a line at zero intensity leaves its shape free
-        if len(corr): Ainv = Ainv @ (_corr_apply(Jt, corr) @ Jt.transpose(0, 2, 1)) @ Ainv
+        try: Ainv = np.linalg.inv(A)
+        except np.linalg.LinAlgError: Ainv = np.linalg.pinv(A, hermitian=True)
+        if Bm is not None: Ainv = Ainv @ Bm @ Ainv
         if scale_errors: Ainv = Ainv * (chi2 / dof)[:, None, None]
-        Ainv[~np.isfinite(Ainv).all((1, 2))] = np.nan
+    Ainv[~np.isfinite(Ainv).all((1, 2))] = np.nan
+    for i, j in zip(*np.nonzero(dead)): Ainv[i, j, :], Ainv[i, :, j] = np.nan, np.nan
     return Ainv
 
-def _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors, valid) -> FitResult:
+def _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors, valid,
+            normal=None) -> FitResult:
     "Covariances and the `FitResult`; a line with under half a pixel of its profile on valid data is NaN."
     N, P = len(q), model.n_params
     params, cov = np.full((N, P), np.nan), np.full((N, P, P), np.nan)
     ok = np.flatnonzero(status >= 0)
     if len(ok):
-        Cq = _covariance(jac(q[ok], ok), corr, chi2[ok], np.maximum(npts[ok] - Q, 1), scale_errors)
-        cov[ok] = T @ Cq @ T.T
+        if normal is None:
+            Jt = jac(q[ok], ok)
+            A = Jt @ Jt.transpose(0, 2, 1)
+            Bm = _corr_apply(Jt, corr) @ Jt.transpose(0, 2, 1) if len(corr) else None
+        else: A, Bm = normal[0][ok], (normal[1][ok] if normal[1] is not None else None)
+        Cq = _covariance(A, Bm, chi2[ok], np.maximum(npts[ok] - Q, 1), scale_errors)
+        cov[ok] = Cq if not model.ties else T @ Cq @ T.T
         params[ok] = full(q[ok])
     errors = np.sqrt(np.maximum(np.diagonal(cov, axis1=1, axis2=2), 0))
     errors[np.isnan(cov).any((1, 2))] = np.nan
@@ -735,7 +762,7 @@ def fit_scipy(model:LineModel, x, y, sigma, p0, lower=None, upper=None, seg=None
         chi2[n] = (fun(q) ** 2).sum()
     return out, chi2, ok
 
-# %% ../nbs/10_spectra.ipynb #6ee8a800
+# %% ../nbs/10_spectra.ipynb #62854491
 SPICE_DETECTORS = {'SW': {'gain': 3.58, 'dark': 0.89, 'noise_factor': 1.0},
                    'LW': {'gain': 0.57, 'dark': 0.54, 'noise_factor': 1.6}}
 "Gain (DN/photon), dark current (DN/s/pixel) and noise factor of SPICE's detectors (Huang et al. 2023)."
@@ -750,7 +777,8 @@ def _nan_mean_filter(a, size):
     c = uniform_filter(ok.astype(float), size, mode='constant')
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(c > 1e-9, s / c, np.nan)
 
-def spice_noise(win:SpiceWindow, signal:np.ndarray|None=None, # radiance to take the photon noise of; default smoothed data
+def spice_noise(win:SpiceWindow,
+                signal:np.ndarray|None=None, # radiance whose photon noise is taken; default the smoothed data
                ) -> dict:
     "1-sigma noise of every pixel of a window, by component (photon, dark, background, read) and 'total', data units."
     det = SPICE_DETECTORS.get(win.detector)
@@ -849,14 +877,15 @@ def adaptive_bin(data:np.ndarray, # (y, x, wavelength)
         done |= _peak_snr(m, s) >= target_snr
     return out_d, out_s, size
 
-# %% ../nbs/10_spectra.ipynb #ffdb3e83
+# %% ../nbs/10_spectra.ipynb #4d50d929
 @dataclass
 class SpectraOptions:
     "Options of the spectra stage: SPICE line fitting."
     catalogue: str | None = option(None, 'line catalogue JSON (SAFFRON format); None for the bundled one')
     bg_degree: int = option(1, 'degree of the background polynomial of each window', min=0, max=3)
     noise: str = option('spice', 'noise for the weights: the SPICE model (Huang et al. 2023), the noise measured in '
-                        'the file, or none (unit weights, errors scaled by chi2)', choices=('spice', 'empirical', 'none'))
+                        'the file, or none (unit weights, errors scaled by chi2)',
+                        choices=('spice', 'empirical', 'none'))
     noise_corr: bool = option(True, 'include the correlation of neighbouring wavelength pixels (measured) in errors')
     despike_sigma: float = option(5.0, 'despiking threshold above the local median; 0 skips', 'sigma', min=0, max=100)
     target_snr: float = option(0.0, 'adaptive spatial binning target S/N; 0 skips', min=0, max=1000)
@@ -869,20 +898,23 @@ class SpectraOptions:
     unknown_window: str = option('free', 'a window without catalogue line: one free Gaussian, or skip',
                                  choices=('free', 'skip'))
     lock: str = option('', 'lines locked to others, "line=ref,..." e.g. "mg_9_706.02=mg_9_749.54"')
+    fuse: str = option('', 'windows fitted together, by index: "0+1,2+3" (then locks may cross windows)')
     chunk: int = option(8192, 'pixels per fitting task', 'pix', min=16, max=10**8)
     scheduler: str = option('synchronous', 'dask scheduler for the chunks',
                             choices=('synchronous', 'threads', 'processes'))
     engine: str = option('auto', 'fitter engine (auto: numba when installed)', choices=('auto', 'numba', 'numpy'))
 
-# %% ../nbs/10_spectra.ipynb #9117fbd8
+# %% ../nbs/10_spectra.ipynb #63f88dc7
 def window_model(win:SpiceWindow, catalogue:LineCatalogue, bg_degree:int=1, margin:float=0.0,
                  unknown:str='free') -> tuple[LineModel | None, str]:
     "The line model of a window from the catalogue lines inside it, and a note (why it is free or skipped)."
     ok = np.isfinite(win.data).any(axis=(0, 1))
     if not ok.any(): return None, f'window {win.name!r} holds no valid data: skipped'
     wl = win.wavelength[ok]
-    t = catalogue.lines_in(wl.min() - margin, wl.max() + margin)
     nseg = int(win.segment.max()) + 1
+    parts = [win.wavelength[ok & (win.segment == s)] for s in range(nseg)]
+    t = pd.concat([catalogue.lines_in(p.min() - margin, p.max() + margin) for p in parts if len(p)])
+    t = t.drop_duplicates('key')
     if len(t): return LineModel(list(zip(t.key, t.wvl)), nseg, bg_degree), ''
     if unknown == 'skip':
         return None, f'window {win.name!r} ({wl.min():.2f}-{wl.max():.2f} A) holds no catalogue line: skipped'
@@ -966,7 +998,7 @@ def fuse_windows(*wins:SpiceWindow) -> SpiceWindow:
     return SpiceWindow(h['EXTNAME'], data, np.concatenate([w.wavelength for w in wins]), h,
                        np.concatenate([w.radcal for w in wins]), seg, None, wins[0].path)
 
-# %% ../nbs/10_spectra.ipynb #bb06fc06
+# %% ../nbs/10_spectra.ipynb #63d0cb81
 @dataclass
 class WindowFit:
     "A fitted window: the model, the per-pixel result, what preparation did and notes."
@@ -990,11 +1022,13 @@ def _prepare(win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarr
     model_sig = spice_noise(win)['total']
     if opts.despike_sigma > 0:
         data, spikes = despike(data, model_sig, opts.despike_sigma)
-        hist.append(f'despiked: {int(spikes.sum())} pixels > {opts.despike_sigma} sigma above the 3x3x3 local median set to NaN')
+        hist.append(f'despiked: {int(spikes.sum())} pixels > {opts.despike_sigma} sigma above the 3x3x3 local median '
+                    'set to NaN')
     emp, corr = empirical_noise(replace(win, data=data)) if opts.noise == 'empirical' or opts.noise_corr else (None, ())
     if opts.noise == 'spice':
         sigma = model_sig
-        hist.append('weights: SPICE noise model (photon, dark, background, read; Huang et al. 2023, A&A 673, A82)')
+        hist.append('weights: SPICE noise model (photon, dark, background, read; Huang et al. 2023, '
+                    'doi:10.1051/0004-6361/202345988)')
     elif opts.noise == 'empirical':
         sigma = np.broadcast_to(np.where(np.isfinite(emp), emp, np.nanmedian(emp)), data.shape).copy()
         hist.append('weights: noise measured in the file per wavelength (clipped scatter about a running median)')
@@ -1003,14 +1037,15 @@ def _prepare(win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarr
         hist.append('weights: none (unit); errors scaled by the reduced chi2')
     sigma = np.where(np.isfinite(data), sigma, np.nan)
     corr = tuple(float(c) for c in corr) if opts.noise_corr and opts.noise != 'none' else ()
-    if corr: hist.append(f'errors include the measured noise correlation between wavelength pixels {np.round(corr, 3).tolist()}')
+    if corr: hist.append(f'errors include the measured wavelength-pixel noise correlation {np.round(corr, 3).tolist()}')
     size = np.ones(data.shape[:2], int)
     if opts.target_snr > 0:
         data, sigma, size = adaptive_bin(data, sigma, opts.target_snr, opts.max_bin)
-        hist.append(f'adaptive binning to S/N {opts.target_snr} (kernels up to {opts.max_bin} px, median {np.median(size):.0f})')
+        hist.append(f'adaptive binning to S/N {opts.target_snr} (kernels up to {opts.max_bin} px, '
+                    f'median {np.median(size):.0f})')
     return data, sigma, size, corr, hist
 
-# %% ../nbs/10_spectra.ipynb #4b255c57
+# %% ../nbs/10_spectra.ipynb #0139dd93
 def _lock(model:LineModel, spec:str) -> list[str]:
     "Apply 'line=ref,...' locks that the model can hold; return notes for those it cannot."
     notes = []
@@ -1054,8 +1089,9 @@ def fit_window(win:SpiceWindow, options:SpectraOptions|None=None, catalogue:Line
     lo, hi = param_bounds(model, win, opts)
     p0, pm = initial_params(model, win, y, s, lo, hi, opts.engine)
     res = _fit_chunks(model, win.wavelength, y, s, p0, lo, hi, win.segment, opts, corr)
+    ties = [(t.param, t.ref, round(t.ratio, 6), round(t.offset, 4)) for t in model.ties]
     hist.insert(0, f'model: {model.n_lines} Gaussians {[k for k, _ in model.lines]} + degree-{model.bg_degree} '
-                   f'background per window; ties: {[(t.param, t.ref, round(t.ratio, 6), round(t.offset, 4)) for t in model.ties]}')
+                   f'background per window; ties: {ties}')
     hist.append(f'fit: Levenberg-Marquardt ({opts.engine}), analytic Jacobian, {int((res.status == 1).sum())} of '
                 f'{len(y)} pixels converged, median {np.median(res.niter):.0f} iterations')
     for n in notes: warnings.warn(n, SolarnbWarning)
@@ -1086,15 +1122,16 @@ def line_products(fit:WindowFit) -> dict:
         out[k] = {q: np.asarray(v, float).reshape(shape) for q, v in maps.items()}
     return out
 
-# %% ../nbs/10_spectra.ipynb #b5ee5042
+# %% ../nbs/10_spectra.ipynb #89f8fc80
 def _map_meta(win:SpiceWindow, unit:str, name:str) -> dict:
     "Metadata of a (y, x) product map: the window's celestial WCS, observer and time keys, unit and name."
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         meta = dict(win.wcs.celestial.to_header())
-    for k in ('DATE-OBS', 'DATE-BEG', 'DATE-END', 'DATE-AVG', 'DSUN_OBS', 'HGLN_OBS', 'HGLT_OBS', 'CRLN_OBS', 'CRLT_OBS',
-              'RSUN_REF', 'OBS_VR', 'TELESCOP', 'INSTRUME', 'OBSRVTRY', 'DETECTOR', 'SPIOBSID', 'STUDY', 'SPECSYS',
-              'WAVEREF', 'RASTERNO', 'XPOSURE', 'LEVEL'):
+    keys = ('DATE-OBS', 'DATE-BEG', 'DATE-END', 'DATE-AVG', 'DSUN_OBS', 'HGLN_OBS', 'HGLT_OBS', 'CRLN_OBS', 'CRLT_OBS',
+            'RSUN_REF', 'OBS_VR', 'TELESCOP', 'INSTRUME', 'OBSRVTRY', 'DETECTOR', 'SPIOBSID', 'STUDY', 'SPECSYS',
+            'WAVEREF', 'RASTERNO', 'XPOSURE', 'LEVEL')
+    for k in keys:
         if k in win.header: meta[k] = win.header[k]
     meta.pop('MJDREF', None)
     meta.update({'BUNIT': unit, 'BTYPE': name, 'EXTNAME': name.upper()[:68]})
@@ -1117,7 +1154,8 @@ def write_line_products(fit:WindowFit, key:str, maps:dict, path, # line key, its
     hdus = []
     for q, unit in PRODUCTS.items():
         hdu = map_to_hdu(product_map(fit.win, maps[q], unit, q), hist if not hdus else (),
-                         LINE=key, RESTWAV=(rest, '[Angstrom] catalogue rest wavelength (vacuum)'), SOURCE=Path(fit.win.path).name)
+                         LINE=key, RESTWAV=(rest, '[Angstrom] catalogue rest wavelength (vacuum)'),
+                         SOURCE=Path(fit.win.path).name)
         if hdus:
             h = hdu.header.copy()
             for k in ('SIMPLE', 'EXTEND'): h.remove(k, ignore_missing=True)
@@ -1126,7 +1164,7 @@ def write_line_products(fit:WindowFit, key:str, maps:dict, path, # line key, its
     with atomic_path(path) as tmp: fits.HDUList(hdus).writeto(tmp, overwrite=True)
     return Path(path)
 
-# %% ../nbs/10_spectra.ipynb #ca343052
+# %% ../nbs/10_spectra.ipynb #cfd82634
 def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
     "Radiance, Doppler velocity and width of one line, as maps (raster) or profiles along the slit (one exposure)."
     import matplotlib.pyplot as plt
@@ -1139,10 +1177,15 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
         ax = fig.add_subplot(1, 3, j + 1)
         v, e = maps[q], maps[q + '_err']
         if nx == 1:
-            ax.errorbar(np.arange(ny), v[:, 0], e[:, 0], fmt='.', ms=2, lw=0.3, alpha=0.7)
+            det = (maps['radiance'] > 3 * maps['radiance_err'])[:, 0]     # detected at 3 sigma
+            yy = np.arange(ny)
+            ax.plot(yy[~det], v[~det, 0], '.', color='0.8', ms=2, label='not detected (3 sigma)')
+            ax.errorbar(yy[det], v[det, 0], e[det, 0], fmt='.', ms=3, lw=0.5, color='C0', label='detected')
             ax.set_xlabel('pixel along the slit'); ax.set_ylabel(label)
-            lo, hi = np.nanpercentile(v, [2, 98]) if np.isfinite(v).any() else (0, 1)
-            ax.set_ylim(lo - 0.2 * (hi - lo), hi + 0.2 * (hi - lo))
+            if det.sum() > 2:
+                lo, hi = np.nanpercentile(v[det, 0], [2, 98])
+                ax.set_ylim(lo - 0.3 * (hi - lo + 1e-9), hi + 0.3 * (hi - lo + 1e-9))
+            if j == 0: ax.legend(fontsize=7)
         else:
             lim = np.nanpercentile(np.abs(v), 98) if q == 'velocity' else None
             im = ax.imshow(v, origin='lower', aspect='auto', cmap=cmap, vmin=-lim if lim else None, vmax=lim)
@@ -1152,7 +1195,7 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/10_spectra.ipynb #6c86a7b7
+# %% ../nbs/10_spectra.ipynb #16c9db1f
 def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line's own photon noise
                 lam:float, width:float, # centre and Gaussian sigma, Angstrom
                 seed:int=0) -> tuple[SpiceWindow, float]:
@@ -1167,7 +1210,7 @@ def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line
     rng = np.random.default_rng(seed)
     return replace(win, data=win.data + line + rng.normal(0, 1, win.data.shape) * phot), A
 
-# %% ../nbs/10_spectra.ipynb #e2f05abd
+# %% ../nbs/10_spectra.ipynb #82e45251
 def read_contribution_table(path) -> tuple[pd.DataFrame, dict]:
     "Read G(T, n) tables (the CSV format above): a DataFrame indexed by logT, one column per line, and the header."
     path = Path(path)
@@ -1179,7 +1222,8 @@ def read_contribution_table(path) -> tuple[pd.DataFrame, dict]:
         k, _, v = l[1:].partition(':')
         if v: meta[k.strip()] = v.strip()
     t = pd.read_csv(path, comment='#')
-    if 'logT' not in t.columns or len(t.columns) < 2: raise SolarnbError(f'{path}: needs a logT column and line columns')
+    if 'logT' not in t.columns or len(t.columns) < 2:
+        raise SolarnbError(f'{path}: needs a logT column and line columns')
     t = t.set_index('logT').sort_index()
     if not np.all(np.isfinite(t.values)) or (t.values < 0).any(): raise SolarnbError(f'{path}: G must be finite, >= 0')
     return t, meta
@@ -1191,11 +1235,11 @@ def write_contribution_table(G:pd.DataFrame, path, density:float, units:str='erg
     with atomic_path(path) as tmp: Path(tmp).write_text(head + G.rename_axis('logT').to_csv())
     return Path(path)
 
-# %% ../nbs/10_spectra.ipynb #711df064
+# %% ../nbs/10_spectra.ipynb #d0cd7bb3
 def lcr_coefficients(G:pd.DataFrame, low_fip:list, high_fip:list, # G(T) table and the line columns of each set
                      dems:np.ndarray|None=None, # optional (K, T) DEMs on the same grid, to match radiances as well
                      dem_weight:float=1.0) -> tuple[dict, dict, float]:
-    "Non-negative LCR coefficients alpha (low FIP) and beta (high FIP), and the rms relative mismatch of the combinations."
+    "Non-negative LCR coefficients alpha (low FIP), beta (high FIP), and the rms relative mismatch of their G."
     from scipy.optimize import nnls
     logT = G.index.to_numpy(float)
     dT = np.gradient(10 ** logT)                          # integrals over T, on the log grid
@@ -1220,7 +1264,26 @@ def fip_bias_map(radiances:dict, alpha:dict, beta:dict) -> np.ndarray:
     den = sum(b * np.asarray(radiances[k], float) for k, b in beta.items() if b > 0)
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(den > 0, num / den, np.nan)
 
-# %% ../nbs/10_spectra.ipynb #6522ebb2
+# %% ../nbs/10_spectra.ipynb #4d448eed
+def chianti_status() -> str:
+    "Whether CHIANTI contribution functions can be computed here (fiasco or ChiantiPy with a database), in words."
+    import importlib.util
+    for mod in ('fiasco', 'ChiantiPy'):
+        if importlib.util.find_spec(mod) is not None:
+            if os.environ.get('XUVTOP') or mod == 'fiasco':
+                return f'{mod} is installed; computing G(T, n) needs the CHIANTI database (XUVTOP or fiasco setup)'
+    return ('neither fiasco nor ChiantiPy is installed, and the CHIANTI database cannot be downloaded on this machine: '
+            'supply G(T, n) tables in the format of read_contribution_table')
+
+# %% ../nbs/10_spectra.ipynb #f027c07d
+def _fused(wins:list, spec:str, path) -> list:
+    "The windows to fit: groups in `spec` ('0+1,2+3') fused, the others as they are."
+    groups = [[int(i) for i in g.split('+')] for g in filter(None, (s.strip() for s in spec.split(',')))]
+    used = [i for g in groups for i in g]
+    if any(i < 0 or i >= len(wins) for i in used) or len(set(used)) != len(used):
+        raise OptionError(f'{path}: option spectra.fuse={spec!r} needs distinct window indices below {len(wins)}')
+    return [fuse_windows(*[wins[i] for i in g]) for g in groups] + [w for i, w in enumerate(wins) if i not in used]
+
 def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
     "Fit every window of a SPICE L2 file, write per-line FITS maps into `out`; return the file's summary row."
     opts = check_options(options or SpectraOptions(), 'spectra')
@@ -1229,7 +1292,7 @@ def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
     cat = LineCatalogue.load(opts.catalogue)
     wins = read_spice(path, cube=False)
     notes, products, chi2, nlines, npix, nfit = [], [], [], 0, 0, 0
-    for win in wins:
+    for win in _fused(wins, opts.fuse, path):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always', SolarnbWarning)
             try: fit = fit_window(win, opts, cat)
@@ -1252,7 +1315,7 @@ def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
             'seconds': round(time.perf_counter() - t0, 3), 'warnings': '; '.join(dict.fromkeys(notes)),
             'products': products}
 
-# %% ../nbs/10_spectra.ipynb #5ad8b91f
+# %% ../nbs/10_spectra.ipynb #df13f1f8
 def spectra_files(paths, out, options:SpectraOptions|None=None, scheduler:str|None=None) -> pd.DataFrame:
     "Run `spectra_file` on several files (dask `scheduler` for parallel files); one row per file, errors recorded."
     from tqdm.auto import tqdm
@@ -1297,3 +1360,145 @@ def main(argv=None):
     table = spectra_files(files, a.out, SpectraOptions(**kw))
     print(table.drop(columns='products').to_string(index=False))
     return table
+
+# %% ../nbs/10_spectra.ipynb #5f560ece
+def _bench_spectra_set(n, seed=0):
+    "n synthetic spectra of three Gaussians + linear background on 50 points, starts and bounds."
+    rng = np.random.default_rng(seed)
+    m = LineModel([('o_3_700.00', 700.), ('o_3_701.00', 701.), ('o_3_702.00', 702.)])
+    x = np.linspace(698.5, 703.5, 50)
+    truth = np.column_stack([rng.uniform(8, 20, n), 700 + rng.normal(0, .05, n), rng.uniform(.2, .35, n),
+                             rng.uniform(6, 12, n), 701 + rng.normal(0, .05, n), rng.uniform(.2, .35, n),
+                             rng.uniform(8, 20, n), 702 + rng.normal(0, .05, n), rng.uniform(.2, .35, n),
+                             rng.uniform(1, 2, n), rng.normal(0, .1, n)])
+    y = m.evaluate(x, truth) + rng.normal(0, 1, (n, len(x)))
+    p0 = np.array([10, 700, .3, 8, 701, .3, 10, 702, .3, 1.5, 0])
+    lo = np.array([0, 699.5, .05] * 3 + [-np.inf, -np.inf])
+    hi = np.array([np.inf, 700.5, 1.5, np.inf, 701.5, 1.5, np.inf, 702.5, 1.5, np.inf, np.inf])
+    return m, x, y, p0, lo, hi
+
+def _cpu(f, *a, **k):
+    t, w = time.process_time(), time.perf_counter()
+    r = f(*a, **k)
+    return r, time.process_time() - t, time.perf_counter() - w
+
+def bench_spectra(quick:bool=False) -> list[dict]:
+    "Fits per CPU-second of the LM engines against scipy curve_fit on the same spectra, and the stage on the example."
+    n, nref = (2000, 100) if quick else (20000, 500)
+    m, x, y, p0, lo, hi = _bench_spectra_set(n)
+    ref, ref_cpu, ref_wall = _cpu(fit_scipy, m, x, y[:nref], 1.0, p0, lo, hi, method='curve_fit')
+    ref_chi2 = ((m.evaluate(x, ref[0]) - y[:nref]) ** 2).sum(1)
+    rows = []
+    nb = _numba() if _HAVE_NUMBA else None
+    threads = nb.get_num_threads() if nb else None
+    if nb: nb.set_num_threads(1)
+    try:
+        fit_lm(m, x, y[:4], 1.0, p0, lo, hi)                 # compile (or load the cached compiled kernel)
+        for eng in (['numba'] if _HAVE_NUMBA else []) + ['numpy']:
+            r, cpu, wall = _cpu(fit_lm, m, x, y, 1.0, p0, lo, hi, engine=eng)
+            same = (r.status[:nref] == 1) & (np.abs(r.chi2[:nref] - ref_chi2) <= 1e-5 * ref_chi2)
+            dev = np.abs(r.params[:nref] - ref[0])[same] / r.errors[:nref][same]
+            rows.append({'stage': 'spectra', 'case': f'LM {eng}, 3 Gaussians + linear, 50 points, {n} spectra',
+                         'seconds': round(wall, 3), 'fits_per_cpu_s': round(n / cpu), 'reference': 'scipy curve_fit',
+                         'ref_seconds': round(ref_wall, 3), 'ref_fits_per_cpu_s': round(nref / ref_cpu),
+                         'speedup': round((n / cpu) / (nref / ref_cpu), 1),
+                         'note': f'{same.mean():.1%} of {nref} in the same minimum as curve_fit, largest difference '
+                                 f'{dev.max():.1e} sigma; one core'})
+    finally:
+        if nb: nb.set_num_threads(threads)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        import tempfile
+        f = example_data_path()/'spice'/'solo_L2_spice-n-exp_20240101T213346_V02_234881027-000.fits'
+        with tempfile.TemporaryDirectory() as d:
+            row, cpu, wall = _cpu(spectra_file, f, d)
+    rows.append({'stage': 'spectra', 'case': f'spectra_file, example L2 file ({row["pixels"]} pixels, 2 windows)',
+                 'seconds': round(wall, 3), 'note': f'{cpu:.2f} CPU-s, read + prepare + fit + write'})
+    return rows
+
+# %% ../nbs/10_spectra.ipynb #cdbb6157
+def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
+    "One pixel's spectrum, fitted components and normalised residuals."
+    import matplotlib.pyplot as plt
+    fig = fig or plt.figure(figsize=(7, 4.5))
+    ax, rx = fig.subplots(2, 1, sharex=True, gridspec_kw={'height_ratios': [3, 1]})
+    n = y * fit.shape[1] + x
+    wl, d, s = fit.win.wavelength, fit.data[y, x], fit.sigma[y, x]
+    p, m = fit.result.params[n], fit.model
+    ax.errorbar(wl, d, s, fmt='.', color='k', ms=3, lw=0.5, label='data')
+    if np.all(np.isfinite(p)):
+        fine = np.linspace(wl.min(), wl.max(), 400)
+        L = 3 * m.n_lines
+        B = m.basis(wl, fit.win.segment)
+        bg_fine = np.interp(fine, wl, (p[L:] @ B))
+        comps = [p[3 * i] * np.exp(-0.5 * ((fine - p[3 * i + 1]) / p[3 * i + 2]) ** 2) for i in range(m.n_lines)]
+        ax.plot(fine, bg_fine + sum(comps), 'C3', label='fit')
+        for c, (k, rest) in zip(comps, m.lines):
+            ax.plot(fine, bg_fine + c, '--', lw=1, label=f'{ion_label(k.rsplit("_", 1)[0])} {rest:.2f}')
+        ax.plot(fine, bg_fine, ':', color='gray', label='background')
+        rx.plot(wl, (d - m.evaluate(wl, p[None], basis=B)[0]) / s, '.k', ms=3)
+    rx.axhline(0, color='gray', lw=0.5)
+    ax.set_ylabel('W m$^{-2}$ sr$^{-1}$ nm$^{-1}$')
+    rx.set_ylabel('resid./$\\sigma$'); rx.set_xlabel('wavelength [$\\AA$]')
+    ax.set_title(f'{fit.win.name} pixel (y={y}, x={x}), kernel {fit.binning[y, x]} px, '
+                 f'$\\chi^2_r$={fit.result.redchi2[n]:.2f}', fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/10_spectra.ipynb #e1bdd0fd
+def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
+    "A widget: pick a pixel, see its spectrum and fit; change the binning target or the locks and refit the window."
+    import ipywidgets as W
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+    opts = options or SpectraOptions()
+    state = {'fit': fit, 'options': opts, 'pixel': (fit.shape[0] // 2, 0)}
+    ny, nx = fit.shape
+    ys = W.IntSlider(value=ny // 2, min=0, max=ny - 1, description='y (slit)')
+    xs = W.IntSlider(value=0, min=0, max=max(nx - 1, 0), description='x (raster)')
+    snr = W.FloatSlider(value=opts.target_snr, min=0, max=50, step=1, description='bin to S/N')
+    lock = W.Text(value=opts.lock, description='lock', placeholder='line=ref,...')
+    button, out, mapout = W.Button(description='refit window'), W.Output(), W.Output()
+    def on_click(event):
+        "A click on the radiance map picks that pixel (needs an interactive backend such as ipympl)."
+        if event.inaxes is None or event.xdata is None: return
+        if nx == 1: ys.value = int(np.clip(round(event.xdata), 0, ny - 1))
+        else:
+            ys.value = int(np.clip(round(event.ydata), 0, ny - 1))
+            xs.value = int(np.clip(round(event.xdata), 0, nx - 1))
+    def draw_map():
+        key = state['fit'].model.lines[0][0]
+        rad = line_products(state['fit'])[key]['radiance']
+        with mapout:
+            mapout.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(7, 1.8))
+            if nx == 1: ax.plot(rad[:, 0], '.', ms=2); ax.set_xlabel('pixel along the slit (click to pick)')
+            else: ax.imshow(rad, origin='lower', aspect='auto'); ax.set_xlabel('raster position (click to pick)')
+            ax.set_title(f'{key} radiance', fontsize=8)
+            fig.canvas.mpl_connect('button_press_event', on_click)
+            display(fig)
+            if 'ipympl' not in matplotlib.get_backend(): plt.close(fig)
+    def draw(*_):
+        state['pixel'] = (ys.value, xs.value)
+        with out:
+            out.clear_output(wait=True)
+            f = plot_pixel(state['fit'], ys.value, xs.value)
+            display(f)
+            plt.close(f)
+    def refit(*_):
+        state['options'] = replace(state['options'], target_snr=float(snr.value), lock=lock.value)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', SolarnbWarning)
+            state['fit'] = fit_window(state['fit'].win, state['options']) or state['fit']
+        draw_map()
+        draw()
+    for w in (ys, xs): w.observe(draw, names='value')
+    button.on_click(refit)
+    box = W.VBox([mapout, W.HBox([ys, xs]), W.HBox([snr, lock, button]), out])
+    box.state, box.refit, box.on_click = state, refit, on_click
+    box.controls = {'y': ys, 'x': xs, 'snr': snr, 'lock': lock}
+    draw_map()
+    draw()
+    return box
