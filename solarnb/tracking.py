@@ -32,7 +32,7 @@ __all__ = ['REQUIRED_COLUMNS', 'RSUN_MM', 'TrackParams', 'Tracking', 'SERIES_COL
            'track_frames', 'remove_noise_tracks', 'track_table', 'tracking_graph', 'graph_to_tracking', 'save_tracking',
            'load_tracking', 'truth_sequence', 'truth_links', 'truth_events', 'predicted_links', 'truth_scores',
            'track_colours', 'plot_tracks', 'track_movie', 'tracking_widget', 'read_region_products', 'track_products',
-           'frame_from_context', 'tracking_stage', 'record_region_products', 'bench_tracking']
+           'frame_from_context', 'tracking_stage', 'record_region_products', 'bench_products', 'bench_tracking']
 
 # %% ../nbs/05_tracking.ipynb #a16d8f32
 class TrackingInputError(SolarnbError, ValueError):
@@ -380,7 +380,7 @@ def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm
     keep = np.array(sorted(keep), np.int64)
     return (e[keep], s[keep], dist[keep]) if len(keep) else empty
 
-# %% ../nbs/05_tracking.ipynb #0998b1c0
+# %% ../nbs/05_tracking.ipynb #1cdc8f05
 @dataclass
 class TrackingResult:
     "The result of `track_frames` / `track_products`: detections (nodes), links (edges), tracks, options, notes."
@@ -481,7 +481,8 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
             cache = {id(a_): pinfo, id(b_): cur[6]}
             s, d, o, r = link_pair(a_, b_, pa, xy, p, shift_px=shift, dt=dt, cache=cache)
             S.append(s + off - len(preg)); D.append(d + off); O.append(o); R.append(r)
-        tabs.append(reg); XY.append(xy); XP.append(xp); times.append(t); trecs.append(f.t_rec)
+        tabs.append({c: reg[c].to_numpy() for c in reg.columns})     # plain arrays: no per-record DataFrame kept
+        XY.append(xy); XP.append(xp); times.append(t); trecs.append(f.t_rec)
         off += len(reg)
         if keep_frames: kept.append(f)
         prev = cur
@@ -489,8 +490,11 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
     if ref.get('small'): notes.append(f"{ref['small']} regions smaller than min_area = {p.min_area} Mm2 left out")
     if len(steps) > 1:
         notes.append('mixed cadences: ' + ', '.join(f'{n} steps of {s} s' for s, n in sorted(steps.items())))
-    sizes = [len(t_) for t_ in tabs]
-    det = pd.concat(tabs, ignore_index=True)
+    sizes = [len(xy_) for xy_ in XY]
+    cols = list(dict.fromkeys(c for t_ in tabs for c in t_))
+    det = pd.DataFrame({c: np.concatenate([t_[c] if c in t_ else np.full(n_, np.nan) for t_, n_ in zip(tabs, sizes)])
+                        for c in cols})
+    del tabs
     times = np.array(times) - times[0]
     det.insert(0, 'frame', np.repeat(np.arange(len(sizes)), sizes))
     det.insert(1, 'T_REC', np.repeat(np.array(trecs, dtype=object), sizes))
@@ -978,7 +982,7 @@ def tracking_widget(frames, params:TrackParams|None=None):
     box.sliders, box.state = sl, state
     return box
 
-# %% ../nbs/05_tracking.ipynb #6e19a4c6
+# %% ../nbs/05_tracking.ipynb #6fcd1499
 _HEADER_KEYS = _GRID_KEYS + ('HARPNUM', 'RSUN_REF', 'PV2_1')
 
 def read_region_products(t_rec:str,      # T_REC of the record
@@ -989,15 +993,18 @@ def read_region_products(t_rec:str,      # T_REC of the record
     from astropy.io import fits
     for pth in (labels_path, regions_path):
         if not Path(pth).is_file(): raise TrackingInputError(f'record {t_rec}: {pth} does not exist')
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            with fits.open(labels_path, memmap=False) as hd:
-                hdu = next(h for h in hd if getattr(h, 'is_image', False) and h.header.get('NAXIS', 0) == 2)
-                lab = np.asarray(hdu.data)
-                hdr = {k: hdu.header[k] for k in _HEADER_KEYS if k in hdu.header}
-    except StopIteration: raise TrackingInputError(f'record {t_rec}: {labels_path} holds no 2-D label image') from None
-    except OSError as e: raise TrackingInputError(f'record {t_rec}: {labels_path} cannot be read ({e})') from e
+    got = _read_plain_fits(labels_path)                  # fast path: an uncompressed, unscaled primary image
+    if got is not None: lab, hdr = got
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                with fits.open(labels_path, memmap=False) as hd:
+                    hdu = next(h for h in hd if getattr(h, 'is_image', False) and h.header.get('NAXIS', 0) == 2)
+                    lab = np.asarray(hdu.data)
+                    hdr = {k: hdu.header[k] for k in _HEADER_KEYS if k in hdu.header}
+        except StopIteration: raise TrackingInputError(f'record {t_rec}: {labels_path} holds no 2-D label image') from None
+        except OSError as e: raise TrackingInputError(f'record {t_rec}: {labels_path} cannot be read ({e})') from e
     try: table = pd.read_csv(regions_path)
     except Exception as e: raise TrackingInputError(f'record {t_rec}: {regions_path} cannot be read ({e})') from e
     psize = _pixel_side(*(hdr.get(k) for k in ('CTYPE1', 'CTYPE2', 'CDELT1', 'CDELT2', 'RSUN_REF', 'PV2_1')))
@@ -1017,6 +1024,39 @@ def _pixel_side(ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1) -> float|None:
     meta = {k: v for k, v in zip(('CTYPE1', 'CTYPE2', 'CDELT1', 'CDELT2', 'RSUN_REF', 'PV2_1'),
                                  (ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1)) if v is not None}
     return float(np.sqrt(cea_pixel_area(types.SimpleNamespace(meta=meta))).to_value(u.Mm))
+
+_BITPIX = {8: '>u1', 16: '>i2', 32: '>i4', 64: '>i8'}
+
+def _read_plain_fits(path) -> tuple|None:
+    "(data, header keys) of a FITS file whose primary HDU is a plain 2-D integer image (as `write_map` writes labels); else None."
+    with open(path, 'rb') as fh: raw = fh.read()
+    hdr, pos = {}, 0
+    while True:
+        if pos + 2880 > len(raw): return None
+        block = raw[pos:pos + 2880].decode('ascii', 'replace'); pos += 2880
+        for i in range(0, 2880, 80):
+            card = block[i:i + 80]
+            key = card[:8].strip()
+            if key == 'END': break
+            if card[8:10] != '= ': continue
+            v = card[10:]
+            if v.lstrip().startswith("'"):
+                v = v.lstrip()[1:]; v = v[:v.find("'")] if "'" in v else v; hdr[key] = v.rstrip()
+            else:
+                v = v.split('/')[0].strip()
+                try: hdr[key] = int(v)
+                except ValueError:
+                    try: hdr[key] = float(v)
+                    except ValueError: hdr[key] = {'T': True, 'F': False}.get(v, v)
+        else: continue
+        break
+    if hdr.get('SIMPLE') is not True or hdr.get('NAXIS') != 2 or hdr.get('BITPIX') not in _BITPIX: return None
+    if hdr.get('BSCALE', 1) != 1 or hdr.get('BZERO', 0) != 0 or 'ZIMAGE' in hdr: return None
+    ny, nx = hdr['NAXIS2'], hdr['NAXIS1']
+    dt = np.dtype(_BITPIX[hdr['BITPIX']])
+    if pos + ny * nx * dt.itemsize > len(raw): return None
+    data = np.frombuffer(raw, dt, ny * nx, pos).reshape(ny, nx)
+    return data, {k: hdr[k] for k in _HEADER_KEYS if k in hdr}
 
 def _dedupe_items(items) -> tuple:
     "Items sorted by time, duplicates of one T_REC removed (identical tables) or refused; and the notes."
@@ -1116,7 +1156,7 @@ def _run_track(a):
 
 register_command('track', 'detect dark regions and track them through each HARP\'s records', _setup_track, _run_track)
 
-# %% ../nbs/05_tracking.ipynb #e6a59e0d
+# %% ../nbs/05_tracking.ipynb #0929a030
 def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> list:
     "Synthetic frames for the benchmark: `n_det` 3x3 regions per frame on a 160x160 grid, a few drop out."
     rng = np.random.default_rng(seed)
@@ -1139,10 +1179,34 @@ def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> l
         out.append(Frame(trecs[i], t, lab, 7115, 0.3644, grid))
     return out
 
+def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict:
+    "Track `n_records` records from on-disk region products (`n_distinct` real-frame truth records, cycled back and forth)."
+    import time, tracemalloc
+    from solarnb.limb import normalize_quiet_sun
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    if len(list(folder.glob('*.regions.csv'))) < n_distinct:
+        ar = ActiveRegion.from_record(find_records(example_data_path(), 7115)[0])
+        sq = truth_sequence(normalize_quiet_sun(ar.continuum), n_frames=n_distinct, seed=seed)
+        for i, m in enumerate(sq['maps']):
+            lab = detect_dark_regions(m)
+            write_map(lab, folder/f'{i:04d}.regions.labels.fits')
+            region_table(lab, m).to_csv(folder/f'{i:04d}.regions.csv', index=False)
+    t0 = parse_trec('2017.09.06_00:00:00_TAI')
+    k = np.arange(n_records) % (2 * n_distinct - 2); k = np.where(k < n_distinct, k, 2 * n_distinct - 2 - k)
+    trecs = [format_trec(x) for x in t0 + np.arange(n_records) * 720 * u.s]
+    items = ((t, folder/f'{j:04d}.regions.labels.fits', folder/f'{j:04d}.regions.csv') for t, j in zip(trecs, k))
+    import resource, gc
+    gc.collect(); rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter(); res = track_products(items); s = time.perf_counter() - t
+    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024      # growth of the peak RSS [bytes]
+    t = time.perf_counter(); save_tracking(res, folder/'out', 'bench'); w = time.perf_counter() - t
+    return {'records': n_records, 'seconds': s, 'ms/record': 1e3 * s / n_records, 'save [s]': w,
+            'detections': len(res.detections), 'peak RSS growth [MB]': peak / 1e6}
+
 @register_bench('tracking')
 def bench_tracking(quick:bool=False) -> list:
-    "Tracking 100 detections per frame over 1k and 10k frames (200 and 2k when quick)."
-    import time
+    "Tracking 100 detections per frame over 1k and 10k frames (200 and 2k when quick); 2,500 on-disk records (250)."
+    import time, tempfile
     rows = []
     for n in ((200, 2000) if quick else (1000, 10000)):
         frames = _bench_frames(n)
@@ -1151,4 +1215,10 @@ def bench_tracking(quick:bool=False) -> list:
         rows.append({'stage': 'tracking', 'case': f'{n} frames x 100 detections', 'seconds': s,
                      'note': f'{len(res.links)} links, {(res.links["kind"] == "gap").sum()} gaps, '
                              f'{1e3 * s / n:.2f} ms/frame, {cpu:.1f} s CPU'})
+    with tempfile.TemporaryDirectory() as d:
+        for n in ((100, 250) if quick else (500, 2500)):
+            b = bench_products(n, d)
+            rows.append({'stage': 'tracking', 'case': f'{n} HARP 7115-size records from region products on disk',
+                         'seconds': b['seconds'], 'note': f"{b['ms/record']:.2f} ms/record; peak RSS growth "
+                         f"{b['peak RSS growth [MB]']:.1f} MB for {b['detections']} detections; save_tracking {b['save [s]']:.2f} s"})
     return rows
