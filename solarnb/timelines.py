@@ -851,7 +851,7 @@ def read_solared(folder,                   # folder holding the AR's files
     if drop_rows: data = TileGrid(n, n, drop_rows=drop_rows).keep(data)
     return Timelines(f'AR{ar}', data, t, CHANNELS, dict(source='SOLARED', suffix=suffix, grid=[n, n], drop_rows=drop_rows or 0))
 
-# %% ../nbs/07_timelines.ipynb #f230b234
+# %% ../nbs/07_timelines.ipynb #7a4feb59
 def window_steps(tl:Timelines, span:int, max_step=None) -> tuple:
     "(crosses, cadence [s], max_step [s]): for each window start, whether `span` steps from it cross a gap."
     step = np.diff(tl.times).astype('timedelta64[ms]').astype(np.int64) / 1e3
@@ -904,30 +904,38 @@ def minmax_stats(tls) -> tuple:
     d = np.concatenate([t.data for t in tls])
     return np.nanmin(d, axis=(0, 2)), np.nanmax(d, axis=(0, 2))
 
+def _channels_last(data) -> np.ndarray:
+    "(T, C, K) timelines as (T * K, C) samples for a scikit-learn transformer."
+    return np.asarray(data).transpose(0, 2, 1).reshape(-1, np.shape(data)[1])
+
 def normalise(tls, method:str='region', fit_on=None) -> list:
-    "Min-max scale each channel to [0, 1]: per region (`'region'`) or with stats of the `fit_on` regions (`'global'`)."
-    out = []
+    "Min-max scale each channel to [0, 1] (scikit-learn `MinMaxScaler`): per region, or fitted on the `fit_on` regions."
+    from sklearn.preprocessing import MinMaxScaler
     if method == 'global':
         if fit_on is None: raise ValueError("method='global' needs fit_on: the training regions, so no test data leak into the scaling")
-        lo, hi = minmax_stats(fit_on)
+        sc = MinMaxScaler().fit(np.concatenate([_channels_last(t.data) for t in fit_on]))
     elif method != 'region': raise ValueError(f"method must be 'region' or 'global', not {method!r}")
+    out = []
     for t in tls:
-        if method == 'region': lo, hi = minmax_stats([t])
-        span = np.where(hi > lo, hi - lo, 1.0)
-        out.append(Timelines(t.region, (t.data - lo[None, :, None]) / span[None, :, None], t.times, t.channels,
-                             {**t.meta, 'normalised': method}))
+        X = _channels_last(t.data)
+        s_ = sc if method == 'global' else MinMaxScaler().fit(X)       # NaN is ignored in the fit, kept in the output
+        d = s_.transform(X).reshape(t.data.shape[0], t.data.shape[2], -1).transpose(0, 2, 1)
+        out.append(Timelines(t.region, d, t.times, t.channels, {**t.meta, 'normalised': method}))
     return out
 
 def split_regions(regions, valid:float=0.15, test:float=0.15, seed:int=0) -> dict:
-    "Split region names (no repeats) into {'train', 'valid', 'test'} lists by region, reproducibly."
+    "Split region names (no repeats) into {'train', 'valid', 'test'} lists by region (scikit-learn `GroupShuffleSplit`)."
+    from sklearn.model_selection import GroupShuffleSplit
     regions = list(dict.fromkeys(regions))
     if len(regions) < 3: raise ValueError(f'need at least 3 regions to split, got {len(regions)}')
-    perm = np.random.default_rng(seed).permutation(len(regions))
-    nt, nv = max(1, round(test * len(regions))), max(1, round(valid * len(regions)))
-    r = [regions[i] for i in perm]
-    return {'test': sorted(r[:nt]), 'valid': sorted(r[nt:nt + nv]), 'train': sorted(r[nt + nv:])}
+    n = len(regions); nt, nv = max(1, round(test * n)), max(1, round(valid * n))
+    idx = np.arange(n)
+    rest, te = next(GroupShuffleSplit(1, test_size=nt, random_state=seed).split(idx, groups=idx))
+    tr, va = next(GroupShuffleSplit(1, test_size=nv, random_state=seed).split(rest, groups=rest))
+    pick = lambda ii: sorted(regions[i] for i in ii)
+    return {'test': pick(te), 'valid': pick(rest[va]), 'train': pick(rest[tr])}
 
-# %% ../nbs/07_timelines.ipynb #f5429600
+# %% ../nbs/07_timelines.ipynb #13f70b79
 def torch_dataset(tls, t_in:int, horizon:int=1, stride:int=1, nan:str='drop'):
     "A `torch.utils.data.Dataset` of (x (t_in, 5, K), y (K,)) float32 tensors over the windows of several regions."
     import torch
@@ -953,17 +961,18 @@ def persistence_baseline(tls, t_in:int, horizon:int=1) -> np.ndarray:
     return rmse_per_tile(np.concatenate([p[2] for p in parts]), np.concatenate([p[1] for p in parts]))
 
 def linear_baseline(train, test, t_in:int, horizon:int=1, ridge:float=1e-6) -> np.ndarray:
-    "RMSE per tile on `test` of a ridge regression shared by all tiles: a tile's inputs (t_in x 5) and last intensity -> its target."
+    "RMSE per tile on `test` of a ridge regression (scikit-learn `Ridge`) shared by all tiles: inputs and last intensity -> target."
+    from sklearn.linear_model import Ridge
     def feats(tls):
         parts = [make_windows(t, t_in, horizon) for t in tls]
         X = np.concatenate([p[0] for p in parts]); y = np.concatenate([p[1] for p in parts]); last = np.concatenate([p[2] for p in parts])
         N, _, _, K = X.shape
-        F = np.concatenate([X.transpose(0, 3, 1, 2).reshape(N * K, -1), last.reshape(N * K, 1), np.ones((N * K, 1))], axis=1)
+        F = np.concatenate([X.transpose(0, 3, 1, 2).reshape(N * K, -1), last.reshape(N * K, 1)], axis=1)
         return F.astype(float), y.reshape(N * K).astype(float), (N, K)
     F, y, _ = feats(train)
-    coef = np.linalg.solve(F.T @ F + ridge * np.eye(F.shape[1]), F.T @ y)
+    model = Ridge(alpha=ridge).fit(F, y)
     Ft, yt, (N, K) = feats(test)
-    return rmse_per_tile((Ft @ coef).reshape(N, K), yt.reshape(N, K))
+    return rmse_per_tile(model.predict(Ft).reshape(N, K), yt.reshape(N, K))
 
 # %% ../nbs/07_timelines.ipynb #56ac38e0
 @register_stage('timelines', order=50, help='single-frame 9x9 tile table (CSV) and tiling figure (PNG)')
