@@ -833,7 +833,7 @@ def truth_scores(res:TrackingResult, truth:set, n_frames:int|None=None) -> dict:
             'event precision': ratio(len(pe & te), len(pe)), 'event recall': ratio(len(pe & te), len(te)),
             'true links': len(truth), 'found links': len(pred), 'correct': tp, 'true events': len(te), 'found events': len(pe)}
 
-# %% ../nbs/05_tracking.ipynb #964bf6d0
+# %% ../nbs/05_tracking.ipynb #347ede08
 _MARK = {'birth': ('o', 'g'), 'death': ('x', 'k'), 'merge': ('v', 'm'), 'split': ('^', 'darkcyan')}
 _YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]', 'area [Mm2]': 'area [Mm$^2$]'}
 
@@ -917,7 +917,7 @@ def plot_tracks(res:Tracking,              # tracking result
                  f'{(res.links["kind"] == "gap").sum()} gap links')
     return fig
 
-# %% ../nbs/05_tracking.ipynb #4bfca3bd
+# %% ../nbs/05_tracking.ipynb #e1a08bb8
 def track_movie(res:Tracking,             # tracking result that kept its frames
                 path,                     # output file; the suffix becomes .gif when ffmpeg is missing
                 fps:float=4,              # frames per second
@@ -950,7 +950,7 @@ def track_movie(res:Tracking,             # tracking result that kept its frames
     plt.close(fig)
     return path
 
-# %% ../nbs/05_tracking.ipynb #7c57ca69
+# %% ../nbs/05_tracking.ipynb #3488f0c0
 def tracking_widget(frames, params:TrackParams|None=None):
     "Sliders for the tracking parameters with a live track plot; `.state['result']` holds the latest result."
     import ipywidgets as W
@@ -982,7 +982,7 @@ def tracking_widget(frames, params:TrackParams|None=None):
     box.sliders, box.state = sl, state
     return box
 
-# %% ../nbs/05_tracking.ipynb #6fcd1499
+# %% ../nbs/05_tracking.ipynb #137f5802
 _HEADER_KEYS = _GRID_KEYS + ('HARPNUM', 'RSUN_REF', 'PV2_1')
 
 def read_region_products(t_rec:str,      # T_REC of the record
@@ -1089,7 +1089,7 @@ def track_products(items,                                # (T_REC, labels path, 
     frames = (read_region_products(*it) for it in items)
     return track_frames(frames, p, keep_frames=False, progress=progress, notes=notes)
 
-# %% ../nbs/05_tracking.ipynb #db47266c
+# %% ../nbs/05_tracking.ipynb #642ac598
 def frame_from_context(ctx) -> Frame|None:
     "The `Frame` of a pipeline `RecordContext` (its 'labels' and 'regions' products), or None without them."
     if 'labels' not in ctx.products or 'regions' not in ctx.products: return None
@@ -1156,7 +1156,7 @@ def _run_track(a):
 
 register_command('track', 'detect dark regions and track them through each HARP\'s records', _setup_track, _run_track)
 
-# %% ../nbs/05_tracking.ipynb #0929a030
+# %% ../nbs/05_tracking.ipynb #c8f7a747
 def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> list:
     "Synthetic frames for the benchmark: `n_det` 3x3 regions per frame on a 160x160 grid, a few drop out."
     rng = np.random.default_rng(seed)
