@@ -851,7 +851,7 @@ def read_solared(folder,                   # folder holding the AR's files
     if drop_rows: data = TileGrid(n, n, drop_rows=drop_rows).keep(data)
     return Timelines(f'AR{ar}', data, t, CHANNELS, dict(source='SOLARED', suffix=suffix, grid=[n, n], drop_rows=drop_rows or 0))
 
-# %% ../nbs/07_timelines.ipynb #7a4feb59
+# %% ../nbs/07_timelines.ipynb #f230b234
 def window_steps(tl:Timelines, span:int, max_step=None) -> tuple:
     "(crosses, cadence [s], max_step [s]): for each window start, whether `span` steps from it cross a gap."
     step = np.diff(tl.times).astype('timedelta64[ms]').astype(np.int64) / 1e3
@@ -904,36 +904,28 @@ def minmax_stats(tls) -> tuple:
     d = np.concatenate([t.data for t in tls])
     return np.nanmin(d, axis=(0, 2)), np.nanmax(d, axis=(0, 2))
 
-def _channels_last(data) -> np.ndarray:
-    "(T, C, K) timelines as (T * K, C) samples for a scikit-learn transformer."
-    return np.asarray(data).transpose(0, 2, 1).reshape(-1, np.shape(data)[1])
-
 def normalise(tls, method:str='region', fit_on=None) -> list:
-    "Min-max scale each channel to [0, 1] (scikit-learn `MinMaxScaler`): per region, or fitted on the `fit_on` regions."
-    from sklearn.preprocessing import MinMaxScaler
+    "Min-max scale each channel to [0, 1]: per region (`'region'`) or with stats of the `fit_on` regions (`'global'`)."
+    out = []
     if method == 'global':
         if fit_on is None: raise ValueError("method='global' needs fit_on: the training regions, so no test data leak into the scaling")
-        sc = MinMaxScaler().fit(np.concatenate([_channels_last(t.data) for t in fit_on]))
+        lo, hi = minmax_stats(fit_on)
     elif method != 'region': raise ValueError(f"method must be 'region' or 'global', not {method!r}")
-    out = []
     for t in tls:
-        X = _channels_last(t.data)
-        s_ = sc if method == 'global' else MinMaxScaler().fit(X)       # NaN is ignored in the fit, kept in the output
-        d = s_.transform(X).reshape(t.data.shape[0], t.data.shape[2], -1).transpose(0, 2, 1)
-        out.append(Timelines(t.region, d, t.times, t.channels, {**t.meta, 'normalised': method}))
+        if method == 'region': lo, hi = minmax_stats([t])
+        span = np.where(hi > lo, hi - lo, 1.0)
+        out.append(Timelines(t.region, (t.data - lo[None, :, None]) / span[None, :, None], t.times, t.channels,
+                             {**t.meta, 'normalised': method}))
     return out
 
 def split_regions(regions, valid:float=0.15, test:float=0.15, seed:int=0) -> dict:
-    "Split region names (no repeats) into {'train', 'valid', 'test'} lists by region (scikit-learn `GroupShuffleSplit`)."
-    from sklearn.model_selection import GroupShuffleSplit
+    "Split region names (no repeats) into {'train', 'valid', 'test'} lists by region, reproducibly."
     regions = list(dict.fromkeys(regions))
     if len(regions) < 3: raise ValueError(f'need at least 3 regions to split, got {len(regions)}')
-    n = len(regions); nt, nv = max(1, round(test * n)), max(1, round(valid * n))
-    idx = np.arange(n)
-    rest, te = next(GroupShuffleSplit(1, test_size=nt, random_state=seed).split(idx, groups=idx))
-    tr, va = next(GroupShuffleSplit(1, test_size=nv, random_state=seed).split(rest, groups=rest))
-    pick = lambda ii: sorted(regions[i] for i in ii)
-    return {'test': pick(te), 'valid': pick(rest[va]), 'train': pick(rest[tr])}
+    perm = np.random.default_rng(seed).permutation(len(regions))
+    nt, nv = max(1, round(test * len(regions))), max(1, round(valid * len(regions)))
+    r = [regions[i] for i in perm]
+    return {'test': sorted(r[:nt]), 'valid': sorted(r[nt:nt + nv]), 'train': sorted(r[nt + nv:])}
 
 # %% ../nbs/07_timelines.ipynb #13f70b79
 def torch_dataset(tls, t_in:int, horizon:int=1, stride:int=1, nan:str='drop'):
@@ -1031,7 +1023,7 @@ def _run_timelines(a):
 register_command('timelines', 'build tile timelines from FITS frames, or single-frame tile tables of SHARP records',
                  _setup_timelines, _run_timelines)
 
-# %% ../nbs/07_timelines.ipynb #9bafc006
+# %% ../nbs/07_timelines.ipynb #92796cf8
 @register_bench('timelines')
 def bench_timelines(quick:bool=False) -> list:
     "Acoustic power maps of an 8 h, 45 s Doppler cube versus a bare numpy rfft of it; peak memory ratio."
@@ -1062,6 +1054,20 @@ def bench_timelines(quick:bool=False) -> list:
     TileGrid.means = _means_nan_everywhere
     try: t_ref = time_it(lambda: record_tiles(ar, mu=mu), repeat=5)
     finally: TileGrid.means = orig
+    from sklearn.preprocessing import MinMaxScaler
+    from sklearn.model_selection import GroupShuffleSplit
+    rr = np.random.default_rng(0)
+    tls = [Timelines(f'AR{i}', rr.uniform(0, 1, (400, 6, 63)), np.datetime64('2011-02-14') + np.arange(400) * np.timedelta64(12, 'm'))
+           for i in range(20)]
+    def skl_norm():
+        for t in tls: MinMaxScaler().fit_transform(t.data.transpose(0, 2, 1).reshape(-1, 6))
+    rows.append({'stage': 'timelines', 'case': 'normalise, 20 regions x 400 steps', 'seconds': time_it(lambda: normalise(tls), repeat=3),
+                 'reference': 'sklearn MinMaxScaler per region', 'ref_seconds': time_it(skl_norm, repeat=3), 'note': 'same numbers'})
+    names = [f'AR{i}' for i in range(60)]; idx = np.arange(60)
+    rows.append({'stage': 'timelines', 'case': 'split_regions, 60 regions', 'seconds': time_it(lambda: split_regions(names), repeat=5),
+                 'reference': 'sklearn GroupShuffleSplit (two splits)', 'note': 'a split by region either way',
+                 'ref_seconds': time_it(lambda: [next(GroupShuffleSplit(1, test_size=9, random_state=0).split(idx, groups=idx))
+                                                 for _ in range(2)], repeat=5)})
     rows.append({'stage': 'timelines', 'case': 'record_tiles, HARP 377 (744x377), mu from the limb stage', 'seconds': t_rt,
                  'reference': 'NaN-aware sums over every tile (previous TileGrid.means)', 'ref_seconds': t_ref,
                  'note': f'{1e3 * t_rt:.1f} ms per record; identical numbers'})
