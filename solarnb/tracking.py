@@ -179,7 +179,7 @@ def prepare_frames(frames,                   # iterable of `Frame`
                                          'resample the sequence to one pixel scale and projection first')
     return frames
 
-# %% ../nbs/05_tracking.ipynb #c3c81cee
+# %% ../nbs/05_tracking.ipynb #67f86d38
 @dataclass
 class TrackingOptions:
     "Options of the tracking stage, in physical units; `TrackParams` is the same class."
@@ -187,8 +187,8 @@ class TrackingOptions:
     drift_speed: float = option(1.0, 'proper-motion speed the distance gate allows for', 'km/s', min=0, max=20)
     max_radius: float = option(20.0, 'largest distance gate, whatever the time difference', 'Mm', min=0, max=500)
     min_overlap: float = option(0.2, 'shared pixels / smaller region for an overlap link (above 1: none)', min=0, max=2)
-    rotation_model: str|None = option('howard', 'differential-rotation model of the position prediction',
-                                      choices=('howard', 'snodgrass', 'allen', 'none', None))
+    rotation_model: str = option('howard', "differential-rotation model of the position prediction ('none': no drift)",
+                                 choices=('howard', 'snodgrass', 'allen', 'none'))
     max_gap: int = option(2, 'longest run of records in which a feature may be missed and bridged', 'records', min=0, max=10)
     min_tracklet: int = option(2, 'detections each side of a gap needs to be bridged', 'records', min=1, max=20)
     min_lifetime: float = option(0.6, 'a track born and dying inside the sequence must live this long', 'h', min=0, max=1000)
@@ -197,7 +197,7 @@ class TrackingOptions:
                              min=0, max=1e5)
 
     def __post_init__(self):
-        if self.rotation_model == 'none': self.rotation_model = None
+        if self.rotation_model is None: self.rotation_model = 'none'
         check_options(self, 'tracking')
 
     def gate(self, dt_s):
