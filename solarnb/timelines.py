@@ -24,10 +24,11 @@ from .limb import mu_map
 # %% auto #0
 __all__ = ['BANDS', 'CONVENTIONS', 'CHANNELS', 'CadenceError', 'WindowError', 'GridError', 'SolaredFormatError', 'power_unit',
            'power_frequencies', 'band_slices', 'difference_transfer', 'check_cadence', 'fill_gaps', 'acoustic_power',
-           'TileGrid', 'tile_grid', 'detrend_weights', 'ns_detrend', 'record_tiles', 'plot_tiles', 'channel_units',
-           'Timelines', 'build_timelines', 'fits_cube', 'timelines_from_fits', 'read_solared', 'make_windows',
-           'minmax_stats', 'normalise', 'split_regions', 'torch_dataset', 'rmse_per_tile', 'persistence_baseline',
-           'linear_baseline', 'timelines_stage', 'bench_timelines']
+           'plot_power_maps', 'TileGrid', 'tile_grid', 'detrend_weights', 'ns_detrend', 'record_tiles', 'plot_tiles',
+           'channel_units', 'Timelines', 'build_timelines', 'fits_cube', 'timelines_from_fits', 'TimelineOptions',
+           'harp_timelines', 'read_solared', 'window_steps', 'make_windows', 'minmax_stats', 'normalise',
+           'split_regions', 'torch_dataset', 'rmse_per_tile', 'persistence_baseline', 'linear_baseline',
+           'timelines_stage', 'bench_timelines']
 
 # %% ../nbs/07_timelines.ipynb #9bb23e65
 class CadenceError(SolarnbError, ValueError):
@@ -219,7 +220,34 @@ def acoustic_power(cube,                      # Doppler velocity (t, y, x): nump
         out[:, y0:y1] = _power_block(_load_block(cube, y0, y1, positions, n), slices, weights, max_gap, workers)
     return out
 
-# %% ../nbs/07_timelines.ipynb #91311fe5
+# %% ../nbs/07_timelines.ipynb #43099dfc
+def plot_power_maps(power,                 # (n_bands, y, x) band powers: Quantity, or array in `unit`
+                    bands=BANDS,           # the bands (mHz), for the titles
+                    field=None,            # |B| map (y, x) [G] to contour, or None
+                    levels=(500.,),        # contour levels [G]
+                    unit=None,             # unit of a bare-array `power` (default: SOLARED's (m/s)^2/Hz)
+                    fig=None):
+    "Band-power maps on a log scale, one panel per band, colourbars in the power's unit, field contours over them."
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+    q = power if isinstance(power, u.Quantity) else u.Quantity(np.asarray(power), unit or power_unit())
+    nb = q.shape[0]
+    fig = fig or plt.figure(figsize=(3.6 * nb, 3.0), layout='constrained')
+    axs = fig.subplots(1, nb, sharex=True, sharey=True)
+    axs = np.atleast_1d(axs)
+    lab = q.unit.to_string('latex_inline')
+    for ax, p, (lo, hi) in zip(axs, q.value, bands):
+        fin = p[np.isfinite(p) & (p > 0)]
+        norm = LogNorm(*np.percentile(fin, [1, 99.5])) if fin.size else None
+        im = ax.imshow(p, origin='lower', cmap='inferno', norm=norm, interpolation='nearest')
+        cb = fig.colorbar(im, ax=ax, location='bottom', shrink=0.9, pad=0.02, label=f'band power [{lab}]')
+        cb.ax.xaxis.set_minor_formatter(plt.NullFormatter())        # major ticks only: no overlapping labels
+        if field is not None: ax.contour(np.asarray(field), levels=list(levels), colors='cyan', linewidths=0.7)
+        ax.set_title(f'{lo:g}-{hi:g} mHz')
+    axs[0].set_ylabel('y [px]')
+    return fig
+
+# %% ../nbs/07_timelines.ipynb #aa674747
 @dataclass(frozen=True)
 class TileGrid:
     "A grid of n_rows x n_cols tiles of (tile_h, tile_w) pixels starting at (y0, x0); `drop_rows` edge rows are not kept."
@@ -258,11 +286,16 @@ class TileGrid:
         a = np.asarray(a); self.check(a.shape)
         sub = a[..., self.y0:self.y0 + self.n_rows * self.tile_h, self.x0:self.x0 + self.n_cols * self.tile_w]
         sub = sub.reshape(a.shape[:-2] + (self.n_rows, self.tile_h, self.n_cols, self.tile_w))
-        fin = np.isfinite(sub)
-        cnt = fin.sum(axis=(-3, -1))
-        tot = np.where(fin, sub, 0).sum(axis=(-3, -1), dtype=np.float64)
+        npx = self.tile_h * self.tile_w
+        tot = sub.sum(axis=(-3, -1), dtype=np.float64)             # fast path: tiles without NaN are done here
+        cnt = np.full(tot.shape, npx)
+        bad = ~np.isfinite(tot)
+        if bad.any():                                              # NaN-aware sums for the few tiles that need them
+            fin = np.isfinite(sub)
+            cnt = fin.sum(axis=(-3, -1))
+            tot = np.where(bad, np.where(fin, sub, 0).sum(axis=(-3, -1), dtype=np.float64), tot)
         with np.errstate(invalid='ignore', divide='ignore'):
-            m = np.where(cnt >= min_valid * self.tile_h * self.tile_w, tot / np.maximum(cnt, 1), np.nan)
+            m = np.where(cnt >= min_valid * npx, tot / np.maximum(cnt, 1), np.nan)
         return m.reshape(a.shape[:-2] + (self.n_tiles,))
 
     def keep(self, tiles) -> np.ndarray:
@@ -296,7 +329,7 @@ def tile_grid(shape,                 # image shape (..., ny, nx)
     y0, x0 = (ry // 2, rx // 2) if align == 'center' else (0, 0)
     return TileGrid(nr, nc, th, tw, y0, x0, drop_rows)
 
-# %% ../nbs/07_timelines.ipynb #ec3ef749
+# %% ../nbs/07_timelines.ipynb #839b0f34
 def detrend_weights(n_rows:int, weights:str='published') -> np.ndarray:
     "The weight of the last row in the north-south trend of each row of tiles."
     if weights == 'linear': return np.linspace(0, 1, n_rows)
@@ -320,7 +353,7 @@ def ns_detrend(tiles,                 # (..., n_rows * n_cols) tile values, row-
     trend = (1 - w) * t[..., :1, :] + w * t[..., -1:, :]
     return (t - trend).reshape(tiles.shape)
 
-# %% ../nbs/07_timelines.ipynb #8059a2c8
+# %% ../nbs/07_timelines.ipynb #03d2e071
 def record_tiles(ar:ActiveRegion, grid:TileGrid|None=None, mu=None, continuum=None) -> pd.DataFrame:
     "Per-tile table of one record: bounds, mu, unsigned flux density and flux, continuum; all tiles, `kept` marks the 63."
     src = 'magnetogram' if ar.has('magnetogram') else 'Br'
@@ -343,6 +376,18 @@ def record_tiles(ar:ActiveRegion, grid:TileGrid|None=None, mu=None, continuum=No
         if icd.shape != b.data.shape: raise ShapeMismatchError(f'continuum {icd.shape} and {src} {b.data.shape} differ')
         t['continuum mean'] = grid.means(icd)
     return t
+
+def _means_nan_everywhere(self, a, min_valid:float=0.5) -> np.ndarray:
+    "The previous `TileGrid.means`: NaN-aware sums over every tile (the benchmark's and the test's reference)."
+    a = np.asarray(a); self.check(a.shape)
+    sub = a[..., self.y0:self.y0 + self.n_rows * self.tile_h, self.x0:self.x0 + self.n_cols * self.tile_w]
+    sub = sub.reshape(a.shape[:-2] + (self.n_rows, self.tile_h, self.n_cols, self.tile_w))
+    fin = np.isfinite(sub)
+    cnt = fin.sum(axis=(-3, -1))
+    tot = np.where(fin, sub, 0).sum(axis=(-3, -1), dtype=np.float64)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        m = np.where(cnt >= min_valid * self.tile_h * self.tile_w, tot / np.maximum(cnt, 1), np.nan)
+    return m.reshape(a.shape[:-2] + (self.n_tiles,))
 
 def _continuum_unit(ic) -> str:
     "Unit label of a continuum image: 'I/I_QS' when normalised to the quiet Sun (QSLEVEL in its header), else its BUNIT."
@@ -432,7 +477,7 @@ def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=Non
                     fontweight='bold', ha='left', va='top', path_effects=ol, clip_on=True, in_layout=False)
     return fig
 
-# %% ../nbs/07_timelines.ipynb #de8d7d16
+# %% ../nbs/07_timelines.ipynb #55987bd6
 CHANNELS = ('p2-3', 'p3-4', 'p4-5', 'p5-6', 'flux', 'intensity')
 
 def channel_units(convention:str='solared', flux:str='G', intensity:str='I/I_QS') -> dict:
@@ -494,7 +539,7 @@ class Timelines:
             return cls(str(z['region']), z['data'], z['times'].astype(f'datetime64[{unit}]'), tuple(str(c) for c in z['channels']),
                        json.loads(str(z['meta'])))
 
-# %% ../nbs/07_timelines.ipynb #7ea10a2c
+# %% ../nbs/07_timelines.ipynb #79b4a4f2
 def _frame(cube, i) -> np.ndarray:
     f = cube[int(i)]
     return np.asarray(f.compute() if hasattr(f, 'compute') else f, float)
@@ -572,7 +617,7 @@ def build_timelines(doppler,                 # Doppler cube (t, y, x), m/s: nump
                                     'I/I_QS' if continuum is not None else ''))
     return Timelines(region, np.stack(rows), np.array(stamps), CHANNELS, meta)
 
-# %% ../nbs/07_timelines.ipynb #015b1c9f
+# %% ../nbs/07_timelines.ipynb #ea9f2d1c
 _TIME_KEYS = ('T_OBS', 'T_REC', 'DATE-OBS', 'DATE_OBS')
 
 def _fits_frame_info(path):
@@ -622,7 +667,126 @@ def timelines_from_fits(doppler_dir, flux_dir=None, continuum_dir=None, region:s
     start = np.datetime64(t[0].utc.isot[:23], 'ms')
     return build_timelines(dop, (t - t[0]).sec, start=start, region=region or Path(doppler_dir).name, **others, **kw)
 
-# %% ../nbs/07_timelines.ipynb #ef91100f
+# %% ../nbs/07_timelines.ipynb #be9407fc
+@dataclass
+class TimelineOptions:
+    "Options of the timelines stage."
+    tiles: int = option(9, 'tiles per side of the grid over the cut-out', 'tiles', min=1, max=64)
+    window: float = option(8.0, 'acoustic-power window', 'h', min=0.05, max=240)
+    step: float = option(12.0, 'step between acoustic-power windows', 'min', min=0.1, max=1440)
+    convention: str = option('solared', 'band-power convention', choices=CONVENTIONS)
+    max_gap: int = option(3, 'longest run of missing Dopplergrams filled inside a window', 'frames', min=0, max=100)
+    detrend: bool = option(False, 'subtract the published north-south trend of the tiles')
+    mu_correct: bool = option(True, 'divide the line-of-sight flux of each tile by its mean mu')
+
+    def __post_init__(self): check_options(self, 'timelines')
+
+def _frame_times(frames) -> tuple:
+    "Frames sorted by T_REC with repeats removed, their TAI seconds, and notes."
+    from solarnb.core import format_trec
+    frames, notes = [tuple(f) for f in frames], []
+    for i, f in enumerate(frames):
+        if len(f) != 4: raise CadenceError(f'record {i} is {f!r}: expected (T_REC, doppler, magnetogram, continuum)')
+    t = Time([parse_trec(f[0]) for f in frames]) if frames else Time([], format='jd')
+    sec = np.round((t.tai - t.tai[0]).sec, 3) if len(frames) else np.zeros(0)    # to the millisecond
+    order = np.argsort(sec, kind='stable')
+    if (np.diff(order) < 0).any(): notes.append('records given out of time order: sorted by T_REC')
+    frames, sec, t = [frames[i] for i in order], sec[order], t[order]
+    keep = np.r_[True, np.diff(sec) > 0] if len(sec) else np.zeros(0, bool)
+    for i in np.flatnonzero(~keep): notes.append(f'duplicate T_REC {frames[i][0]}: kept the first record, dropped {frames[i][1:]}')
+    return [f for f, k in zip(frames, keep) if k], sec[keep], t[keep], notes
+
+def _data(path) -> np.ndarray:
+    from solarnb.core import _open_image
+    return _open_image(path)[0]
+
+def _tile_row(grid, shape, mag, cont, mu_correct, t_rec) -> tuple:
+    "(flux, continuum) tile means of one record's segment files (None: NaN)."
+    from solarnb.core import read_segment
+    fl = ic = np.full(grid.n_tiles, np.nan)
+    for path in (mag, cont):
+        if path is not None and _data_shape(path) != shape:
+            raise ShapeMismatchError(f'record {t_rec}: {path} is {_data_shape(path)}, not {shape} like the first record')
+    if mag is not None:
+        m = read_segment(mag)
+        fl = grid.means(np.abs(m.data))
+        if mu_correct and '.Br.' not in Path(mag).name:            # Br is radial already: no foreshortening
+            fl = fl / grid.means(mu_map(m).data)
+    if cont is not None: ic = grid.means(_data(cont))
+    return fl, ic
+
+def _data_shape(path) -> tuple:
+    from astropy.io import fits
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        with fits.open(path) as hd:
+            h = next(h for h in hd if getattr(h, 'is_image', False) and h.header.get('NAXIS', 0) == 2)
+            return (int(h.header['NAXIS2']), int(h.header['NAXIS1']))
+
+def harp_timelines(frames,                                  # time-ordered (T_REC, doppler, magnetogram, continuum) paths
+                   options:TimelineOptions|None=None,       # timeline options
+                   region:str|None=None,                    # name stored in the result (default: 'HARP <n>' or 'region')
+                   progress:bool=False,
+                  ) -> Timelines:
+    "Per-tile timelines of one HARP: acoustic power where the cadence resolves the bands, unsigned flux, continuum."
+    o = options or TimelineOptions()
+    check_options(o, 'timelines')
+    frames, sec, t, notes = _frame_times(frames)
+    if not frames: raise CadenceError('no records: harp_timelines needs at least one')
+    warn = []
+    first = next((p for f in frames for p in (f[2], f[3], f[1]) if p is not None), None)
+    if first is None: raise FitsReadError('no record has a Doppler, magnetogram or continuum file')
+    shape = _data_shape(first)
+    grid = tile_grid(shape, o.tiles, align='center')
+    step = np.diff(sec)
+    dt = float(np.median(step)) if len(step) else np.nan
+    us, nus = np.unique(np.round(step, 3), return_counts=True)
+    if len(us) > 1:
+        notes.append('mixed cadences (or missing records): ' + ', '.join(f'{n_} steps of {s_:g} s' for s_, n_ in zip(us, nus)))
+    nyq = 0.5e3 / dt if np.isfinite(dt) else 0.0                 # mHz
+    ok_band = np.array([hi <= nyq for lo, hi in BANDS])
+    for (lo, hi), ok in zip(BANDS, ok_band):
+        if not ok:
+            warn.append(f'acoustic power {lo:g}-{hi:g} mHz not computed: the records\' cadence of {dt:.0f} s has a Nyquist '
+                        f'frequency of {nyq:.3f} mHz (the band needs a cadence of {500 / hi:.0f} s or shorter, e.g. HMI '
+                        '45-s Dopplergrams)' if np.isfinite(dt) else
+                        f'acoustic power {lo:g}-{hi:g} mHz not computed: one record has no cadence')
+    dop = [i for i, f in enumerate(frames) if f[1] is not None]
+    n_missing = [f[0] for f in frames if f[1] is None]
+    units = channel_units(o.convention, 'G (/mu)' if o.mu_correct else 'G', 'continuum BUNIT')
+    meta = dict(grid=[grid.n_rows, grid.n_cols, grid.tile_h, grid.tile_w, grid.y0, grid.x0, grid.drop_rows],
+                cadence_s=dt, options=vars(o), units=units, time_scale='UTC')
+    from tqdm.auto import tqdm
+    t_ms = t.utc.datetime64.astype('datetime64[ms]')
+    if ok_band.all() and len(dop) >= 3:
+        import dask, dask.array as da
+        read = dask.delayed(lambda p: _data(p).astype(np.float32))
+        cube = da.stack([da.from_delayed(read(frames[i][1]), shape, np.float32) for i in dop])
+        if n_missing: notes.append(f'{len(n_missing)} records without a Dopplergram (filled when at most {o.max_gap} in a row)')
+        full = TileGrid(grid.n_rows, grid.n_cols, grid.tile_h, grid.tile_w, grid.y0, grid.x0, drop_rows=0)
+        tl = build_timelines(cube, sec[dop], dt=dt, window=o.window * u.h, step=o.step * u.min, grid=full,
+                             region=region or 'region', start=t_ms[dop[0]], progress=progress, max_gap=o.max_gap,
+                             convention=o.convention)
+        steps = tl.times
+        data = np.full((len(steps), len(CHANNELS), grid.n_tiles), np.nan)
+        data[:, :4] = tl.data[:, :4]
+        centre = np.abs((steps[:, None] - t_ms[None, :]).astype(np.int64)).argmin(axis=1)   # record nearest each centre
+    else:
+        if ok_band.all(): warn.append(f'acoustic power not computed: {len(dop)} Dopplergrams, fewer than 3')
+        steps = t_ms
+        data = np.full((len(frames), len(CHANNELS), grid.n_tiles), np.nan)
+        centre = np.arange(len(frames))
+    for k, j in enumerate(tqdm(centre, desc='tiles', disable=not progress)):
+        data[k, 4], data[k, 5] = _tile_row(grid, shape, frames[j][2], frames[j][3], o.mu_correct, frames[j][0])
+    for name, col in (('magnetogram', 2), ('continuum', 3)):
+        miss = sum(frames[j][col] is None for j in centre)
+        if miss: notes.append(f'{miss} steps without a {name}: their {CHANNELS[4 if col == 2 else 5]} tiles are NaN')
+    if o.detrend: data = ns_detrend(data, grid.n_rows, grid.n_cols)
+    for w_ in warn: warnings.warn(w_, SolarnbWarning)
+    meta.update(warnings=warn, notes=notes, records=len(frames), detrend=bool(o.detrend), power_convention=o.convention)
+    return Timelines(region or 'region', grid.keep(data), steps, CHANNELS, meta)
+
+# %% ../nbs/07_timelines.ipynb #202c9d5c
 _SAFE_GLOBALS = {('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.multiarray', '_reconstruct'),
                  ('numpy._core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
                  ('numpy._core.multiarray', 'scalar'), ('datetime', 'datetime'), ('datetime', 'date'),
@@ -687,26 +851,53 @@ def read_solared(folder,                   # folder holding the AR's files
     if drop_rows: data = TileGrid(n, n, drop_rows=drop_rows).keep(data)
     return Timelines(f'AR{ar}', data, t, CHANNELS, dict(source='SOLARED', suffix=suffix, grid=[n, n], drop_rows=drop_rows or 0))
 
-# %% ../nbs/07_timelines.ipynb #24c9900a
-def make_windows(tl:Timelines, t_in:int, horizon:int=1, stride:int=1, nan:str='drop', inputs=(0, 1, 2, 3, 4), target:int=5):
+# %% ../nbs/07_timelines.ipynb #f230b234
+def window_steps(tl:Timelines, span:int, max_step=None) -> tuple:
+    "(crosses, cadence [s], max_step [s]): for each window start, whether `span` steps from it cross a gap."
+    step = np.diff(tl.times).astype('timedelta64[ms]').astype(np.int64) / 1e3
+    cad = float(np.median(step)) if len(step) else np.nan
+    lim = 1.5 * cad if max_step is None else float(u.Quantity(max_step, u.s).to_value(u.s))
+    bad = np.r_[0, np.cumsum(step > lim)]
+    n = max(len(tl) - span + 1, 0)
+    return bad[np.arange(n) + span - 1] - bad[:n] > 0, cad, lim
+
+def make_windows(tl:Timelines, t_in:int, horizon:int=1, stride:int=1, nan:str='drop', inputs=(0, 1, 2, 3, 4), target:int=5,
+                 gaps:str='drop',        # 'drop': no window spans a step longer than `max_step`; 'keep': allow it
+                 max_step=None,          # longest step inside a window (Quantity or s); default 1.5 cadences
+                 report:dict|None=None,  # filled with what was kept and dropped, and why
+                ):
     "(X (N, t_in, 5, K), y (N, K), last (N, K), target times (N,)) windows of one region's timelines."
+    from numpy.lib.stride_tricks import sliding_window_view
     T = len(tl)
     if t_in < 1 or horizon < 1: raise WindowError(f't_in and horizon must be >= 1, got {t_in}, {horizon}')
+    if nan not in ('drop', 'raise', 'keep'): raise ValueError(f"nan must be 'drop', 'raise' or 'keep', not {nan!r}")
+    if gaps not in ('drop', 'keep'): raise ValueError(f"gaps must be 'drop' or 'keep', not {gaps!r}")
     starts = np.arange(0, T - t_in - horizon + 1, stride)
     if not len(starts):
         raise WindowError(f'region {tl.region}: {T} steps are fewer than t_in + horizon = {t_in + horizon}')
-    X = np.stack([tl.data[s:s + t_in][:, list(inputs)] for s in starts])
+    crosses, cad, lim = window_steps(tl, t_in + horizon, max_step)
+    rep = {'region': tl.region, 'windows': len(starts), 'cadence [s]': cad, 'max step [s]': lim,
+           'dropped (gap)': 0, 'dropped (NaN)': 0}
+    if gaps == 'drop' and crosses[starts].any():
+        rep['dropped (gap)'] = int(crosses[starts].sum())
+        starts = starts[~crosses[starts]]
+    W = sliding_window_view(tl.data, t_in, axis=0)           # (T - t_in + 1, channels, K, t_in), a view
+    X = W[starts][:, list(inputs)].transpose(0, 3, 1, 2)
     y = tl.data[starts + t_in - 1 + horizon, target]
     last = tl.data[starts + t_in - 1, target]
     tt = tl.times[starts + t_in - 1 + horizon]
-    if nan not in ('drop', 'raise', 'keep'): raise ValueError(f"nan must be 'drop', 'raise' or 'keep', not {nan!r}")
-    if nan != 'keep':
+    if nan != 'keep' and len(starts):
         bad = ~(np.isfinite(X).all(axis=(1, 2, 3)) & np.isfinite(y).all(axis=1) & np.isfinite(last).all(axis=1))
         if bad.any():
             if nan == 'raise': raise ValueError(f'region {tl.region}: {int(bad.sum())} of {len(bad)} windows hold NaN')
-            warnings.warn(f'region {tl.region}: dropped {int(bad.sum())} of {len(bad)} windows holding NaN')
+            rep['dropped (NaN)'] = int(bad.sum())
             X, y, last, tt = X[~bad], y[~bad], last[~bad], tt[~bad]
-    return X.astype(np.float32), y.astype(np.float32), last.astype(np.float32), tt
+    rep['kept'] = len(y)
+    if rep['dropped (gap)'] or rep['dropped (NaN)']:
+        warnings.warn(f"region {tl.region}: dropped {rep['dropped (gap)']} of {rep['windows']} windows spanning a gap "
+                      f"(a step over {lim:.0f} s) and {rep['dropped (NaN)']} holding NaN", SolarnbWarning)
+    if report is not None: report.update(rep)
+    return (np.ascontiguousarray(X, np.float32), y.astype(np.float32), last.astype(np.float32), tt)
 
 def minmax_stats(tls) -> tuple:
     "Per-channel (lo, hi) over all times and tiles of the given regions, NaN ignored."
@@ -736,14 +927,15 @@ def split_regions(regions, valid:float=0.15, test:float=0.15, seed:int=0) -> dic
     r = [regions[i] for i in perm]
     return {'test': sorted(r[:nt]), 'valid': sorted(r[nt:nt + nv]), 'train': sorted(r[nt + nv:])}
 
-# %% ../nbs/07_timelines.ipynb #ca789967
+# %% ../nbs/07_timelines.ipynb #13f70b79
 def torch_dataset(tls, t_in:int, horizon:int=1, stride:int=1, nan:str='drop'):
     "A `torch.utils.data.Dataset` of (x (t_in, 5, K), y (K,)) float32 tensors over the windows of several regions."
     import torch
     from torch.utils.data import Dataset
     class TimelineWindows(Dataset):
         def __init__(self):
-            parts = [make_windows(t, t_in, horizon, stride, nan)[:2] for t in tls]
+            self.reports = [{} for _ in tls]                 # per region: windows kept, dropped for gaps and NaN
+            parts = [make_windows(t, t_in, horizon, stride, nan, report=r)[:2] for t, r in zip(tls, self.reports)]
             self.x = torch.from_numpy(np.concatenate([p[0] for p in parts]))
             self.y = torch.from_numpy(np.concatenate([p[1] for p in parts]))
             self.regions = np.concatenate([[t.region] * len(p[0]) for t, p in zip(tls, parts)])
@@ -761,19 +953,20 @@ def persistence_baseline(tls, t_in:int, horizon:int=1) -> np.ndarray:
     return rmse_per_tile(np.concatenate([p[2] for p in parts]), np.concatenate([p[1] for p in parts]))
 
 def linear_baseline(train, test, t_in:int, horizon:int=1, ridge:float=1e-6) -> np.ndarray:
-    "RMSE per tile on `test` of a ridge regression shared by all tiles: a tile's inputs (t_in x 5) and last intensity -> its target."
+    "RMSE per tile on `test` of a ridge regression (scikit-learn `Ridge`) shared by all tiles: inputs and last intensity -> target."
+    from sklearn.linear_model import Ridge
     def feats(tls):
         parts = [make_windows(t, t_in, horizon) for t in tls]
         X = np.concatenate([p[0] for p in parts]); y = np.concatenate([p[1] for p in parts]); last = np.concatenate([p[2] for p in parts])
         N, _, _, K = X.shape
-        F = np.concatenate([X.transpose(0, 3, 1, 2).reshape(N * K, -1), last.reshape(N * K, 1), np.ones((N * K, 1))], axis=1)
+        F = np.concatenate([X.transpose(0, 3, 1, 2).reshape(N * K, -1), last.reshape(N * K, 1)], axis=1)
         return F.astype(float), y.reshape(N * K).astype(float), (N, K)
     F, y, _ = feats(train)
-    coef = np.linalg.solve(F.T @ F + ridge * np.eye(F.shape[1]), F.T @ y)
+    model = Ridge(alpha=ridge).fit(F, y)
     Ft, yt, (N, K) = feats(test)
-    return rmse_per_tile((Ft @ coef).reshape(N, K), yt.reshape(N, K))
+    return rmse_per_tile(model.predict(Ft).reshape(N, K), yt.reshape(N, K))
 
-# %% ../nbs/07_timelines.ipynb #280ccae1
+# %% ../nbs/07_timelines.ipynb #56ac38e0
 @register_stage('timelines', order=50, help='single-frame 9x9 tile table (CSV) and tiling figure (PNG)')
 def timelines_stage(ctx:RecordContext):
     "Single-frame tiles of flux and continuum for one record: CSV table and PNG."
@@ -830,7 +1023,7 @@ def _run_timelines(a):
 register_command('timelines', 'build tile timelines from FITS frames, or single-frame tile tables of SHARP records',
                  _setup_timelines, _run_timelines)
 
-# %% ../nbs/07_timelines.ipynb #60ba1f3f
+# %% ../nbs/07_timelines.ipynb #92796cf8
 @register_bench('timelines')
 def bench_timelines(quick:bool=False) -> list:
     "Acoustic power maps of an 8 h, 45 s Doppler cube versus a bare numpy rfft of it; peak memory ratio."
@@ -849,7 +1042,33 @@ def bench_timelines(quick:bool=False) -> list:
     t_sp = time_it(lambda: scipy.fft.rfft(cube, axis=0), repeat=rep)
     case = f'640x{ny}x{ny} float32 ({mb:.0f} MB) -> 4 band maps'
     note = f'peak memory (cube + extra) / cube = {ratio:.2f}'
-    return [{'stage': 'timelines', 'case': case, 'seconds': t_ap, 'reference': 'np.fft.rfft(cube, axis=0)',
+    rows = [{'stage': 'timelines', 'case': case, 'seconds': t_ap, 'reference': 'np.fft.rfft(cube, axis=0)',
              'ref_seconds': t_np, 'note': f'time ratio {t_ap / t_np:.2f}; {note}'},
             {'stage': 'timelines', 'case': case, 'seconds': t_ap, 'reference': 'scipy.fft.rfft(cube, axis=0)',
              'ref_seconds': t_sp, 'note': f'time ratio {t_ap / t_sp:.2f}; {note}'}]
+    del cube
+    ar = ActiveRegion.from_path(example_data_path()/'sharp_377')
+    mu = mu_map(ar.magnetogram); ar.continuum                     # the limb stage's mu, segments read once
+    t_rt = time_it(lambda: record_tiles(ar, mu=mu), repeat=5)
+    orig = TileGrid.means
+    TileGrid.means = _means_nan_everywhere
+    try: t_ref = time_it(lambda: record_tiles(ar, mu=mu), repeat=5)
+    finally: TileGrid.means = orig
+    from sklearn.preprocessing import MinMaxScaler
+    from sklearn.model_selection import GroupShuffleSplit
+    rr = np.random.default_rng(0)
+    tls = [Timelines(f'AR{i}', rr.uniform(0, 1, (400, 6, 63)), np.datetime64('2011-02-14') + np.arange(400) * np.timedelta64(12, 'm'))
+           for i in range(20)]
+    def skl_norm():
+        for t in tls: MinMaxScaler().fit_transform(t.data.transpose(0, 2, 1).reshape(-1, 6))
+    rows.append({'stage': 'timelines', 'case': 'normalise, 20 regions x 400 steps', 'seconds': time_it(lambda: normalise(tls), repeat=3),
+                 'reference': 'sklearn MinMaxScaler per region', 'ref_seconds': time_it(skl_norm, repeat=3), 'note': 'same numbers'})
+    names = [f'AR{i}' for i in range(60)]; idx = np.arange(60)
+    rows.append({'stage': 'timelines', 'case': 'split_regions, 60 regions', 'seconds': time_it(lambda: split_regions(names), repeat=5),
+                 'reference': 'sklearn GroupShuffleSplit (two splits)', 'note': 'a split by region either way',
+                 'ref_seconds': time_it(lambda: [next(GroupShuffleSplit(1, test_size=9, random_state=0).split(idx, groups=idx))
+                                                 for _ in range(2)], repeat=5)})
+    rows.append({'stage': 'timelines', 'case': 'record_tiles, HARP 377 (744x377), mu from the limb stage', 'seconds': t_rt,
+                 'reference': 'NaN-aware sums over every tile (previous TileGrid.means)', 'ref_seconds': t_ref,
+                 'note': f'{1e3 * t_rt:.1f} ms per record; identical numbers'})
+    return rows
