@@ -67,7 +67,7 @@ def options_from_args(a, cls, prefix:str='', owner:str=''):
     kw = {f.name: getattr(a, ((f'{prefix}_' if prefix else '') + f.name)) for f in dataclasses.fields(cls)}
     return check_options(cls(**kw), owner or prefix)
 
-# %% ../nbs/09_cli.ipynb #f1e1e807
+# %% ../nbs/09_cli.ipynb #31da1791
 def _setup_run(p):
     p.add_argument('root', nargs='*', default=None,
                    help='data roots (default: the bundled example data and the generated example sequence)')
@@ -108,6 +108,9 @@ def _run_run(a) -> int:
             print(bad[['HARPNUM', 'T_REC', 'status', 'reason']].to_string(index=False))
     hb = res.harp_stages[res.harp_stages.status == 'failed'] if len(res.harp_stages) else res.harp_stages
     for _, r in hb.iterrows(): print(f'HARP {r.HARPNUM} {r.stage}: failed: {r.error}')
+    if len(res.harp_stages) and 'note' in res.harp_stages:
+        for _, r in res.harp_stages[res.harp_stages.note.fillna('') != ''].iterrows():
+            print(f'HARP {r.HARPNUM} {r.stage}: note: {r.note[:300]}' + (' ...' if len(r.note) > 300 else ''))
     for _, r in res.problems.iterrows(): print(f'skipped {r.path}: {r.reason}')
     print(f'{res.summary()}; {res.seconds:.1f} s; tables in {res.out}')
     return 1 if res.failed else 0

@@ -17,7 +17,7 @@ from astropy.time import Time
 
 from .core import (SolarnbError, ShapeMismatchError, ProjectionError, FitsReadError, ActiveRegion, SegmentUnitsError,
                           SolarnbWarning, option, check_options,
-                          RecordContext, register_stage, register_command, register_bench, atomic_path,
+                          atomic_path,
                           example_data_path, find_records, parse_trec, time_it)
 from .limb import mu_map
 
@@ -28,7 +28,7 @@ __all__ = ['BANDS', 'CONVENTIONS', 'CHANNELS', 'CadenceError', 'WindowError', 'G
            'channel_units', 'Timelines', 'build_timelines', 'fits_cube', 'timelines_from_fits', 'TimelineOptions',
            'harp_timelines', 'read_solared', 'window_steps', 'make_windows', 'minmax_stats', 'normalise',
            'split_regions', 'torch_dataset', 'rmse_per_tile', 'persistence_baseline', 'linear_baseline',
-           'timelines_stage', 'bench_timelines']
+           'bench_timelines']
 
 # %% ../nbs/07_timelines.ipynb #9bb23e65
 class CadenceError(SolarnbError, ValueError):
@@ -967,29 +967,6 @@ def linear_baseline(train, test, t_in:int, horizon:int=1, ridge:float=1e-6) -> n
     return rmse_per_tile(model.predict(Ft).reshape(N, K), yt.reshape(N, K))
 
 # %% ../nbs/07_timelines.ipynb #56ac38e0
-@register_stage('timelines', order=50, help='single-frame 9x9 tile table (CSV) and tiling figure (PNG)')
-def timelines_stage(ctx:RecordContext):
-    "Single-frame tiles of flux and continuum for one record: CSV table and PNG."
-    import matplotlib.pyplot as plt
-    ar = ctx.ar
-    if not (ar.has('magnetogram') or ar.has('Br')): return
-    n = int(ctx.options.get('tiles', 9))
-    src = 'magnetogram' if ar.has('magnetogram') else 'Br'
-    grid = tile_grid(ar.segment(src).data.shape, n, align='center')
-    ic = ctx.products.get('continuum_norm')
-    tab = record_tiles(ar, grid, mu=ctx.products.get('mu'), continuum=ic)
-    p = ctx.path('tiles.csv')
-    with atomic_path(p) as tmp: tab.to_csv(tmp, index=False)
-    fig = plot_tiles(ar, tab, grid, continuum=ic)
-    q = ctx.path('tiles.png')
-    with atomic_path(q) as tmp: fig.savefig(tmp, dpi=80, format='png')
-    plt.close(fig)
-    ctx.files += [p, q]
-    ctx.products['tiles'] = tab
-    k = tab[tab.kept]
-    ctx.row.update({'tiles': len(k), 'tile [px]': f'{grid.tile_h}x{grid.tile_w}',
-                    'tile flux max [Mx]': float(k['unsigned flux [Mx]'].max())})
-
 def _setup_timelines(p):
     p.add_argument('root', nargs='?', default=None, help='data root for single-frame tiles (default: the bundled example data)')
     p.add_argument('--doppler', default=None, help='folder of Doppler FITS frames: build timelines from them')
@@ -1012,19 +989,14 @@ def _run_timelines(a):
         tl.save(out)
         print(f'{tl.region}: {len(tl)} steps x {tl.data.shape[1]} channels x {tl.n_tiles} tiles -> {out}')
         return 0
-    recs = find_records(a.root or example_data_path(), a.harp)
-    out = Path(a.out)
-    for r in recs:
-        ctx = RecordContext(ActiveRegion.from_record(r), out/f'sharp_{r.harp}', {'tiles': a.tiles})
-        timelines_stage(ctx)
-        print(f'HARP {r.harp} {r.t_rec}: ' + ', '.join(str(f) for f in ctx.files))
-    return 0
+    from solarnb.pipeline import run_pipeline
+    res = run_pipeline(a.root or example_data_path(), a.out, ['tiles'], harp=a.harp, options=[f'tiles.tiles={a.tiles}'],
+                       progress=False)
+    print(res.summary())
+    return 1 if res.failed else 0
 
-register_command('timelines', 'build tile timelines from FITS frames, or single-frame tile tables of SHARP records',
-                 _setup_timelines, _run_timelines)
 
 # %% ../nbs/07_timelines.ipynb #92796cf8
-@register_bench('timelines')
 def bench_timelines(quick:bool=False) -> list:
     "Acoustic power maps of an 8 h, 45 s Doppler cube versus a bare numpy rfft of it; peak memory ratio."
     import tracemalloc, gc

@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 import sunpy.map
 
 from .core import (SolarnbError, ShapeMismatchError, EmptyImageError, SolarnbWarning, parse_trec, format_trec,
-                          atomic_path, register_stage, register_bench, register_command, time_it, option, check_options,
+                          atomic_path, time_it, option, check_options,
                           ActiveRegion, find_records, example_data_path, RSUN_HMI, cea_pixel_area, write_map)
 from .regions import REGION_COLUMNS, detect_dark_regions, region_table, region_table_arrays
 
@@ -32,7 +32,7 @@ __all__ = ['REQUIRED_COLUMNS', 'RSUN_MM', 'TrackParams', 'Tracking', 'SERIES_COL
            'track_frames', 'remove_noise_tracks', 'track_table', 'tracking_graph', 'graph_to_tracking', 'save_tracking',
            'load_tracking', 'truth_sequence', 'truth_links', 'truth_events', 'predicted_links', 'truth_scores',
            'track_colours', 'plot_tracks', 'track_movie', 'tracking_widget', 'read_region_products', 'track_products',
-           'frame_from_context', 'tracking_stage', 'record_region_products', 'bench_products', 'bench_tracking']
+           'bench_products', 'bench_tracking']
 
 # %% ../nbs/05_tracking.ipynb #a16d8f32
 class TrackingInputError(SolarnbError, ValueError):
@@ -1089,73 +1089,6 @@ def track_products(items,                                # (T_REC, labels path, 
     frames = (read_region_products(*it) for it in items)
     return track_frames(frames, p, keep_frames=False, progress=progress, notes=notes)
 
-# %% ../nbs/05_tracking.ipynb #642ac598
-def frame_from_context(ctx) -> Frame|None:
-    "The `Frame` of a pipeline `RecordContext` (its 'labels' and 'regions' products), or None without them."
-    if 'labels' not in ctx.products or 'regions' not in ctx.products: return None
-    cont = ctx.products.get('continuum_norm')
-    f = make_frame(ctx.products['labels'], ctx.products['regions'], t_rec=ctx.ar.t_rec, harp=ctx.ar.harp,
-                   continuum=cont)
-    return f
-
-@register_stage('tracking', order=60, scope='harp', help='link regions through time: track graph (GraphML) and track table (CSV)')
-def tracking_stage(ctxs:list, harp_out_dir, options:dict|None=None) -> list[Path]:
-    "Track the regions of one HARP's records; write the graph and the track table."
-    frames = [f for f in (frame_from_context(c) for c in ctxs) if f is not None]
-    if not frames: return []
-    opts = dict((options or {}).get('tracking', {}))
-    res = track_frames(frames, keep_frames=False, **opts)
-    series = getattr(ctxs[0].ar, 'series', 'hmi.sharp_cea_720s')
-    harp = frames[0].harp if frames[0].harp is not None else ctxs[0].ar.harp
-    return save_tracking(res, harp_out_dir, f'{series}.{harp}.tracking')
-
-def _setup_track(p):
-    import dataclasses
-    p.add_argument('root', nargs='?', default=None, help='data root (default: the bundled example data)')
-    p.add_argument('--harp', type=int, required=False, default=None, help='only this HARP')
-    p.add_argument('--out', default='solarnb_out', help='output folder')
-    for f in dataclasses.fields(TrackingOptions):      # one flag per option, default and help from the dataclass
-        if f.name == 'rotation_model': kind = str
-        else: kind = type(f.default)
-        unit = f" [{f.metadata['unit']}]" if f.metadata.get('unit') else ''
-        p.add_argument('--' + f.name.replace('_', '-'), type=kind, default=f.default, help=f.metadata['help'] + unit)
-
-def record_region_products(ar:ActiveRegion, out_dir) -> tuple:
-    "Run the regions defaults on one record and write its products as the regions stage names them: (T_REC, labels, csv)."
-    from solarnb.limb import normalize_quiet_sun
-    from solarnb.core import RecordContext
-    icn = normalize_quiet_sun(ar.continuum)            # no fallback: a failure is the caller's to report
-    seg = {s: (ar.segment(s) if ar.has(s) else None) for s in ('Br', 'Bp', 'Bt', 'bitmap')}
-    labels = detect_dark_regions(icn)
-    table = region_table(labels, icn, seg['Br'], seg['Bp'], seg['Bt'], seg['bitmap'])
-    ctx = RecordContext(ar, Path(out_dir))
-    lp, cp = ctx.path('regions.labels.fits'), ctx.path('regions.csv')
-    write_map(labels, lp, history=[f"regions: dark features I < {labels.meta['rgthresh']} I_QS, "
-                                   f"min area {labels.meta['rgminmm2']} Mm2 (solarnb track)"])
-    with atomic_path(cp) as tmp: table.to_csv(tmp, index=False)
-    return format_trec(ar.t_rec), lp, cp
-
-def _run_track(a):
-    import dataclasses, sys
-    opts = tracking_options(**{f.name: getattr(a, f.name) for f in dataclasses.fields(TrackingOptions)})
-    recs = find_records(a.root or example_data_path(), a.harp)
-    for h in sorted({r.harp for r in recs}):
-        out = Path(a.out)/f'sharp_{h}'
-        items, series = [], None
-        for r in (r for r in recs if r.harp == h):
-            ar = ActiveRegion.from_record(r); series = ar.series
-            try: items.append(record_region_products(ar, out))
-            except SolarnbError as e:
-                print(f'HARP {h} {ar.t_rec}: not tracked: {type(e).__name__}: {e}', file=sys.stderr)
-        if not items: continue
-        res = track_products(items, opts)
-        paths = save_tracking(res, out, f'{series}.{h}.tracking')
-        for n_ in res.notes: print(f'HARP {h}: note: {n_}')
-        print(f'HARP {h}: {len(items)} records, {len(res.detections)} detections, {len(res.tracks)} tracks -> {paths[0]}')
-    return 0
-
-register_command('track', 'detect dark regions and track them through each HARP\'s records', _setup_track, _run_track)
-
 # %% ../nbs/05_tracking.ipynb #c8f7a747
 def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> list:
     "Synthetic frames for the benchmark: `n_det` 3x3 regions per frame on a 160x160 grid, a few drop out."
@@ -1203,7 +1136,6 @@ def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict
     return {'records': n_records, 'seconds': s, 'ms/record': 1e3 * s / n_records, 'save [s]': w,
             'detections': len(res.detections), 'peak RSS growth [MB]': peak / 1e6}
 
-@register_bench('tracking')
 def bench_tracking(quick:bool=False) -> list:
     "Tracking 100 detections per frame over 1k and 10k frames (200 and 2k when quick); 2,500 on-disk records (250)."
     import time, tempfile
