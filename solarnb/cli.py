@@ -13,7 +13,7 @@ from . import __version__
 __all__ = ['COMMANDS', 'BENCHES', 'add_option_flags', 'options_from_args', 'run_benches', 'format_bench', 'run_tests',
            'build_parser', 'main']
 
-# %% ../nbs/09_cli.ipynb #3646273d
+# %% ../nbs/09_cli.ipynb #7f821142
 COMMANDS = {
     'run': ('solarnb.cli', '_setup_run', '_run_run', 'run every stage on every record under a data root (the main job)'),
     'records': ('solarnb.cli', '_setup_records', '_run_records', 'list the SHARP records under a data root'),
@@ -37,7 +37,8 @@ BENCHES = {'core': 'solarnb.core:bench_core', 'query': 'solarnb.query:bench_quer
            'upscale': 'solarnb.upscale:bench_upscale', 'regions': 'solarnb.regions:bench_regions',
            'tracking': 'solarnb.tracking:bench_tracking', 'features': 'solarnb.features:bench_features',
            'timelines': 'solarnb.timelines:bench_timelines', 'spectra': 'solarnb.spectra:bench_spectra',
-           'corona': 'solarnb.corona:bench_corona', 'pipeline': 'solarnb.pipeline:bench_pipeline'}
+           'corona': 'solarnb.corona:bench_corona', 'record': 'solarnb.pipeline:bench_record',
+           'pipeline': 'solarnb.pipeline:bench_pipeline'}
 "benchmark name -> 'module:function' (imported when run)."
 
 def _resolve(spec:str):

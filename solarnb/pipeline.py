@@ -34,7 +34,7 @@ __all__ = ['FILE_KINDS', 'STAGES', 'PLOTS', 'RecordPaths', 'save_png', 'save_csv
            'Stage', 'stage', 'parse_options', 'option_keys', 'options_table', 'Plan', 'sha256', 'fingerprint',
            'stage_key', 'manifest_path', 'read_manifest', 'write_manifest', 'products_current', 'process_record',
            'manifest_row', 'collect_records', 'prepare_out', 'max_workers', 'check_workers', 'connect',
-           'run_harp_stages', 'RunResult', 'run_pipeline', 'kill_and_resume', 'bench_pipeline']
+           'run_harp_stages', 'RunResult', 'run_pipeline', 'kill_and_resume', 'bench_pipeline', 'bench_record']
 
 # %% ../nbs/08_pipeline.ipynb #4fae92a1
 @dataclass(frozen=True)
@@ -1032,4 +1032,25 @@ def bench_pipeline(quick:bool=False) -> list:
                      'note': f'{info["kills"]} killed mid-run; byte-identical to a clean run: {same}; orphan temp files: {orphans}'})
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    return rows
+
+# %% ../nbs/08_pipeline.ipynb #a88f42f4
+def bench_record(quick:bool=False, harp:int=377) -> list:
+    "One record through every record stage, products written: total and per stage, without and with figures."
+    import shutil, tempfile
+    rec = find_records(example_data_path(), harp)[0]
+    rows = []
+    for plot in (False, True):
+        best = None
+        for _ in range(2 if quick else 5):
+            d = Path(tempfile.mkdtemp(prefix='solarnb-bench-'))
+            try:
+                t = time.perf_counter()
+                r = process_record(rec, Plan.make(d, stages=[s.name for s in STAGES if s.scope == 'record']), plot)
+                total = time.perf_counter() - t
+            finally: shutil.rmtree(d, ignore_errors=True)
+            if best is None or total < best[0]: best = (total, r['_timings'], r['status'])
+        split = ', '.join(f'{k} {1e3 * v:.0f}' for k, v in best[1].items())
+        rows.append({'stage': 'record', 'seconds': best[0], 'note': f'status {best[2]}; ms per stage: {split}',
+                     'case': f'HARP {harp}, every record stage, {"with" if plot else "no"} PNGs (target {1.5 if plot else 0.6} s)'})
     return rows

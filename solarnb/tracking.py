@@ -30,9 +30,8 @@ __all__ = ['REQUIRED_COLUMNS', 'RSUN_MM', 'TrackParams', 'Tracking', 'SERIES_COL
            'make_frame', 'detect_frame', 'carrington_drift_rate', 'parse_trec_iso', 'prepare_frames', 'TrackingOptions',
            'tracking_options', 'link_pair', 'tracklet_velocity', 'bridge_gaps', 'TrackingResult', 'link_stream',
            'track_frames', 'remove_noise_tracks', 'track_table', 'tracking_graph', 'graph_to_tracking', 'save_tracking',
-           'load_tracking', 'truth_sequence', 'truth_links', 'truth_events', 'predicted_links', 'truth_scores',
-           'track_colours', 'plot_tracks', 'track_movie', 'tracking_widget', 'read_region_products', 'track_products',
-           'bench_products', 'bench_tracking']
+           'load_tracking', 'track_colours', 'plot_tracks', 'track_movie', 'tracking_widget', 'read_region_products',
+           'track_products', 'bench_products', 'bench_tracking']
 
 # %% ../nbs/05_tracking.ipynb #a16d8f32
 class TrackingInputError(SolarnbError, ValueError):
@@ -697,142 +696,6 @@ def load_tracking(path) -> Tracking:
             if c.endswith(' series'): tracks[c] = [[np.nan if x is None else x for x in json.loads(v)] for v in tracks[c]]
     return graph_to_tracking(G, tracks)
 
-# %% ../nbs/05_tracking.ipynb #89b3f638
-def truth_sequence(ic_norm:sunpy.map.GenericMap,  # real normalised continuum (quiet Sun = 1): the objects
-                   n_frames:int=24,               # records in the sequence
-                   cadence:float=720.0,           # time between records [s] (HMI SHARP: 720 s)
-                   speed:float=0.1,               # largest proper motion of the real objects [km/s]
-                   rotation_model:str|None='howard',  # differential rotation applied to the objects
-                   events:bool=True,              # paint the birth, death, gap, merge and split
-                   noise:float=0.02,              # Gaussian noise on the images (quiet-Sun units)
-                   threshold:float=0.5,           # dark-core threshold defining the objects
-                   min_area:float=2.5,            # smallest object [Mm2]
-                   seed:int=0,                    # random seed
-                   background:str='real',         # 'real': the frame's own small features and granulation; 'flat': 1
-                  ) -> dict:
-    "A sequence of continuum Maps with known truth: {'maps', 'objects' (per-record object-id images), 'info'}."
-    rng = np.random.default_rng(seed)
-    img0 = np.nan_to_num(np.asarray(ic_norm.data, float), nan=1.0)
-    ny, nx_ = img0.shape
-    psize = float(np.sqrt(cea_pixel_area(ic_norm)).to_value(u.Mm))
-    core, n = ndi.label(img0 < threshold, structure=np.ones((3, 3), int))
-    sizes = np.bincount(core.ravel(), minlength=n + 1)
-    keep = np.flatnonzero(sizes * psize**2 >= min_area); keep = keep[keep > 0]
-    halo = ndi.grey_dilation(np.where(np.isin(core, keep), core, 0), size=(7, 7))
-    objs = []   # (ys, xs, values, is_core) per object
-    for k in keep:
-        ys, xs = np.nonzero(halo == k)
-        objs.append((ys, xs, img0[ys, xs], core[ys, xs] == k))
-    cdelt1 = float({str(k).lower(): v for k, v in ic_norm.meta.items()}.get('cdelt1', 0.03))
-    cy = np.array([o[0].mean() for o in objs]); cx = np.array([o[1].mean() for o in objs])
-    lat = ic_norm.wcs.pixel_to_world_values(cx, cy)[1] if len(objs) else np.zeros(0)
-    rate_px = carrington_drift_rate(lat, rotation_model) / 86400 / cdelt1          # px/s in x
-    ang = rng.uniform(0, 2 * np.pi, len(objs)); v = rng.uniform(0, speed, len(objs)) * 1e-3 / psize   # px/s
-    vel = np.c_[v * np.cos(ang) + rate_px, v * np.sin(ang)]
-    q = n_frames // 4
-    info = {'n objects': len(objs), 'cadence [s]': cadence, 'birth': None, 'death': None, 'gap': None, 'pores': None,
-            'birth_at': q, 'death_at': 3 * q, 'gap_at': (n_frames // 2, n_frames // 2 + 1),
-            'merge_at': n_frames // 3, 'split_at': 2 * n_frames // 3}
-    if events and len(objs) >= 3:
-        by_size = np.argsort([len(o[0]) for o in objs])[::-1] + 1            # largest first
-        info['birth'], info['death'], info['gap'] = (int(k) for k in by_size[[1, 2, 3]])
-        dist = ndi.distance_transform_edt(img0 > 0.8)     # two pores in the quietest place, away from the edges
-        dist[:25] = dist[-25:] = 0; dist[:, :40] = dist[:, -40:] = 0
-        py, px = np.unravel_index(np.argmax(dist), dist.shape)
-        yy, xx = np.mgrid[-12:13, -12:13]; g = 1 - 0.8 * np.exp(-(xx**2 + yy**2) / (2 * 4.0**2))
-        info['pores'] = (len(objs) + 1, len(objs) + 2)
-    t0 = parse_trec({str(k).lower(): v for k, v in ic_norm.meta.items()}.get('t_rec', '2000.01.01_00:00:00_TAI'))
-    if background not in ('real', 'flat'): raise ValueError(f"background must be 'real' or 'flat', not {background!r}")
-    bg = np.where(halo > 0, 1.0, img0) if background == 'real' else np.ones_like(img0)   # objects taken out
-    bg_rate = float(np.median(rate_px)) if len(objs) else 0.0
-    def absent(k, f):
-        return ((k == info['birth'] and f < info['birth_at']) or (k == info['death'] and f >= info['death_at'])
-                or (k == info['gap'] and f in info['gap_at']))
-    maps, objects = [], []
-    for f in range(n_frames):
-        t = f * cadence
-        sx = int(round(bg_rate * t))                      # the background rotates with the patch's median drift
-        img = np.ones((ny, nx_))
-        if abs(sx) < nx_: img[:, max(sx, 0):nx_ + min(sx, 0)] = bg[:, max(-sx, 0):nx_ - max(sx, 0)]
-        if noise: img += rng.normal(0, noise, (ny, nx_))
-        oid = np.zeros((ny, nx_), np.int32)
-        def paste(ys, xs, vals, is_core, k):
-            ok = (ys >= 0) & (ys < ny) & (xs >= 0) & (xs < nx_)
-            ys, xs, vals, is_core = ys[ok], xs[ok], vals[ok], is_core[ok]
-            darker = vals < img[ys, xs]
-            img[ys[darker], xs[darker]] = vals[darker]
-            c = is_core & (vals <= img[ys, xs]); oid[ys[c], xs[c]] = k
-        for k, (ys, xs, vals, is_core) in enumerate(objs, 1):
-            if events and absent(k, f): continue
-            dx, dy = np.round(vel[k - 1] * t).astype(int)
-            paste(ys + dy, xs + dx, vals, is_core, k)
-        if info['pores']:
-            m0, s0 = info['merge_at'], info['split_at']
-            sep = 4 if m0 <= f < s0 else 4 + 3 * (m0 - f if f < m0 else f - s0 + 1) + 5
-            drift = int(round(float(carrington_drift_rate(0, rotation_model)) / 86400 / cdelt1 * t))
-            for k, sgn in zip(info['pores'], (-1, 1)):
-                x0 = px + sgn * (sep // 2 + (sep % 2) * (sgn > 0)) + drift
-                ys, xs = (yy + py).ravel(), (xx + x0).ravel()
-                paste(ys, xs, g.ravel(), (g < threshold).ravel(), k)
-        m = sunpy.map.Map(img, dict(ic_norm.meta)); m.meta['t_rec'] = format_trec(Time(t0.tai + t * u.s))
-        m.meta['qslevel'] = 1.0
-        maps.append(m); objects.append(oid)
-    return {'maps': maps, 'objects': objects, 'info': info}
-
-def truth_links(frames:list, objects:list,   # frames (as tracked) and the per-record object-id images
-                max_gap:int=2,               # objects missing for up to this many records are linked across
-                min_share:float=0.25,        # least share of an object's core a detection must hold
-               ) -> set:
-    "The true links {(record, label, record, label)} of a truth sequence."
-    seen = {}                                # object -> [(record, label)]
-    for i, (f, oid) in enumerate(zip(frames, objects)):
-        m = (oid > 0) & (f.labels > 0)
-        if not m.any(): continue
-        nl = int(f.labels.max()) + 1
-        key, cnt = np.unique(oid[m].astype(np.int64) * nl + f.labels[m], return_counts=True)
-        tot = np.bincount(oid.ravel())
-        best = pd.DataFrame({'o': key // nl, 'l': key % nl, 'n': cnt}).sort_values('n', ascending=False).drop_duplicates('o')
-        for o, l, c in best.itertuples(index=False):
-            if c >= min_share * tot[o]: seen.setdefault(int(o), []).append((i, int(l)))
-    out = set()
-    for o, L in seen.items():
-        for (fa, la_), (fb, lb_) in zip(L, L[1:]):
-            if fb - fa <= max_gap + 1 and (fa, la_) != (fb, lb_): out.add((fa, la_, fb, lb_))
-    return out
-
-def truth_events(links:set, nodes:set, n_frames:int) -> set:
-    "Events {(event, record, label)} implied by links among `nodes` {(record, label)}: births, deaths, merges, splits."
-    ind, outd = {}, {}
-    for fa, la_, fb, lb_ in links:
-        outd[(fa, la_)] = outd.get((fa, la_), 0) + 1; ind[(fb, lb_)] = ind.get((fb, lb_), 0) + 1
-    ev = set()
-    for nd in nodes:
-        if nd[0] > 0 and ind.get(nd, 0) == 0: ev.add(('birth',) + nd)
-        if nd[0] < n_frames - 1 and outd.get(nd, 0) == 0: ev.add(('death',) + nd)
-        if ind.get(nd, 0) > 1: ev.add(('merge',) + nd)
-        if outd.get(nd, 0) > 1: ev.add(('split',) + nd)
-    return ev
-
-def predicted_links(res:TrackingResult) -> set:
-    "The links of a tracking result as {(record, label, record, label)}."
-    d = res.detections; fr, lab = d['frame'].to_numpy(), d['label'].to_numpy()
-    pos = pd.Series(np.arange(len(d)), index=d.index)
-    s, t = pos[res.links['source']].to_numpy(), pos[res.links['target']].to_numpy()
-    return set(zip(fr[s].tolist(), lab[s].tolist(), fr[t].tolist(), lab[t].tolist()))
-
-def truth_scores(res:TrackingResult, truth:set, n_frames:int|None=None) -> dict:
-    "Link and event precision and recall of a tracking result against the true links."
-    n_frames = n_frames or res.n_frames
-    pred = predicted_links(res); tp = len(pred & truth)
-    d = res.detections
-    pnodes = set(zip(d['frame'].tolist(), d['label'].tolist()))
-    tnodes = {(a, b) for a, b, _, _ in truth} | {(c, e) for _, _, c, e in truth}
-    pe = truth_events(pred, pnodes, n_frames); te = truth_events(truth, tnodes, n_frames)
-    ratio = lambda a, b: a / b if b else 1.0
-    return {'precision': ratio(tp, len(pred)), 'recall': ratio(tp, len(truth)),
-            'event precision': ratio(len(pe & te), len(pe)), 'event recall': ratio(len(pe & te), len(te)),
-            'true links': len(truth), 'found links': len(pred), 'correct': tp, 'true events': len(te), 'found events': len(pe)}
-
 # %% ../nbs/05_tracking.ipynb #347ede08
 _MARK = {'birth': ('o', 'g'), 'death': ('x', 'k'), 'merge': ('v', 'm'), 'split': ('^', 'darkcyan')}
 _YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]', 'area [Mm2]': 'area [Mm$^2$]'}
@@ -1119,6 +982,7 @@ def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     if len(list(folder.glob('*.regions.csv'))) < n_distinct:
         ar = ActiveRegion.from_record(find_records(example_data_path(), 7115)[0])
+        from solarnb.testing import truth_sequence
         sq = truth_sequence(normalize_quiet_sun(ar.continuum), n_frames=n_distinct, seed=seed)
         for i, m in enumerate(sq['maps']):
             lab = detect_dark_regions(m)
