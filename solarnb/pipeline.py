@@ -124,7 +124,7 @@ def limb(ar:ActiveRegion, options:LimbOptions) -> LimbResult:
     seg = next(s for s in ('continuum', 'Br', 'magnetogram') if ar.has(s))
     return LimbResult(mu, n, seg, options)
 
-# %% ../nbs/08_pipeline.ipynb #6ece6a2b
+# %% ../nbs/08_pipeline.ipynb #e2400656
 @dataclass
 class UpscaleResult:
     "Upscaled Maps by input name."
@@ -134,6 +134,7 @@ class UpscaleResult:
     def write(self, paths:RecordPaths, plot:bool) -> list:
         f = self.options.factor
         return [write_map(m, paths(f'{name}.x{f}.fits'), history=[f'upscale: {name} x{f} by {m.meta["upmethod"]}'],
+                          dtype=np.float32,
                           UPSTEP=('upscale', 'solarnb stage that wrote this file'), UPFACTOR=(int(m.meta['upfactor']), 'resolution factor per axis'),
                           UPMETHOD=(m.meta['upmethod'], 'upscaling method'), UPSRC=(name, 'input segment'))
                 for name, m in self.maps.items()]
