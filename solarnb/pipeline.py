@@ -27,14 +27,15 @@ from .spectra import SpectraOptions
 from .corona import CoronaOptions
 
 # %% auto #0
-__all__ = ['FILE_KINDS', 'STAGES', 'PLOTS', 'RecordPaths', 'save_png', 'save_csv', 'SummaryOptions', 'SummaryResult', 'summary',
-           'LimbResult', 'limb', 'UpscaleResult', 'upscale', 'RegionsResult', 'regions', 'FeaturesResult', 'features',
-           'TilesOptions', 'TilesResult', 'tiles', 'tracking', 'HistoryOptions', 'plot_history', 'history', 'timelines',
-           'collect_files', 'spectra', 'corona', 'process_file', 'column_units', 'write_table', 'read_table_units',
-           'Stage', 'stage', 'parse_options', 'option_keys', 'options_table', 'Plan', 'sha256', 'fingerprint',
-           'stage_key', 'manifest_path', 'read_manifest', 'write_manifest', 'products_current', 'process_record',
-           'manifest_row', 'collect_records', 'prepare_out', 'max_workers', 'check_workers', 'connect',
-           'run_harp_stages', 'RunResult', 'run_pipeline', 'kill_and_resume', 'bench_pipeline', 'bench_record']
+__all__ = ['FILE_KINDS', 'STAGES', 'PLOTS', 'WORKER_ENV', 'RecordPaths', 'save_png', 'save_csv', 'SummaryOptions',
+           'SummaryResult', 'summary', 'LimbResult', 'limb', 'UpscaleResult', 'upscale', 'RegionsResult', 'regions',
+           'FeaturesResult', 'features', 'TilesOptions', 'TilesResult', 'tiles', 'tracking', 'HistoryOptions',
+           'plot_history', 'history', 'timelines', 'collect_files', 'spectra', 'corona', 'process_file', 'column_units',
+           'write_table', 'read_table_units', 'Stage', 'stage', 'parse_options', 'option_keys', 'options_table', 'Plan',
+           'sha256', 'fingerprint', 'stage_key', 'manifest_path', 'read_manifest', 'write_manifest', 'products_current',
+           'process_record', 'manifest_row', 'collect_records', 'prepare_out', 'max_workers', 'check_workers',
+           'connect', 'run_harp_stages', 'RunResult', 'run_pipeline', 'kill_and_resume', 'bench_pipeline',
+           'bench_record']
 
 # %% ../nbs/08_pipeline.ipynb #4fae92a1
 @dataclass(frozen=True)
@@ -782,7 +783,7 @@ def connect(scheduler:str, timeout:float=10):
     except (OSError, TimeoutError) as e:
         raise OptionError(f'--scheduler {scheduler}: no dask scheduler answered within {timeout:.0f} s ({type(e).__name__})') from None
 
-# %% ../nbs/08_pipeline.ipynb #6fd9cf8b
+# %% ../nbs/08_pipeline.ipynb #c1d69929
 def _plot_flags(recs:list, plots:str) -> list:
     if plots == 'all': return [True] * len(recs)
     if plots == 'none': return [False] * len(recs)
@@ -790,6 +791,15 @@ def _plot_flags(recs:list, plots:str) -> list:
     for r in recs:
         out.append(r.harp not in seen); seen.add(r.harp)
     return out
+
+WORKER_ENV = {'MALLOC_TRIM_THRESHOLD_': str(64 << 20), 'MALLOC_MMAP_THRESHOLD_': str(32 << 20),
+              'OMP_NUM_THREADS': '1', 'OPENBLAS_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+"""Environment of local dask workers. dask sets MALLOC_TRIM_THRESHOLD_=65536 for its workers, which also freezes
+glibc's mmap threshold at 128 kB: every temporary image array is then mmap'ed and unmapped, and a record took
+1.6x as long in a worker as in the plain loop. Fixed thresholds of 64 MB (trim) and 32 MB (mmap, glibc's own
+dynamic ceiling) keep the arrays in the heap, as in the plain loop. On Linux the workers are forked
+(`SOLARNB_WORKER_START=spawn` restores dask's default): a spawned worker imports sunpy, astropy and the stages
+again, about 3 s each, which a short run never earns back."""
 
 def _map_tasks(tasks:list, plan:Plan, workers:int, scheduler, progress:bool, verbose:bool, dashboard:bool):
     "Yield the row of each task ('record', Record, plot) or (stage name, path, None), from a loop or a dask cluster."
@@ -803,9 +813,12 @@ def _map_tasks(tasks:list, plan:Plan, workers:int, scheduler, progress:bool, ver
     cluster = None
     if scheduler: client = connect(scheduler)
     else:
+        import dask
         from dask.distributed import Client
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=':8787' if dashboard else None, silence_logs=40)
+        start = os.environ.get('SOLARNB_WORKER_START', 'fork' if sys.platform == 'linux' else 'spawn')
+        with dask.config.set({'distributed.worker.multiprocessing-method': start}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, env=WORKER_ENV,
+                                   dashboard_address=':8787' if dashboard else None, silence_logs=40)
         client = Client(cluster)
     try:
         futs = client.map(_safe_task, tasks, plan=plan, verbose=verbose, pure=False)
