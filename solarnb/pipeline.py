@@ -1058,7 +1058,7 @@ def bench_pipeline(quick:bool=False, parts=('memory', 'rerun', 'workers', 'kills
         shutil.rmtree(base, ignore_errors=True)
     return rows
 
-# %% ../nbs/08_pipeline.ipynb #a88f42f4
+# %% ../nbs/08_pipeline.ipynb #fedaa551
 def bench_record(quick:bool=False, harp:int=377) -> list:
     "One record through every record stage, products written: total and per stage, without and with figures."
     import shutil, tempfile
