@@ -145,6 +145,27 @@ def parse_trec_iso(t_rec:str) -> str:
     if len(s) >= 19 and s[4] == '.' and s[10] == '_': return f'{s[:4]}-{s[5:7]}-{s[8:10]}T{s[11:19]}'
     return parse_trec(s).isot
 
+def _check_frame(f, i, prev, ref):
+    "Validate one frame of a stream against the previous one (order, HARP, grid, table columns, labels)."
+    if not isinstance(f, Frame): raise TrackingInputError(f'item {i} is a {type(f).__name__}, not a Frame')
+    miss = [c for c in REQUIRED_COLUMNS if c not in f.regions.columns]
+    if miss: raise TrackingInputError(f'frame {f.t_rec}: region table lacks columns {miss}')
+    if f.labels is not None and len(f.regions):
+        lab = f.regions['label'].to_numpy()
+        if lab.min() < 1 or lab.max() > f.labels.max():
+            raise TrackingInputError(f'frame {f.t_rec}: region labels {lab.min()}..{lab.max()} are not in its '
+                                     f'label image (max {f.labels.max()})')
+    if f.harp is not None:
+        if ref.setdefault('harp', f.harp) != f.harp:
+            raise TrackingInputError(f'frames of different HARPs mixed in one sequence: {sorted({ref["harp"], f.harp})} '
+                                     f'(frame {f.t_rec})')
+    if f.labels is not None and f.grid:
+        g = {k: f.grid.get(k) for k in ('CTYPE1', 'CTYPE2', 'CDELT1', 'CDELT2')}
+        r = ref.setdefault('grid', (f.t_rec, g))
+        if g != r[1]:
+            raise ShapeMismatchError(f'frame {f.t_rec} is on a different grid ({g}) from frame {r[0]} ({r[1]}): '
+                                     'resample the sequence to one pixel scale and projection first')
+
 def prepare_frames(frames,                   # iterable of `Frame`
                    sort:bool=True,           # sort by time; False: raise on out-of-order frames
                   ) -> list[Frame]:
@@ -159,23 +180,8 @@ def prepare_frames(frames,                   # iterable of `Frame`
     order = np.argsort(jd, kind='stable'); frames = [frames[i] for i in order]; jd = jd[order]
     dup = np.flatnonzero(np.diff(jd) == 0)
     if len(dup): raise TrackingInputError(f'duplicate T_REC {frames[dup[0]].t_rec}: two frames at the same time')
-    harps = sorted({f.harp for f in frames if f.harp is not None})
-    if len(harps) > 1: raise TrackingInputError(f'frames of different HARPs mixed in one sequence: {harps}')
-    ref = None
-    for f in frames:
-        miss = [c for c in REQUIRED_COLUMNS if c not in f.regions.columns]
-        if miss: raise TrackingInputError(f'frame {f.t_rec}: region table lacks columns {miss}')
-        if f.labels is not None and len(f.regions):
-            lab = f.regions['label'].to_numpy()
-            if lab.min() < 1 or lab.max() > f.labels.max():
-                raise TrackingInputError(f'frame {f.t_rec}: region labels {lab.min()}..{lab.max()} are not in its '
-                                         f'label image (max {f.labels.max()})')
-        if f.labels is not None and f.grid:
-            g = {k: f.grid.get(k) for k in ('CTYPE1', 'CTYPE2', 'CDELT1', 'CDELT2')}
-            if ref is None: ref = (f.t_rec, g)
-            elif g != ref[1]:
-                raise ShapeMismatchError(f'frame {f.t_rec} is on a different grid ({g}) from frame {ref[0]} ({ref[1]}): '
-                                         'resample the sequence to one pixel scale and projection first')
+    ref = {}
+    for i, f in enumerate(frames): _check_frame(f, i, None, ref)   # columns, labels, one HARP, one grid
     return frames
 
 # %% ../nbs/05_tracking.ipynb #67f86d38
@@ -419,27 +425,6 @@ def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
     rate = carrington_drift_rate(np.nan_to_num(lat), p.rotation_model) if n else np.zeros(0)
     rate = np.where(world, rate, 0.0)
     return xy, np.where(world, lat, np.nan), rate
-
-def _check_frame(f, i, prev, ref):
-    "Validate one frame of a stream against the previous one (order, HARP, grid, table columns, labels)."
-    if not isinstance(f, Frame): raise TrackingInputError(f'item {i} is a {type(f).__name__}, not a Frame')
-    miss = [c for c in REQUIRED_COLUMNS if c not in f.regions.columns]
-    if miss: raise TrackingInputError(f'frame {f.t_rec}: region table lacks columns {miss}')
-    if f.labels is not None and len(f.regions):
-        lab = f.regions['label'].to_numpy()
-        if lab.min() < 1 or lab.max() > f.labels.max():
-            raise TrackingInputError(f'frame {f.t_rec}: region labels {lab.min()}..{lab.max()} are not in its '
-                                     f'label image (max {f.labels.max()})')
-    if f.harp is not None:
-        if ref.setdefault('harp', f.harp) != f.harp:
-            raise TrackingInputError(f'frames of different HARPs mixed in one sequence: {sorted({ref["harp"], f.harp})} '
-                                     f'(frame {f.t_rec})')
-    if f.labels is not None and f.grid:
-        g = {k: f.grid.get(k) for k in ('CTYPE1', 'CTYPE2', 'CDELT1', 'CDELT2')}
-        r = ref.setdefault('grid', (f.t_rec, g))
-        if g != r[1]:
-            raise ShapeMismatchError(f'frame {f.t_rec} is on a different grid ({g}) from frame {r[0]} ({r[1]}): '
-                                     'resample the sequence to one pixel scale and projection first')
 
 def link_stream(frames,                       # iterable of `Frame` in time order (a generator is read once)
                 p:TrackingOptions,            # options
