@@ -68,7 +68,7 @@ def options_from_args(a, cls, prefix:str='', owner:str=''):
     kw = {f.name: getattr(a, ((f'{prefix}_' if prefix else '') + f.name)) for f in dataclasses.fields(cls)}
     return check_options(cls(**kw), owner or prefix)
 
-# %% ../nbs/09_cli.ipynb #31da1791
+# %% ../nbs/09_cli.ipynb #5415f7b0
 def _setup_run(p):
     p.add_argument('root', nargs='*', default=None,
                    help='data roots (default: the bundled example data and the generated example sequence)')
@@ -112,6 +112,12 @@ def _run_run(a) -> int:
     if len(res.harp_stages) and 'note' in res.harp_stages:
         for _, r in res.harp_stages[res.harp_stages.note.fillna('') != ''].iterrows():
             print(f'HARP {r.HARPNUM} {r.stage}: note: {r.note[:300]}' + (' ...' if len(r.note) > 300 else ''))
+    fb = res.files[res.files.status != 'ok'] if res.files is not None and len(res.files) else None
+    if fb is not None:
+        for _, r in fb.iterrows(): print(f'{r.stage} {r.file}: {r.status}: {r.reason}')
+    if len(res.records) and 'warnings' in res.records:
+        for _, r in res.records[res.records.warnings.fillna('') != ''].iterrows():
+            print(f'HARP {r.HARPNUM} {r.T_REC}: warning: {r.warnings[:300]}' + (' ...' if len(r.warnings) > 300 else ''))
     for _, r in res.problems.iterrows(): print(f'skipped {r.path}: {r.reason}')
     print(f'{res.summary()}; {res.seconds:.1f} s; tables in {res.out}')
     return 1 if res.failed else 0

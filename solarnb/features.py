@@ -24,8 +24,9 @@ __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'L
            'SOLARMASK_MU0', 'FeatureError', 'sharp_mask', 'pipeline_scale', 'pipeline_gradient', 'green_kernel',
            'greenpot', 'field_derivatives', 'keyword_unit', 'sharp_keywords_arrays', 'r_value', 'los_keywords',
            'sharp_keywords', 'header_tolerance', 'compare_with_header', 'header_cards', 'solarmask_fields',
-           'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table', 'write_table',
-           'FeatureOptions', 'record_features', 'bench_features', 'bench_record_numeric']
+           'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table', 'column_units',
+           'write_table', 'read_table_units', 'FeatureOptions', 'record_features', 'bench_features',
+           'bench_record_numeric']
 
 # %% ../nbs/06_features.ipynb #81393aef
 class FeatureError(SolarnbError, ValueError):
@@ -720,19 +721,38 @@ def feature_table(records, **kw) -> pd.DataFrame:
             rows.append({'source': str(getattr(r, 'harp', r)), 'error': f'{type(e).__name__}: {e}'})
     return pd.DataFrame(rows)
 
+def column_units(columns) -> dict:
+    "Units of table columns: from a '[unit]' suffix, or JSOC's unit of a SHARP keyword; '' when dimensionless."
+    out = {}
+    for c in map(str, columns):
+        m = re.search(r'\[([^\]]+)\]\s*$', c)
+        base = c[4:] if c.startswith('ERR') else c
+        out[c] = m.group(1) if m else SHARP_UNITS.get(c, SHARP_UNITS.get(base, ''))
+    return out
+
 def write_table(df:pd.DataFrame, path) -> Path:
-    "Write a feature table: `.csv`, or `.parquet` (needs pyarrow, not a solarnb dependency)."
+    "Write a table atomically, `.csv` or `.parquet`; Parquet keeps each column's unit in its metadata."
+    import pyarrow as pa, pyarrow.parquet as pq
+    from solarnb import __version__
     from solarnb.core import atomic_path
     path = Path(path)
-    if path.suffix == '.parquet':
-        try: import pyarrow  # noqa: F401
-        except ImportError:
-            raise FeatureError(f'{path}: writing Parquet needs pyarrow (pip install pyarrow); write .csv instead') from None
-        with atomic_path(path) as tmp: df.to_parquet(tmp, index=False)
-    elif path.suffix == '.csv':
-        with atomic_path(path) as tmp: df.to_csv(tmp, index=False)
-    else: raise FeatureError(f'{path}: unknown table format {path.suffix!r}; use .csv or .parquet')
+    if path.suffix not in ('.csv', '.parquet'):
+        raise FeatureError(f'{path}: unknown table format {path.suffix!r}; use .csv or .parquet')
+    with atomic_path(path) as tmp:
+        if path.suffix == '.csv':
+            df.to_csv(tmp, index=False)
+            return path
+        t = pa.Table.from_pandas(df, preserve_index=False)
+        meta = {**(t.schema.metadata or {}), b'solarnb.units': json.dumps(column_units(df.columns)).encode(),
+                b'solarnb.version': __version__.encode()}
+        pq.write_table(t.replace_schema_metadata(meta), tmp)
     return path
+
+def read_table_units(path) -> dict:
+    "The column units stored in a Parquet table written by `write_table`."
+    import pyarrow.parquet as pq
+    return json.loads(pq.read_schema(path).metadata[b'solarnb.units'])
+
 
 # %% ../nbs/06_features.ipynb #649b9b7c
 def _sharp_setup(p):
