@@ -45,22 +45,20 @@ def _resolve(spec:str):
     mod, _, name = spec.partition(':')
     return getattr(importlib.import_module(mod), name, None)
 
-# %% ../nbs/09_cli.ipynb #765edf23
-def _flag_type(f):
-    t = f.type if isinstance(f.type, type) else {'int': int, 'float': float, 'str': str, 'bool': bool}.get(str(f.type), str)
-    return t
-
+# %% ../nbs/09_cli.ipynb #9ea8c9a2
 def add_option_flags(p:argparse.ArgumentParser, cls, prefix:str=''):
     "Add a `--[prefix-]name` flag for each field of options dataclass `cls`."
-    from solarnb.core import _describe
+    from solarnb.core import _describe, option_value
     g = p.add_argument_group(f'{prefix or cls.__name__} options')
     for f in dataclasses.fields(cls):
-        m, t = f.metadata, _flag_type(f)
+        m = f.metadata
         name = '--' + (f'{prefix}-' if prefix else '') + f.name.replace('_', '-')
         unit = f' [{m["unit"]}]' if m.get('unit') else ''
         help = f'{m.get("help", "")}{unit} (default {f.default}; {_describe(f)})'
-        if t is bool: g.add_argument(name, type=lambda s: s.lower() in ('1', 'true', 'yes', 'on'), default=f.default, help=help, metavar='BOOL')
-        else: g.add_argument(name, type=t, default=f.default, help=help, choices=m.get('choices'))
+        conv = lambda text, f=f: option_value(f, text, prefix)     # the same conversion as -o stage.key=value
+        conv.__name__ = f.name
+        g.add_argument(name, type=conv, default=f.default, help=help, choices=m.get('choices'),
+                       metavar='BOOL' if isinstance(f.default, bool) else None)
 
 def options_from_args(a, cls, prefix:str='', owner:str=''):
     "The validated options dataclass `cls` read from the flags `add_option_flags` made."

@@ -21,12 +21,12 @@ __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEG
            'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE', 'RSUN_HMI', 'MSH', 'SolarnbError',
            'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError', 'ProjectionError',
            'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError', 'MissingKeywordError',
-           'SolarnbWarning', 'OptionError', 'option', 'check_option', 'check_options', 'series_unit', 'parse_trec',
-           'format_trec', 'SharpName', 'parse_sharp_filename', 'format_sharp_filename', 'Record', 'Problem',
-           'scan_records', 'find_records', 'require_records', 'get_dates', 'example_data_path', 'header_to_meta',
-           'read_image', 'header_value', 'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size',
-           'pixel_area_map', 'ActiveRegion', 'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map',
-           'time_it', 'plot_record', 'bench_core']
+           'SolarnbWarning', 'OptionError', 'option', 'check_option', 'check_options', 'option_type', 'option_value',
+           'series_unit', 'parse_trec', 'format_trec', 'SharpName', 'parse_sharp_filename', 'format_sharp_filename',
+           'Record', 'Problem', 'scan_records', 'find_records', 'require_records', 'get_dates', 'example_data_path',
+           'header_to_meta', 'read_image', 'header_value', 'bitmap_values', 'read_segment', 'cea_pixel_area',
+           'pixel_size', 'pixel_area_map', 'ActiveRegion', 'bench_read', 'atomic_path', 'map_to_hdu', 'write_map',
+           'read_map', 'time_it', 'plot_record', 'bench_core']
 
 # %% ../nbs/00_core.ipynb #8c7f7ceb
 class SolarnbError(Exception):
@@ -104,6 +104,29 @@ def check_options(opts, owner:str=''):
     import dataclasses
     for f in dataclasses.fields(opts): check_option(f, getattr(opts, f.name), owner)
     return opts
+
+# %% ../nbs/00_core.ipynb #90d4aa9e
+_TYPES = {'int': int, 'float': float, 'str': str, 'bool': bool}
+
+def option_type(f) -> type:
+    "The Python type of options dataclass field `f` (from its annotation; `str` for `str|None` and the like)."
+    if isinstance(f.type, type): return f.type
+    return _TYPES.get(str(f.type).split('|')[0].strip(), str)
+
+def option_value(f, value, owner:str=''):
+    "`value` (text or a number) as the type of options field `f`; `OptionError` naming the option otherwise."
+    typ, name = option_type(f), f'{owner}.{f.name}' if owner else f.name
+    if isinstance(value, str) and f.default is None and value.strip().lower() in ('none', ''): return None
+    if typ is bool:
+        if isinstance(value, (bool, np.bool_)): return bool(value)
+        t = str(value).strip().lower()
+        if t in ('1', 'true', 'yes', 'on'): return True
+        if t in ('0', 'false', 'no', 'off'): return False
+        raise OptionError(f'option {name}={value!r}: expected true or false')
+    if typ is int and isinstance(value, float) and not value.is_integer():
+        raise OptionError(f'option {name}={value!r}: expected int')
+    try: return typ(value)
+    except (TypeError, ValueError): raise OptionError(f'option {name}={value!r}: expected {typ.__name__}') from None
 
 # %% ../nbs/00_core.ipynb #145cd090
 SERIES = ('hmi.sharp_cea_720s', 'hmi.sharp_720s', 'hmi.sharp_cea_720s_nrt', 'hmi.sharp_720s_nrt',

@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 from .core import (SolarnbError, ShapeMismatchError, ProjectionError, EmptyImageError, MissingSegmentError,
                           ActiveRegion, write_map,
                           read_map, atomic_path, time_it, example_data_path, find_records,
-                          RSUN_HMI, MSH, cea_pixel_area, pixel_size, option, check_options, OptionError)
+                          RSUN_HMI, MSH, cea_pixel_area, pixel_size, option, check_options, option_value, OptionError)
 
 # %% auto #0
 __all__ = ['LABEL_BUNIT', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'min_area_pixels',
@@ -529,14 +529,8 @@ def _region_options(options) -> RegionOptions:
         names = {f.name for f in dataclasses.fields(RegionOptions)}
         bad = sorted(set(options) - names)
         if bad: raise OptionError(f'unknown regions option {bad[0]!r}: the options are {", ".join(sorted(names))}')
-        typed = {}
-        for f in dataclasses.fields(RegionOptions):
-            if f.name not in options: continue
-            v, cast = options[f.name], type(f.default)
-            try: typed[f.name] = cast(v) if not (cast is int and isinstance(v, float) and v != int(v)) else v
-            except (TypeError, ValueError):
-                raise OptionError(f'option regions.{f.name}={v!r} is not a {cast.__name__}') from None
-        options = RegionOptions(**typed)
+        options = RegionOptions(**{f.name: option_value(f, options[f.name], 'regions')
+                                   for f in dataclasses.fields(RegionOptions) if f.name in options})
     check_options(options, 'regions')
     if not options.umbra < options.penumbra:
         raise OptionError(f'option regions.umbra={options.umbra} must be below regions.penumbra={options.penumbra}')
