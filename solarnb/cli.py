@@ -45,18 +45,19 @@ def _resolve(spec:str):
     mod, _, name = spec.partition(':')
     return getattr(importlib.import_module(mod), name, None)
 
-# %% ../nbs/09_cli.ipynb #9ea8c9a2
+# %% ../nbs/09_cli.ipynb #146582db
 def add_option_flags(p:argparse.ArgumentParser, cls, prefix:str=''):
     "Add a `--[prefix-]name` flag for each field of options dataclass `cls`."
-    from solarnb.core import _describe, option_value
+    from solarnb.core import _describe, option_value, OptionError
     g = p.add_argument_group(f'{prefix or cls.__name__} options')
     for f in dataclasses.fields(cls):
         m = f.metadata
         name = '--' + (f'{prefix}-' if prefix else '') + f.name.replace('_', '-')
         unit = f' [{m["unit"]}]' if m.get('unit') else ''
         help = f'{m.get("help", "")}{unit} (default {f.default}; {_describe(f)})'
-        conv = lambda text, f=f: option_value(f, text, prefix)     # the same conversion as -o stage.key=value
-        conv.__name__ = f.name
+        def conv(text, f=f):                                        # the same conversion as -o stage.key=value
+            try: return option_value(f, text, prefix)
+            except OptionError as e: raise argparse.ArgumentTypeError(str(e)) from None
         g.add_argument(name, type=conv, default=f.default, help=help, choices=m.get('choices'),
                        metavar='BOOL' if isinstance(f.default, bool) else None)
 
