@@ -26,7 +26,7 @@ __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEG
            'Record', 'Problem', 'scan_records', 'find_records', 'require_records', 'get_dates', 'example_data_path',
            'header_to_meta', 'read_image', 'header_value', 'bitmap_values', 'read_segment', 'cea_pixel_area',
            'pixel_size', 'pixel_area_map', 'ActiveRegion', 'bench_read', 'atomic_path', 'map_to_hdu', 'write_map',
-           'read_map', 'time_it', 'plot_record', 'bench_core']
+           'read_map', 'time_it', 'panel_axes', 'plot_record', 'bench_core']
 
 # %% ../nbs/00_core.ipynb #8c7f7ceb
 class SolarnbError(Exception):
@@ -911,32 +911,49 @@ def _fits_value(v):
     if isinstance(v, (float, np.floating)): return float(v) if np.isfinite(v) else str(v)
     return str(v)
 
+@functools.lru_cache(maxsize=8192, typed=True)
+def _card_image(key:str, value, comment:str='') -> str:
+    "The 80-character FITS card image(s) of `key = value / comment`, formatted by astropy once per distinct card."
+    return fits.Card(key, value, comment).image
+
+def _meta_cards(meta) -> dict:
+    "Keyword -> card image of a Map's metadata, leaving out storage, NAXIS, HISTORY/COMMENT and long keys."
+    skip = {'HISTORY', 'COMMENT', 'KEYCOMMENTS'}
+    cards = {}
+    for k, v in _upper(meta).items():
+        if k in skip or k in _STORAGE_KEYS or k.startswith('NAXIS') or len(k) > 8:
+            continue
+        try:
+            cards[k] = _card_image(k, _fits_value(v))
+        except (ValueError, TypeError):
+            pass
+    return cards
+
 def map_to_hdu(m:sunpy.map.GenericMap, history:Iterable[str]=(), dtype=None, **keywords) -> fits.PrimaryHDU:
     "A FITS HDU of a Map: its data (as `dtype` if given), its metadata (WCS included), `keywords`, `history` and SNBVER."
     from solarnb import __version__
-    cards = {}
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        for k, v in _upper(m.meta).items():
-            if k in ('HISTORY', 'COMMENT') or k in _STORAGE_KEYS or k.startswith('NAXIS') or k == 'KEYCOMMENTS': continue
-            if len(k) > 8: continue
-            try: cards[k] = fits.Card(k, _fits_value(v))
-            except (ValueError, TypeError): pass
+        cards = _meta_cards(m.meta)
         for k, v in keywords.items():
-            k = k.upper()[:8]
-            cards[k] = fits.Card(k, *((_fits_value(v[0]), v[1]) if isinstance(v, tuple) else (_fits_value(v),)))
-        cards['SNBVER'] = fits.Card('SNBVER', __version__, 'solarnb version that wrote this file')
-        hdr = fits.Header(list(cards.values()))           # one header build: 2-3x faster than card-by-card
+            value, comment = (v[0], v[1]) if isinstance(v, tuple) else (v, '')
+            cards[k.upper()[:8]] = _card_image(k.upper()[:8], _fits_value(value), comment)
+        cards['SNBVER'] = _card_image('SNBVER', __version__, 'solarnb version that wrote this file')
+        hdr = fits.Header.fromstring(''.join(cards.values()))   # card images cached: about 5x faster than Card objects
         for line in str(m.meta.get('history', '') or '').split('\n'):
-            if line: hdr.add_history(line)
-        for line in history: hdr.add_history(f'solarnb {__version__}: {line}')
+            if line:
+                hdr.add_history(line)
+        for line in history:
+            hdr.add_history(f'solarnb {__version__}: {line}')
     data = np.asarray(m.data) if dtype is None else np.asarray(m.data, dtype)
     return fits.PrimaryHDU(data, hdr)
 
 def write_map(m:sunpy.map.GenericMap, path, history:Iterable[str]=(), dtype=None, **keywords) -> Path:
     "Write a Map to FITS atomically (data as `dtype` if given), recording `history` and `keywords` in its header."
     path = Path(path)
-    with atomic_path(path) as tmp: map_to_hdu(m, history, dtype, **keywords).writeto(tmp, overwrite=True)
+    hdu = map_to_hdu(m, history, dtype, **keywords)
+    with atomic_path(path) as tmp:
+        hdu.writeto(tmp, overwrite=True, output_verify='ignore')   # every card was checked when astropy formatted it
     return path
 
 def read_map(path) -> sunpy.map.GenericMap:
@@ -958,30 +975,69 @@ def time_it(f, *args, repeat:int=5, **kwargs) -> float:
         best = min(best, time.perf_counter() - t)
     return best
 
-# %% ../nbs/00_core.ipynb #143e119c
+# %% ../nbs/00_core.ipynb #ff22e52f
+def panel_axes(fig,                     # the figure: resized to fit the panels
+               shape:tuple,             # (ny, nx) of the images, so each panel has the image's aspect
+               nrows:int=1,             # panel rows
+               ncols:int=1,             # panel columns
+               width:float=5.0,         # width of one image panel [in]; reduced for tall images
+               max_height:float=5.5,    # height of one image panel at most [in]
+               projection=None,         # a WCS / Map for WCSAxes, or a list with one per panel (row-major)
+               left:float=0.9,          # room for the y tick labels and axis label [in]
+               right:float=0.95,        # room right of each colourbar for its ticks and label [in]
+               top:float=0.4,           # room above each panel for its title [in]
+               bottom:float=0.6,        # room below each panel for the x tick labels and axis label [in]
+               suptitle:float=0.45,     # room at the top for the figure title [in]
+               sharex=False):           # share x and y between the panels (plain axes only)
+    "Image axes, then their colourbar axes, at fixed positions (no layout engine): returns (axes, colourbar axes)."
+    ny, nx = shape
+    w = float(width)
+    h = w * ny / max(nx, 1)
+    if h > max_height:
+        w, h = max_height * nx / ny, max_height
+    pad, cbw = 0.1, 0.13
+    cell_w, cell_h = left + w + pad + cbw + right, top + h + bottom
+    fw, fh = ncols * cell_w, nrows * cell_h + suptitle
+    fig.set_size_inches(fw, fh)
+    projs = projection if isinstance(projection, (list, tuple)) else [projection] * (nrows * ncols)
+    corners = [(c * cell_w + left, fh - suptitle - r * cell_h - top - h)
+               for r, c in (divmod(k, ncols) for k in range(nrows * ncols))]
+    axes = []
+    for (x0, y0), proj in zip(corners, projs):
+        kw = {'projection': proj} if proj is not None else {}
+        if sharex and axes and not kw:
+            kw.update(sharex=axes[0], sharey=axes[0])
+        axes.append(fig.add_axes((x0 / fw, y0 / fh, w / fw, h / fh), **kw))
+    caxes = [fig.add_axes(((x0 + w + pad) / fw, y0 / fh, cbw / fw, h / fh), label='<colorbar>') for x0, y0 in corners]
+    return axes, caxes
+
+# %% ../nbs/00_core.ipynb #1f230693
 def plot_record(ar:ActiveRegion, fig=None):
     "Continuum and Br side by side in CEA coordinates, the HARP region (bitmap >= 33) outlined."
-    import matplotlib, matplotlib.colors
     import matplotlib.pyplot as plt
     panels = [s for s in ('continuum', 'Br') if ar.has(s)]
-    if 'Br' not in panels and ar.has('magnetogram'): panels.append('magnetogram')   # a SMARP, a magnetogram-only record
+    if 'Br' not in panels and ar.has('magnetogram'):
+        panels.append('magnetogram')                      # a SMARP, a magnetogram-only record
     panels = panels or sorted(ar.files)[:1]
-    fig = fig or plt.figure(figsize=(6.5 * len(panels), 4.2))
+    maps = [ar.segment(s) for s in panels]
+    fig = fig or plt.figure()
+    axes, caxes = panel_axes(fig, maps[0].data.shape, 1, len(panels), projection=maps)
     mask = (ar.bitmap.data >= 33).astype(float) if ar.has('bitmap') else None
-    for i, s in enumerate(panels):
-        m = ar.segment(s)
-        ax = fig.add_subplot(1, len(panels), i + 1, projection=m)
+    for s, m, ax, cax in zip(panels, maps, axes, caxes):
         unit = m.unit.to_string() if m.unit is not None else ''
         if s in ('Br', 'magnetogram'):
-            im = m.plot(axes=ax, cmap='RdBu_r', norm=matplotlib.colors.Normalize(-1500, 1500), title=f'{s} [{unit}]')
+            lim, cmap = (-1500, 1500), 'RdBu_r'
         else:
-            v = np.nanpercentile(m.data, [0.5, 99.5])
-            im = m.plot(axes=ax, cmap='gray', norm=matplotlib.colors.Normalize(v[0], v[1]), title=f'{s} [{unit}]')
-        fig.colorbar(im, ax=ax, shrink=0.85, pad=0.02, label=f'{s} [{unit}]')
-        if mask is not None: ax.contour(mask, levels=[0.5], colors='gold', linewidths=0.8)
-        ax.coords[0].set_axislabel('Carrington longitude'); ax.coords[1].set_axislabel('Carrington latitude')
-    fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}')
-    fig.tight_layout()
+            lim, cmap = tuple(np.nanpercentile(m.data, [0.5, 99.5])), 'gray'
+        im = ax.imshow(m.data, origin='lower', cmap=cmap, vmin=lim[0], vmax=lim[1], interpolation='nearest')
+        fig.colorbar(im, cax=cax, label=f'{s} [{unit}]')
+        if mask is not None:
+            ax.contour(mask, levels=[0.5], colors='gold', linewidths=0.8)
+        ax.set_title(f'{s} [{unit}]', y=1, pad=4)
+        ax.coords[0].set_axislabel('Carrington longitude')
+        ax.coords[1].set_axislabel('Carrington latitude')
+    fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}: '
+                 'HARP region outlined in gold')
     return fig
 
 def bench_core(quick:bool=False) -> list:

@@ -55,9 +55,10 @@ class RecordPaths:
 
 # %% ../nbs/08_pipeline.ipynb #f67cb02e
 def save_png(fig, path, dpi:int=80) -> Path:
-    "Write `fig` to `path` as PNG atomically, close it, return the path."
+    "Write `fig` to `path` as PNG atomically (fast zlib level 1: quick-looks, not archives), close it, return the path."
     import matplotlib.pyplot as plt
-    with atomic_path(path) as tmp: fig.savefig(tmp, dpi=dpi, format='png')
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format='png', pil_kwargs={'compress_level': 1})
     plt.close(fig)
     return Path(path)
 

@@ -335,21 +335,39 @@ def segmentation_masks(ic_norm:sunpy.map.GenericMap,  # continuum / I_QS
     bg = np.isfinite(np.asarray(ic_norm.data)) & ~(um | pen | pil)
     return {'umbra': um, 'penumbra': pen, 'pil': pil, 'background': bg}
 
-# %% ../nbs/04_regions.ipynb #a7f3d724
+# %% ../nbs/04_regions.ipynb #df057271
 _PIL_COLOUR = 'cyan'
 
-def _map_axes(fig, n, i, wcs):
-    "Subplot i of n: Carrington lon/lat axes (WCSAxes) when the grid has a celestial WCS, else pixel axes."
-    if wcs is not None:
-        ax = fig.add_subplot(1, n, i + 1, projection=wcs)
-        lon, lat = ax.coords[0], ax.coords[1]
-        lon.set_axislabel('Carrington longitude [deg]'); lat.set_axislabel('Carrington latitude [deg]')
-        lon.set_major_formatter('d.d'); lat.set_major_formatter('d.d')
-        ax.coords.grid(color='white', alpha=0.35, ls=':', lw=0.6)
+def _style_map_axes(ax, wcs):
+    "Carrington lon/lat labels and a faint grid on WCSAxes, or pixel labels on plain axes."
+    if wcs is None:
+        ax.set_xlabel('x [pixel, 0-based]')
+        ax.set_ylabel('y [pixel, 0-based]')
         return ax
-    ax = fig.add_subplot(1, n, i + 1)
-    ax.set_xlabel('x [pixel, 0-based]'); ax.set_ylabel('y [pixel, 0-based]')
+    lon, lat = ax.coords[0], ax.coords[1]
+    lon.set_axislabel('Carrington longitude [deg]')
+    lat.set_axislabel('Carrington latitude [deg]')
+    lon.set_major_formatter('d.d')
+    lat.set_major_formatter('d.d')
+    ax.coords.grid(color='white', alpha=0.35, ls=':', lw=0.6)
     return ax
+
+def _outline_features(ax, masks, labels) -> list:
+    "Umbra, penumbra and PIL outlines (or the labelled features' outline) on `ax`; their legend handles."
+    from matplotlib.lines import Line2D
+    has = lambda k: masks is not None and masks.get(k) is not None and np.any(masks[k])
+    styles = [('umbra', 'red', 0.7, 'umbra'), ('penumbra', 'gold', 0.5, 'penumbra'),
+              ('pil', _PIL_COLOUR, 0.45, 'PIL (Schrijver 2007)')]   # thin PIL: at 150 G it also outlines plage
+    handles = []
+    if masks is not None:
+        for key, colour, lw, label in styles:
+            if has(key):
+                ax.contour(masks[key], [0.5], colors=colour, linewidths=lw, alpha=0.85 if key == 'pil' else 1)
+                handles.append(Line2D([], [], color=colour, lw=1.2, label=label))
+    elif labels is not None and (labels.data > 0).any():
+        ax.contour(labels.data > 0, [0.5], colors='red', linewidths=0.7)
+        handles.append(Line2D([], [], color='red', lw=1.2, label='dark feature'))
+    return handles
 
 def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
                  labels:sunpy.map.GenericMap=None,      # labelled features (outlined when no masks are given)
@@ -364,52 +382,43 @@ def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
     "Continuum with umbra/penumbra outlines, the PIL and centroids; Br beside it when given; colourbars and legend."
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
-    n = 2 if Br is not None else 1
-    ny, nx = ic_norm.data.shape
-    fig = fig or plt.figure(figsize=(6.2 * n, 4.6 * ny / nx + 1.5))
-    fig.clf()
-    fig.set_layout_engine('constrained')
+    from solarnb.core import panel_axes
+    if coords not in ('carrington', 'pixel'):
+        raise RegionParameterError(f"coords must be 'carrington' or 'pixel', not {coords!r}")
     wcs = None
     if coords == 'carrington':
-        try: wcs = celestial_wcs(ic_norm)
-        except Exception: wcs = None
-    elif coords != 'pixel': raise RegionParameterError(f"coords must be 'carrington' or 'pixel', not {coords!r}")
-    axs = [_map_axes(fig, n, i, wcs) for i in range(n)]
+        try:
+            wcs = celestial_wcs(ic_norm)
+        except Exception:
+            wcs = None
+    n = 2 if Br is not None else 1
+    fig = fig or plt.figure()
+    fig.clf()
+    fig.set_layout_engine(None)
+    axs, caxs = panel_axes(fig, ic_norm.data.shape, 1, n, width=5.0, projection=wcs, bottom=1.05, left=1.0)
+    for a in axs:
+        _style_map_axes(a, wcs)
     ax = axs[0]
     im = ax.imshow(ic_norm.data, origin='lower', cmap='gray', vmin=0.2, vmax=1.2, interpolation='nearest')
-    fig.colorbar(im, cax=ax.inset_axes([1.03, 0, 0.04, 1]), extend='both', label=r'$I_c\,/\,I_{QS}$')
-    handles = []
-    has = lambda k: masks is not None and masks.get(k) is not None and np.any(masks[k])
-    if masks is not None:
-        if has('umbra'):
-            ax.contour(masks['umbra'], [0.5], colors='red', linewidths=0.7)
-            handles.append(Line2D([], [], color='red', lw=1.2, label='umbra'))
-        if has('penumbra'):
-            ax.contour(masks['penumbra'], [0.5], colors='gold', linewidths=0.5)
-            handles.append(Line2D([], [], color='gold', lw=1.2, label='penumbra'))
-        if has('pil'):   # thin outline only: at 150 G the PIL also picks up many small plage patches
-            ax.contour(masks['pil'], [0.5], colors=_PIL_COLOUR, linewidths=0.45, alpha=0.85)
-            handles.append(Line2D([], [], color=_PIL_COLOUR, lw=1.2, label='PIL (Schrijver 2007)'))
-    elif labels is not None and (labels.data > 0).any():
-        ax.contour(labels.data > 0, [0.5], colors='red', linewidths=0.7)
-        handles.append(Line2D([], [], color='red', lw=1.2, label='dark feature'))
+    fig.colorbar(im, cax=caxs[0], extend='both', label=r'$I_c\,/\,I_{QS}$')
+    handles = _outline_features(ax, masks, labels)
     if table is not None and len(table):
         ax.plot(table['x [px]'], table['y [px]'], '+', color='lime', ms=6, mew=1.2)
         handles.append(Line2D([], [], color='lime', marker='+', ls='none', ms=8, mew=1.5, label='feature centroid'))
-    ax.set_title('continuum $I_c/I_{QS}$' + (f' ({len(table)} features)' if table is not None else ''))
+    ax.set_title('continuum $I_c/I_{QS}$' + (f' ({len(table)} features)' if table is not None else ''), y=1, pad=4)
+    legend = dict(loc='upper center', bbox_to_anchor=(0.5, -0.16), fontsize=8, frameon=False, handlelength=1.6)
     if handles:
-        ax.legend(handles=handles, loc='upper center', bbox_to_anchor=(0.5, 0), borderaxespad=4.6, ncol=min(4, len(handles)),
-                  fontsize=8, frameon=False, handlelength=1.6, columnspacing=1.2)
+        ax.legend(handles=handles, ncol=min(4, len(handles)), columnspacing=1.2, **legend)
     if Br is not None:
         b = axs[1]
         im2 = b.imshow(Br.data, origin='lower', cmap='RdBu_r', vmin=-br_range, vmax=br_range, interpolation='nearest')
-        fig.colorbar(im2, cax=b.inset_axes([1.03, 0, 0.04, 1]), extend='both', label='$B_r$ [G]')
-        if has('pil'):
+        fig.colorbar(im2, cax=caxs[1], extend='both', label='$B_r$ [G]')
+        if masks is not None and masks.get('pil') is not None and np.any(masks['pil']):
             b.contour(masks['pil'], [0.5], colors='k', linewidths=0.45)
-            b.legend(handles=[Line2D([], [], color='k', lw=1.2, label='PIL (Schrijver 2007)')],
-                     loc='upper center', bbox_to_anchor=(0.5, 0), borderaxespad=4.6, fontsize=8, frameon=False)
-        b.set_title(f'radial field $B_r$ (scale $\\pm${br_range:g} G)')
-    if title: fig.suptitle(title)
+            b.legend(handles=[Line2D([], [], color='k', lw=1.2, label='PIL (Schrijver 2007)')], **legend)
+        b.set_title(f'radial field $B_r$ (scale $\\pm${br_range:g} G)', y=1, pad=4)
+    if title:
+        fig.suptitle(title)
     return fig
 
 # %% ../nbs/04_regions.ipynb #35d092ce

@@ -399,82 +399,95 @@ def _continuum_unit(ic) -> str:
     med = np.nanmedian(d) if np.isfinite(d).any() else np.nan
     return 'I/I_QS' if 0.3 < med < 3 else 'arb. units'
 
+# %% ../nbs/07_timelines.ipynb #85337728
 def _tile_id_fontsize(ax, img_shape, grid, n_digits:int) -> float:
-    "A font size (pt) for tile ids: about a third of a tile's height on screen (after layout), so the tile stays visible."
+    "A font size (pt) for tile ids: about a third of a tile's height on screen, so the tile stays visible."
     bb = ax.get_window_extent()
     ny, nx = img_shape
     px = min(bb.width / nx, bb.height / ny) * 72 / ax.figure.dpi       # points per image pixel
     w, h = grid.tile_w * px, grid.tile_h * px
     return float(np.clip(min(0.45 * h, 0.45 * w / (0.62 * n_digits)), 7, 12))
 
-def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=None, fig=None):
-    "The record's flux and continuum with the tile grid and ids (upper-left corners) drawn, dropped rows hatched, and the tile-mean maps below."
-    import matplotlib.pyplot as plt, matplotlib.patches as mp, matplotlib.patheffects as pe
+def _tile_panels(ar:ActiveRegion, table:pd.DataFrame, continuum=None) -> list:
+    "What plot_tiles draws: per column the image, its colour scale and labels, and the per-tile values below it."
     src = table['flux source'].iloc[0]
-    b = np.abs(ar.segment(src).data)
-    ic = continuum if continuum is not None else (ar.continuum if ar.has('continuum') else None)
     bsym = '|B$_\\mathrm{LOS}$|' if src == 'magnetogram' else '|B$_r$|'
     fcol = 'unsigned flux [Mx]'
     fscale = 10**np.floor(np.log10(max(np.nanmax(table[fcol]), 1.)))
-    panels = [dict(img=b, cmap='magma', lim=(0, 1500), label=f'{bsym} [G]', title=f'{bsym} (HMI {src})',
-                   vals=table[fcol].to_numpy() / fscale, vlabel=f'unsigned flux [10$^{{{int(np.log10(fscale))}}}$ Mx]',
-                   vtitle='tile unsigned flux ' + ('$\\langle|B_\\mathrm{LOS}|\\rangle/\\mu\\times A_\\mathrm{tile}$' if src == 'magnetogram'
-                                                   else '$\\langle|B_r|\\rangle\\times A_\\mathrm{tile}$'),
-                   extend='max')]
+    flux_def = ('$\\langle|B_\\mathrm{LOS}|\\rangle/\\mu\\times A_\\mathrm{tile}$' if src == 'magnetogram'
+                else '$\\langle|B_r|\\rangle\\times A_\\mathrm{tile}$')
+    panels = [dict(img=np.abs(ar.segment(src).data), cmap='magma', lim=(0, 1500), label=f'{bsym} [G]',
+                   title=f'{bsym} (HMI {src})', vals=table[fcol].to_numpy() / fscale,
+                   vlabel=f'unsigned flux [10$^{{{int(np.log10(fscale))}}}$ Mx]',
+                   vtitle='tile unsigned flux ' + flux_def, extend='max')]
+    ic = continuum if continuum is not None else (ar.continuum if ar.has('continuum') else None)
     if ic is not None and 'continuum mean' in table:
         icd = np.asarray(getattr(ic, 'data', ic), float)
         unit = _continuum_unit(ic)
         norm = unit == 'I/I_QS'
-        panels.append(dict(img=icd, cmap='gray', lim=tuple(np.nanpercentile(icd, [0.5, 99.5])),
-                           label='I$_c$/I$_\\mathrm{QS}$' if norm else f'I$_c$ [{unit}]',
+        clabel = 'I$_c$/I$_\\mathrm{QS}$' if norm else f'I$_c$ [{unit}]'
+        panels.append(dict(img=icd, cmap='gray', lim=tuple(np.nanpercentile(icd, [0.5, 99.5])), label=clabel,
                            title='continuum ' + ('I$_c$/I$_\\mathrm{QS}$' if norm else 'I$_c$') + ' (HMI)',
-                           vals=table['continuum mean'].to_numpy(), vlabel='I$_c$/I$_\\mathrm{QS}$' if norm else f'I$_c$ [{unit}]',
+                           vals=table['continuum mean'].to_numpy(), vlabel=clabel,
                            vtitle='tile-mean continuum $\\langle$I$_c\\rangle$', extend='both'))
-    nc = len(panels)
-    if fig is None: fig = plt.figure(figsize=(6.5 * nc, 7.4), layout='constrained')
-    else: fig.set_layout_engine('constrained')
-    kept = table['kept'].to_numpy().reshape(grid.n_rows, grid.n_cols)
+    return panels
+
+def _draw_tile_grid(ax, grid:TileGrid, dropped:list, outline):
+    "The tile boundaries (two line collections) and the dropped rows, hatched and labelled."
+    import matplotlib.patches as mp
     x0, y0 = grid.x0 - .5, grid.y0 - .5
     x1, y1 = x0 + grid.n_cols * grid.tile_w, y0 + grid.n_rows * grid.tile_h
+    ax.vlines(x0 + grid.tile_w * np.arange(grid.n_cols + 1), y0, y1, color='cyan', lw=.6, alpha=.8)
+    ax.hlines(y0 + grid.tile_h * np.arange(grid.n_rows + 1), x0, x1, color='cyan', lw=.6, alpha=.8)
+    for r in dropped:
+        ax.add_patch(mp.Rectangle((x0, y0 + r * grid.tile_h), x1 - x0, grid.tile_h, fill=False, hatch='///',
+                                  ec=(1, .55, 0, .9), lw=0))
+        ax.text((x0 + x1) / 2, y0 + (r + .5) * grid.tile_h, 'row dropped', color='white', ha='center',
+                va='center', fontsize=8, style='italic', path_effects=outline, clip_on=True)
+
+def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=None, fig=None):
+    "Flux and continuum with the tile grid, ids and dropped rows drawn; the tile-mean maps below."
+    import matplotlib.pyplot as plt, matplotlib.patheffects as pe
+    from solarnb.core import panel_axes
+    panels = _tile_panels(ar, table, continuum)
+    nc = len(panels)
+    fig = fig or plt.figure()
+    fig.set_layout_engine(None)
+    axes, caxes = panel_axes(fig, panels[0]['img'].shape, 2, nc, width=5.2, sharex=True)
+    kept = table['kept'].to_numpy().reshape(grid.n_rows, grid.n_cols)
+    x0, y0 = grid.x0 - .5, grid.y0 - .5
+    extent = (x0, x0 + grid.n_cols * grid.tile_w, y0, y0 + grid.n_rows * grid.tile_h)
     dropped = [r for r in range(grid.n_rows) if not kept[r].any()]
     outline = [pe.withStroke(linewidth=2.2, foreground='black')]
-    top_axes = []
     for i, p in enumerate(panels):
-        ax = fig.add_subplot(2, nc, i + 1)
-        im = ax.imshow(p['img'], origin='lower', cmap=p['cmap'], vmin=p['lim'][0], vmax=p['lim'][1], interpolation='nearest')
-        fig.colorbar(im, ax=ax, shrink=.9, label=p['label'], extend=p['extend'])
-        ax.set_title(f"{p['title']}: {grid.n_rows}x{grid.n_cols} tiles of {grid.tile_h}x{grid.tile_w} px", fontsize=10)
-        ax.set_xlabel('x [px]'); ax.set_ylabel('y [px]')
-        ax2 = fig.add_subplot(2, nc, nc + i + 1, sharex=ax, sharey=ax)
+        ax, ax2 = axes[i], axes[nc + i]
+        im = ax.imshow(p['img'], origin='lower', cmap=p['cmap'], vmin=p['lim'][0], vmax=p['lim'][1],
+                       interpolation='nearest')
+        fig.colorbar(im, cax=caxes[i], label=p['label'], extend=p['extend'])
+        ax.set_title(f"{p['title']}: {grid.n_rows}x{grid.n_cols} tiles of {grid.tile_h}x{grid.tile_w} px",
+                     fontsize=10, y=1, pad=4)            # a fixed title position: no tick-label measuring
         vals = np.where(kept, p['vals'].reshape(grid.n_rows, grid.n_cols), np.nan)
-        im2 = ax2.imshow(vals, origin='lower', cmap=p['cmap'], extent=(x0, x1, y0, y1), interpolation='nearest')
-        fig.colorbar(im2, ax=ax2, shrink=.9, label=p['vlabel'])
-        ax2.set_title(f"{p['vtitle']}: {int(kept.sum())} kept tiles", fontsize=10)
-        ax2.set_xlabel('x [px]'); ax2.set_ylabel('y [px]')
+        im2 = ax2.imshow(vals, origin='lower', cmap=p['cmap'], extent=extent, interpolation='nearest')
+        fig.colorbar(im2, cax=caxes[nc + i], label=p['vlabel'])
+        ax2.set_title(f"{p['vtitle']}: {int(kept.sum())} kept tiles", fontsize=10, y=1, pad=4)
         ax2.set_facecolor('white')
         for a in (ax, ax2):
-            for c in range(grid.n_cols + 1):
-                a.plot([x0 + c * grid.tile_w] * 2, [y0, y1], color='cyan', lw=.6, alpha=.8)
-            for r in range(grid.n_rows + 1):
-                a.plot([x0, x1], [y0 + r * grid.tile_h] * 2, color='cyan', lw=.6, alpha=.8)
-            for r in dropped:
-                a.add_patch(mp.Rectangle((x0, y0 + r * grid.tile_h), x1 - x0, grid.tile_h, fill=False, hatch='///',
-                                         ec=(1, .55, 0, .9), lw=0))
-                a.text((x0 + x1) / 2, y0 + (r + .5) * grid.tile_h, 'row dropped', color='white', ha='center', va='center',
-                       fontsize=8, style='italic', path_effects=outline, clip_on=True)
-        ax.set_xlim(-.5, p['img'].shape[1] - .5); ax.set_ylim(-.5, p['img'].shape[0] - .5)
-        top_axes.append((ax, p['img'].shape))
+            a.set_xlabel('x [px]')
+            a.set_ylabel('y [px]')
+            _draw_tile_grid(a, grid, dropped, outline)
+        ax.set_xlim(-.5, p['img'].shape[1] - .5)
+        ax.set_ylim(-.5, p['img'].shape[0] - .5)
     fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}: single-frame tiles '
                  f'(ids row-major from y = 0; hatched rows dropped)')
-    fig.draw_without_rendering()                        # lay out first, so tile ids can be sized to the tiles on screen
     nd = len(str(int(table['tile'].max())))
-    for ax, shape in top_axes:
-        fs = _tile_id_fontsize(ax, shape, grid, nd)
+    k = table[table['kept']]
+    for i, p in enumerate(panels):                       # the layout is fixed, so ids are sized without drawing
+        fs = _tile_id_fontsize(axes[i], p['img'].shape, grid, nd)
         ol = [pe.withStroke(linewidth=max(1.2, fs / 4.5), foreground='black')]
         dx, dy = .06 * grid.tile_w, .08 * grid.tile_h
-        for _, r in table[table['kept']].iterrows():
-            ax.text(r['x0 [px]'] - .5 + dx, r['y1 [px]'] - .5 - dy, str(r['tile']), color='white', fontsize=fs,
-                    fontweight='bold', ha='left', va='top', path_effects=ol, clip_on=True, in_layout=False)
+        for x, y, t in zip(k['x0 [px]'].to_numpy(), k['y1 [px]'].to_numpy(), k['tile'].to_numpy()):
+            axes[i].text(x - .5 + dx, y - .5 - dy, str(t), color='white', fontsize=fs, fontweight='bold',
+                         ha='left', va='top', path_effects=ol, clip_on=True)
     return fig
 
 # %% ../nbs/07_timelines.ipynb #55987bd6
