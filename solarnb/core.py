@@ -18,8 +18,8 @@ __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEG
            'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE', 'RSUN_HMI', 'MSH', 'LazyModule',
            'LazyObject', 'SolarnbError', 'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError',
            'ProjectionError', 'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError',
-           'MissingKeywordError', 'SolarnbWarning', 'OptionError', 'option', 'check_option', 'check_options',
-           'option_type', 'option_value', 'series_unit', 'parse_trec', 'format_trec', 'SharpName',
+           'InputPathError', 'MissingKeywordError', 'SolarnbWarning', 'OptionError', 'option', 'check_option',
+           'check_options', 'option_type', 'option_value', 'series_unit', 'parse_trec', 'format_trec', 'SharpName',
            'parse_sharp_filename', 'format_sharp_filename', 'Record', 'Problem', 'scan_records', 'find_records',
            'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
            'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
@@ -95,6 +95,9 @@ class ObserverError(SolarnbError, ValueError):
 
 class DataRootError(SolarnbError, FileNotFoundError):
     "A data root does not exist, is not a folder, or holds no SHARP record (of the HARP asked for)."
+
+class InputPathError(DataRootError):
+    "A file or folder given as input does not exist or is of the wrong kind; the message names what it stands for."
 
 class MissingKeywordError(SolarnbError, KeyError):
     "A header lacks a keyword an operation needs (the message names the file and the keyword)."
@@ -336,11 +339,12 @@ def _walk(root:Path, problems:list):
             elif e.name.lower().endswith('.fits') and e.is_file(): yield path
         stack.extend(reversed(subdirs))
 
-def _check_root(root) -> Path:
+def _check_root(root, what:str='data root') -> Path:
+    "`root` as a Path if it is an existing folder; `DataRootError` naming it as `what` otherwise."
     root = Path(root)
-    if not root.exists(): raise DataRootError(f'data root {str(root)!r} is not a folder: it does not exist')
+    if not root.exists(): raise DataRootError(f'{what} {str(root)!r} is not a folder: it does not exist')
     if not root.is_dir():
-        raise DataRootError(f'data root {str(root)!r} is not a folder: it is a file; give the folder that holds the '
+        raise DataRootError(f'{what} {str(root)!r} is not a folder: it is a file; give the folder that holds the '
                             'SHARP files (ActiveRegion.from_path reads the record of one file)')
     return root
 
@@ -789,6 +793,7 @@ class ActiveRegion:
     def from_path(cls, path):
         "The record in a folder (exactly one) or the record a segment file belongs to."
         path = Path(path)
+        if not path.exists(): raise InputPathError(f'record folder or segment file {path} does not exist')
         if path.is_file():
             n = parse_sharp_filename(path)
             return cls(n.harp, n.t_rec, path.parent, n.series)
