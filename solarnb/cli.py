@@ -10,8 +10,8 @@ from pathlib import Path
 from . import __version__
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BENCHES', 'add_option_flags', 'options_from_args', 'run_benches', 'format_bench', 'run_tests',
-           'build_parser', 'main']
+__all__ = ['COMMANDS', 'BENCHES', 'INPUTS', 'add_option_flags', 'options_from_args', 'run_benches', 'format_bench', 'run_tests',
+           'check_inputs', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #7f821142
 COMMANDS = {
@@ -137,7 +137,8 @@ def _run_records(a) -> int:
     return 0
 
 def _setup_track(p):
-    from solarnb.pipeline import TrackingOptions, RegionOptions
+    from solarnb.tracking import TrackingOptions       # not solarnb.pipeline: --help imports two stage modules only
+    from solarnb.regions import RegionOptions
     p.add_argument('root', nargs='*', default=None, help='data roots (default: the bundled example data and sequence)')
     p.add_argument('--harp', type=int, default=None, help='only this HARP')
     p.add_argument('--out', default='solarnb_out', help='output folder (default: solarnb_out)')
@@ -279,6 +280,37 @@ def _setup_test(p):
 
 def _run_test(a) -> int: return 1 if run_tests(a.path, a.flags, a.workers) else 0
 
+# %% ../nbs/09_cli.ipynb #1949cac2
+INPUTS = {
+    'run': [('root', 'data root', 'dir')],
+    'records': [('root', 'data root', 'dir')],
+    'track': [('root', 'data root', 'dir')],
+    'limb': [('files', 'continuum FITS file', 'file')],
+    'regions': [('path', 'record folder or segment file', None)],
+    'sharp': [('path', 'record folder or segment file', None)],
+    'features': [('path', 'record folder, segment file or data root', None)],
+    'timelines': [('root', 'data root', 'dir'), ('doppler', 'folder of Doppler frames', 'dir'),
+                  ('flux', 'folder of magnetogram frames', 'dir'), ('continuum', 'folder of continuum frames', 'dir')],
+    'spectra': [('files', 'SPICE L2 FITS file or folder', None)],
+    'corona': [('files', 'AIA image file or folder', None)],
+    'test': [('path', 'folder of notebooks', 'dir')],
+}
+"subcommand -> [(argument, what it is, 'file', 'dir' or None for either)] for its path arguments."
+
+def _paths(v) -> list:
+    "The paths in an argument's value (None, one path, or a list)."
+    if v is None: return []
+    return [Path(v)] if isinstance(v, (str, os.PathLike)) else [Path(x) for x in v]
+
+def check_inputs(command:str, a):
+    "Refuse a path argument of `command` that does not exist or is of the wrong kind, naming what it stands for."
+    from solarnb.core import InputPathError
+    for attr, what, kind in INPUTS.get(command, ()):
+        for p in _paths(getattr(a, attr, None)):
+            if not p.exists(): raise InputPathError(f'{what} {p} does not exist')
+            if kind == 'dir' and not p.is_dir(): raise InputPathError(f'{what} {p} is a file, not a folder')
+            if kind == 'file' and not p.is_file(): raise InputPathError(f'{what} {p} is a folder, not a file')
+
 # %% ../nbs/09_cli.ipynb #26c22cf7
 def build_parser(command:str|None=None) -> argparse.ArgumentParser:
     "The `solarnb` parser; only `command`'s module is imported (none for the top-level help)."
@@ -304,10 +336,14 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if not getattr(a, '_run', None): p.print_help(); return 0
     from solarnb.core import SolarnbError
-    try: rc = a._run(a)
+    try:
+        check_inputs(a.command, a)
+        rc = a._run(a)
     except SolarnbError as e:
         if getattr(a, 'verbose', False): traceback.print_exc()
-        print(f'solarnb {a.command}: error: {e}', file=sys.stderr); rc = 2
+        print(f'solarnb {a.command}: error: {e}', file=sys.stderr)
+        rc = 2
     except KeyboardInterrupt:
-        print(f'solarnb {a.command}: interrupted; rerun the same command to resume', file=sys.stderr); rc = 130
+        print(f'solarnb {a.command}: interrupted; rerun the same command to resume', file=sys.stderr)
+        rc = 130
     return rc or 0

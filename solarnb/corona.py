@@ -9,16 +9,12 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
-from astropy.coordinates import SkyCoord
 from astropy.time import Time
-import sunpy.map
-from scipy import ndimage
 
 from .core import (SolarnbError, FitsReadError, EmptyImageError, ObserverError, OptionError, SolarnbWarning,
                           MSH, ActiveRegion, option, check_options, atomic_path, write_map, time_it,
-                          example_data_path)
+                          example_data_path, LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['HV_SCALING', 'REGION_COLUMNS', 'CH_WAVELENGTHS', 'AR_WAVELENGTHS', 'EUV_PATTERNS', 'LOSSES', 'EuvReadError',
@@ -30,6 +26,12 @@ __all__ = ['HV_SCALING', 'REGION_COLUMNS', 'CH_WAVELENGTHS', 'AR_WAVELENGTHS', '
            'prepare_image', 'prepare_mask', 'ShapeError', 'PairDataset', 'Annotation', 'parse_annotation',
            'annotation_mask', 'PolygonDataset', 'recalibrate_batchnorm', 'evaluate', 'train_unet', 'save_checkpoint',
            'load_checkpoint', 'predict_map', 'segment_map', 'synthetic_holes', 'bench_corona']
+
+# %% ../nbs/11_corona.ipynb #046e9afa
+pd = LazyModule('pandas')
+SkyCoord = LazyObject('astropy.coordinates', 'SkyCoord')
+sunpy = LazyModule('sunpy')        # sunpy.map (3 s to import) at its first use
+ndimage = LazyModule('scipy.ndimage')
 
 # %% ../nbs/11_corona.ipynb #2e5bb5a6
 class EuvReadError(FitsReadError):

@@ -8,15 +8,12 @@ import json, math, re, warnings, functools
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from dataclasses import dataclass
-from scipy import ndimage, signal, stats
-import scipy.fft as sp_fft
 import astropy.units as u
-from astropy.io import fits
 
 from .core import (ActiveRegion, SolarnbError, MissingSegmentError, ShapeMismatchError, EmptyImageError,
-                          ProjectionError, find_records, example_data_path, time_it, option, check_options, OptionError)
+                          ProjectionError, find_records, example_data_path, time_it, option, check_options, OptionError,
+                          LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'LOS_KEYWORDS', 'SHARP_UNITS',
@@ -27,6 +24,14 @@ __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'L
            'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table', 'column_units',
            'write_table', 'read_table_units', 'FeatureOptions', 'record_features', 'bench_features',
            'bench_record_numeric']
+
+# %% ../nbs/06_features.ipynb #ab81d078
+pd = LazyModule('pandas')
+fits = LazyModule('astropy.io.fits')
+ndimage = LazyModule('scipy.ndimage')
+signal = LazyModule('scipy.signal')   # 1-3 s to import: at its first use
+stats = LazyModule('scipy.stats')
+sp_fft = LazyModule('scipy.fft')
 
 # %% ../nbs/06_features.ipynb #81393aef
 class FeatureError(SolarnbError, ValueError):

@@ -10,17 +10,21 @@ from pathlib import Path
 
 import numpy as np
 import astropy.units as u
-import sunpy.map
-from sunpy.coordinates import HeliographicStonyhurst, Helioprojective
 
 from .core import (SolarnbError, ObserverError, EmptyImageError, ProjectionError, time_it, write_map, example_data_path, find_records,
-                          ActiveRegion, MissingSegmentError, option, check_options)
+                          ActiveRegion, MissingSegmentError, option, check_options,
+                          LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['NECKEL_LABS_1994', 'PIERCE_SLAUGHTER_1977', 'LAWS', 'OffDiskError', 'NotContinuumError', 'MagneticSegmentError',
            'observer_of', 'mu_from_points', 'mu_map', 'limb_darkening_coefficients', 'limb_darkening',
            'correct_limb_darkening', 'quiet_sun_level', 'normalize_quiet_sun', 'unit_label', 'plot_limb',
            'LimbExplorer', 'LimbOptions', 'limb_products', 'limb_file', 'bench_limb']
+
+# %% ../nbs/02_limb.ipynb #17574a70
+sunpy = LazyModule('sunpy')        # sunpy.map and sunpy.coordinates (3 s to import) at their first use
+HeliographicStonyhurst = LazyObject('sunpy.coordinates', 'HeliographicStonyhurst')
+Helioprojective = LazyObject('sunpy.coordinates', 'Helioprojective')
 
 # %% ../nbs/02_limb.ipynb #ceb85fca
 class OffDiskError(SolarnbError, ValueError):

@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
-import sunpy.map, sunpy.util
-from scipy import ndimage as ndi
 
 from .core import (SolarnbError, ShapeMismatchError, ProjectionError, EmptyImageError, MissingSegmentError,
                           ActiveRegion, write_map,
                           read_map, atomic_path, time_it, example_data_path, find_records,
-                          RSUN_HMI, MSH, cea_pixel_area, pixel_size, option, check_options, option_value, OptionError)
+                          RSUN_HMI, MSH, cea_pixel_area, pixel_size, option, check_options, option_value, OptionError,
+                          LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['LABEL_BUNIT', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'min_area_pixels',
@@ -25,6 +23,11 @@ __all__ = ['LABEL_BUNIT', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError
            'check_same_grid', 'region_table_arrays', 'region_table', 'disk_dilate', 'disk_footprint', 'umbra_mask',
            'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks', 'plot_regions', 'RegionTuner',
            'RegionOptions', 'regions_products', 'load_masks', 'bench_regions']
+
+# %% ../nbs/04_regions.ipynb #7426d6ab
+pd = LazyModule('pandas')
+sunpy = LazyModule('sunpy')        # sunpy.map, sunpy.util (3 s to import) at their first use
+ndi = LazyModule('scipy.ndimage')
 
 # %% ../nbs/04_regions.ipynb #3d91ed34
 class NotNormalisedError(SolarnbError, ValueError):

@@ -9,14 +9,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
-import astropy.constants as const
-from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
 from .core import (SolarnbError, SolarnbWarning, OptionError, option, check_options, atomic_path,
-                          map_to_hdu, example_data_path)
+                          map_to_hdu, example_data_path, LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS', 'SpiceFileError', 'CatalogueError',
@@ -26,6 +23,11 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
            'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line',
            'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map', 'chianti_status',
            'spectra_file', 'spectra_files', 'spectra_folder', 'main', 'bench_spectra', 'plot_pixel', 'spectra_explorer']
+
+# %% ../nbs/10_spectra.ipynb #49aaa080
+pd = LazyModule('pandas')
+const = LazyModule('astropy.constants')
+fits = LazyModule('astropy.io.fits')
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):

@@ -9,16 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import scipy.fft
 import astropy.units as u
-from astropy.io import fits
 from astropy.time import Time
 
 from .core import (SolarnbError, ShapeMismatchError, ProjectionError, FitsReadError, ActiveRegion, SegmentUnitsError,
                           SolarnbWarning, option, check_options,
                           atomic_path,
-                          example_data_path, find_records, parse_trec, time_it)
+                          example_data_path, find_records, parse_trec, time_it, LazyModule, LazyObject)
 from .limb import mu_map
 
 # %% auto #0
@@ -29,6 +26,11 @@ __all__ = ['BANDS', 'CONVENTIONS', 'CHANNELS', 'CadenceError', 'WindowError', 'G
            'harp_timelines', 'read_solared', 'window_steps', 'make_windows', 'minmax_stats', 'normalise',
            'split_regions', 'torch_dataset', 'rmse_per_tile', 'persistence_baseline', 'linear_baseline',
            'bench_timelines']
+
+# %% ../nbs/07_timelines.ipynb #2964c0f2
+pd = LazyModule('pandas')
+scipy = LazyModule('scipy')        # scipy.fft at its first use
+fits = LazyModule('astropy.io.fits')
 
 # %% ../nbs/07_timelines.ipynb #9bb23e65
 class CadenceError(SolarnbError, ValueError):

@@ -9,20 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
 from astropy.time import Time
-import networkx as nx
-from scipy import ndimage as ndi
-from scipy.spatial import cKDTree
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-import sunpy.map
 
 from .core import (SolarnbError, ShapeMismatchError, EmptyImageError, SolarnbWarning, parse_trec, format_trec,
                           atomic_path, time_it, option, check_options,
-                          ActiveRegion, find_records, example_data_path, RSUN_HMI, cea_pixel_area, write_map)
+                          ActiveRegion, find_records, example_data_path, RSUN_HMI, cea_pixel_area, write_map, LazyModule, LazyObject)
 from .regions import REGION_COLUMNS, detect_dark_regions, region_table, region_table_arrays
 
 # %% auto #0
@@ -32,6 +24,16 @@ __all__ = ['REQUIRED_COLUMNS', 'RSUN_MM', 'TrackParams', 'Tracking', 'SERIES_COL
            'track_frames', 'remove_noise_tracks', 'track_table', 'tracking_graph', 'graph_to_tracking', 'save_tracking',
            'load_tracking', 'track_colours', 'plot_tracks', 'track_movie', 'tracking_widget', 'read_region_products',
            'track_products', 'bench_products', 'bench_tracking']
+
+# %% ../nbs/05_tracking.ipynb #39bf5563
+pd = LazyModule('pandas')
+nx = LazyModule('networkx')
+ndi = LazyModule('scipy.ndimage')
+sunpy = LazyModule('sunpy')        # sunpy.map (3 s to import) at its first use
+cKDTree = LazyObject('scipy.spatial', 'cKDTree')
+linear_sum_assignment = LazyObject('scipy.optimize', 'linear_sum_assignment')
+coo_matrix = LazyObject('scipy.sparse', 'coo_matrix')
+connected_components = LazyObject('scipy.sparse.csgraph', 'connected_components')
 
 # %% ../nbs/05_tracking.ipynb #a16d8f32
 class TrackingInputError(SolarnbError, ValueError):

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import astropy.units as u
-import sunpy.map
-from scipy.linalg.lapack import dpttrf, dpttrs
 
 from .core import (SolarnbError, EmptyImageError, ShapeMismatchError, time_it, write_map, example_data_path, find_records, ActiveRegion,
-                          option, check_options, MissingSegmentError)
+                          option, check_options, MissingSegmentError, LazyModule, LazyObject)
 from .limb import normalize_quiet_sun
 
 # %% auto #0
@@ -22,6 +20,11 @@ __all__ = ['UpscaleError', 'EnhanceArchitectureError', 'EnhanceWeightsError', 'u
            'enhance_json_path', 'read_keras_model', 'receptive_radius', 'enhance_model', 'load_keras_weights',
            'save_keras_weights', 'enhance_array', 'enhance_map', 'degrade', 'training_pairs', 'train_enhance',
            'UpscaleOptions', 'upscale_record', 'bench_upscale']
+
+# %% ../nbs/03_upscale.ipynb #a48bf54f
+sunpy = LazyModule('sunpy')        # sunpy.map (3 s to import) at its first use
+dpttrf = LazyObject('scipy.linalg.lapack', 'dpttrf')
+dpttrs = LazyObject('scipy.linalg.lapack', 'dpttrs')
 
 # %% ../nbs/03_upscale.ipynb #e4acd36d
 class UpscaleError(SolarnbError, ValueError):
