@@ -747,9 +747,21 @@ def _reference_masks(ic, br):
     pil = ndi.binary_dilation(br.data > 150, fp) & ndi.binary_dilation(br.data < -150, fp)
     return {'umbra': d < 0.5, 'penumbra': (d >= 0.5) & (d < 0.9), 'pil': pil}
 
-# %% ../nbs/04_regions.ipynb #2c465509
+# %% ../nbs/04_regions.ipynb #d52b0272
+def _bench_drop_small(ic, br, rep:int) -> dict:
+    "Benchmark row: `_drop_small` beside `skimage.morphology.remove_small_objects` on the penumbra mask (8-connected)."
+    from skimage.morphology import remove_small_objects
+    pen = segmentation_masks(ic, br)['penumbra']
+    npx = min_area_pixels(2.5 * u.Mm**2, ic)
+    shape = f'{ic.data.shape[1]}x{ic.data.shape[0]}'
+    return {'stage': 'regions', 'case': f'drop small components (< 2.5 Mm2) of the penumbra mask {shape}',
+            'seconds': time_it(_drop_small, pen, 8, npx, repeat=rep),
+            'reference': 'skimage.morphology.remove_small_objects (connectivity=2)',
+            'ref_seconds': time_it(remove_small_objects, pen, max_size=int(np.ceil(npx)) - 1, connectivity=2, repeat=rep)}
+
+# %% ../nbs/04_regions.ipynb #ff5ba62c
 def bench_regions(quick:bool=False) -> list:
-    "Detection + region table and all masks on the x2-upscaled HARP 7115 frame (1376x896)."
+    "Detection + region table, all masks and the small-component filter on the x2-upscaled HARP 7115 frame."
     ic, br, bp, bt = _bench_frame()
     rep = 3 if quick else 10
     det = lambda: region_table(detect_dark_regions(ic), ic, br, bp, bt)
@@ -760,4 +772,5 @@ def bench_regions(quick:bool=False) -> list:
         {'stage': 'regions', 'case': f'all masks {ic.data.shape[1]}x{ic.data.shape[0]} (target < 100 ms)',
          'seconds': time_it(segmentation_masks, ic, br, repeat=rep), 'reference': 'ndimage.binary_dilation disk',
          'ref_seconds': time_it(_reference_masks, ic, br, repeat=max(2, rep // 3))},
+        _bench_drop_small(ic, br, rep),
     ]
