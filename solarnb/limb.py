@@ -221,6 +221,7 @@ def limb_darkening_coefficients(law:str='neckel_labs', # 'neckel_labs' (1994) or
         raise ValueError(f'wavelength {lam*10:.1f} A is outside the tabulated range '
                          f'({nl[0, 0]*10:.0f}-{nl[-1, 0]*10:.0f} A)')
     def interp(tab, lam):
+        "The coefficients of table `tab` at `lam` [nm], each row normalised to I(1) = 1."
         a = tab[:, 1:] / tab[:, 1:].sum(axis=1, keepdims=True)   # each row: I(1) = 1
         return np.array([np.interp(lam, tab[:, 0], a[:, k]) for k in range(a.shape[1])])
     tab = LAWS[law]
@@ -457,7 +458,9 @@ class LimbExplorer:
         self.widget = W.VBox([W.HBox([self.record, self.bins]), self.law, self.out])
         self.update()
 
-    def _on_change(self, change): self.update()
+    def _on_change(self, change):
+        "A widget changed: update."
+        self.update()
 
     def update(self) -> dict:
         "Recompute for the current widget values; return (and keep in `.result`) what is shown."
@@ -482,6 +485,7 @@ class LimbExplorer:
         return self.result
 
     def _ipython_display_(self):
+        "Show the widget in Jupyter."
         from IPython.display import display
         display(self.widget)
 
