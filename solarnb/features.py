@@ -130,7 +130,7 @@ def field_derivatives(Bp, Bt, Br, # SHARP CEA components [G] (arrays or Maps)
     d['dBx/dy'] = np.gradient(Bx, axis=0)
     return d
 
-# %% ../nbs/06_features.ipynb #234bb330
+# %% ../nbs/06_features.ipynb #b77514e3
 MU0 = 1.2566370614e-6   # the pipeline's vacuum permeability [T m / A]
 
 SHARP_KEYWORDS = ('USFLUX', 'MEANGAM', 'MEANGBT', 'MEANGBZ', 'MEANGBH', 'MEANJZD', 'TOTUSJZ', 'MEANALP',
@@ -171,7 +171,8 @@ def _grad_keyword_at(nb, err:bool):
     "Mean |grad f| from the values (f, e^2) at the 4 neighbours (x+1, x-1, y+1, y-1) of pixels (pipeline's scheme), and its error."
     (fx1, ex1), (fx0, ex0), (fy1, ey1), (fy0, ey0) = nb
     h = np.float32(0.5)
-    gx = (fx1 - fx0) * h; gy = (fy1 - fy0) * h
+    gx = (fx1 - fx0) * h
+    gy = (fy1 - fy0) * h
     den = gx.astype(float)**2 + gy.astype(float)**2
     k = ((gx + gy) != 0) & np.isfinite(den)
     n = int(k.sum())
@@ -190,7 +191,8 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
                          ) -> dict:
     "The 16 SHARP keywords, CMASK and their error keywords from field arrays and a mask, as the HMI pipeline."
     bz2 = np.asarray(getattr(bz, 'data', bz))
-    bzf = _check2d(bz2, 'Bz'); shape = bz2.shape
+    bzf = _check2d(bz2, 'Bz')
+    shape = bz2.shape
     bxf, byf = _check2d(bx, 'Bx', shape), _check2d(by, 'By', shape)
     m = np.asarray(getattr(mask, 'data', mask)).astype(bool)
     if m.shape != shape: raise ShapeMismatchError(f'mask has shape {m.shape}, but Bz has {shape}')
@@ -217,7 +219,8 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
         out['USFLUX'] = float(np.abs(Z[ok]).sum() * area) if ok.any() else nan
         out['ERRVF'] = float(np.sqrt(EZ2[ok].sum()) * area) if ok.any() and have_err else nan
         # MEANGAM
-        bh32 = np.sqrt(bx32 * bx32 + by32 * by32); bh = bh32.astype(float)
+        bh32 = np.sqrt(bx32 * bx32 + by32 * by32)
+        bh = bh32.astype(float)
         k = (bh32 > 100) & (bz32 != 0) & np.isfinite(bz32) & np.isfinite(bh32)
         n = int(k.sum())
         out['MEANGAM'] = _mean(np.degrees(np.abs(np.arctan(bh[k] / np.abs(Z[k])))).sum(), n)
@@ -241,19 +244,25 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
                 be2 = ((np.sqrt(xx + yy + z_.astype(float)**2 * ez2) / b_).astype(np.float32).astype(float))**2
                 he2 = ((np.sqrt(xx + yy) / h_).astype(np.float32).astype(float))**2
             else: ex2 = ey2 = ez2 = be2 = he2 = None
-            nbB.append((b_, be2)); nbZ.append((z_, ez2)); nbH.append((h_, he2))
-            byx.append(y_); bxy.append(x_); ej.append((ex2, ey2))
+            nbB.append((b_, be2))
+            nbZ.append((z_, ez2))
+            nbH.append((h_, he2))
+            byx.append(y_)
+            bxy.append(x_)
+            ej.append((ex2, ey2))
         out['MEANGBT'], out['ERRBT'] = _grad_keyword_at(nbB, have_err)
         out['MEANGBZ'], out['ERRBZ'] = _grad_keyword_at(nbZ, have_err)
         out['MEANGBH'], out['ERRBH'] = _grad_keyword_at(nbH, have_err)
         # vertical current density at interior pixels (NaN on the image border, as the pipeline)
         h = np.float32(0.5)
-        jz = np.full(len(M), nan); jze = np.full(len(M), nan)
+        jz = np.full(len(M), nan)
+        jze = np.full(len(M), nan)
         if derivs is not None: jz[inner] = derivs['dBy/dx'].reshape(-1)[I] - derivs['dBx/dy'].reshape(-1)[I]
         else: jz[inner] = (byx[0] - byx[1]) * h - (bxy[2] - bxy[3]) * h
         if have_err: jze[inner] = 0.5 * np.sqrt(ej[2][0] + ej[3][0] + ej[0][1] + ej[1][1])
         fJ = 1e-4 / MU0
-        k = np.isfinite(jz); n = int(k.sum())
+        k = np.isfinite(jz)
+        n = int(k.sum())
         ejz = np.sqrt((jze[k]**2).sum())
         out['MEANJZD'] = _mean(jz[k].sum() * fJ / pl * 1000, n)
         out['ERRJZ'] = _mean(ejz * fJ / pl * 1000, n)
@@ -264,7 +273,8 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
         fA = 1e6 / pl
         A_, B_ = (jz * Z)[k].sum(), (Z**2)[k].sum()
         out['MEANALP'] = float(A_ / B_ * fA) if k.any() else nan
-        C_ = (EZ2 * (jz - 2 * Z * A_ / B_)**2)[k].sum(); D_ = (jze**2 * Z**2)[k].sum()
+        C_ = (EZ2 * (jz - 2 * Z * A_ / B_)**2)[k].sum()
+        D_ = (jze**2 * Z**2)[k].sum()
         out['ERRALP'] = float(np.sqrt((C_ + D_) / B_**2) * fA) if k.any() else nan
         # current helicity
         n = int(k.sum())
@@ -291,7 +301,8 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
             BPX[ins] = -(pot[Mi + 1] - pot[Mi - 1]) * 0.5
             BPY[ins] = -(pot[Mi + wc] - pot[Mi - wc]) * 0.5
         else: BPX = BPY = np.zeros(0)
-        k = np.isfinite(X) & np.isfinite(Y) & np.isfinite(Z); n = int(k.sum())
+        k = np.isfinite(X) & np.isfinite(Y) & np.isfinite(Z)
+        n = int(k.sum())
         q = ((BPX - X)**2 + (BPY - Y)**2)[k]
         err = np.sqrt((4 * (X - BPX)**2 * EX2 + 4 * (Y - BPY)**2 * EY2)[k].sum())
         out['MEANPOT'] = _mean(q.sum() / (8 * np.pi), n)
@@ -299,7 +310,8 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
         out['TOTPOT'] = float(q.sum() * area / (8 * np.pi)) if n else nan
         out['ERRTPOT'] = float(err * area / (8 * np.pi)) if n else nan
         dot = BPX * X + BPY * Y + Z**2
-        mp = np.sqrt(BPX**2 + BPY**2 + Z**2); mv = np.sqrt(X**2 + Y**2 + Z**2)
+        mp = np.sqrt(BPX**2 + BPY**2 + Z**2)
+        mv = np.sqrt(X**2 + Y**2 + Z**2)
         shear = np.degrees(np.arccos(dot / (mp * mv)))
         k = k & np.isfinite(shear)
         n, ngt = int(k.sum()), int((shear[k] > 45).sum())
@@ -312,10 +324,12 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
 def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     "ERRMSHA on gathered mask pixels: JSOC's (the loop's last pixel, x-term three times) or the full propagation."
     if full:
-        mp = np.sqrt(px**2 + py**2 + Z**2); mv = np.sqrt(X**2 + Y**2 + Z**2)
+        mp = np.sqrt(px**2 + py**2 + Z**2)
+        mv = np.sqrt(X**2 + Y**2 + Z**2)
         dot = px * X + py * Y + Z * Z
         c = dot / (mp * mv)
-        dcx = px / (mp * mv) - dot * X / (mp * mv**3); dcy = py / (mp * mv) - dot * Y / (mp * mv**3)
+        dcx = px / (mp * mv) - dot * X / (mp * mv**3)
+        dcy = py / (mp * mv) - dot * Y / (mp * mv**3)
         dcz = 2 * Z / (mp * mv) - dot * (Z / (mp**3 * mv) + Z / (mp * mv**3))
         var = (dcx**2 * EX2 + dcy**2 * EY2 + dcz**2 * EZ2) / (1 - c * c)
         kk = k & np.isfinite(var)
@@ -328,7 +342,7 @@ def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     den = p1**3 * p2 * (1 - p3 * p3 / (p1 * p2))
     return float(np.degrees(np.sqrt(3 * t1 * t1 * EX2[i] / den) / ngt))
 
-# %% ../nbs/06_features.ipynb #17003374
+# %% ../nbs/06_features.ipynb #db6affcd
 def r_value(los,                 # line-of-sight field [G] (Map or array) on the CEA grid
             cdelt:float,         # pixel size [arcsec] from `pipeline_scale`
             threshold:float=150, # strong-field threshold [G] (Schrijver 2007)
@@ -345,7 +359,8 @@ def r_value(los,                 # line-of-sight field [G] (Map or array) on the
     box = np.ones((3, 3))
     pil = (ndimage.convolve(pos, box, mode='constant') > 0) & (ndimage.convolve(neg, box, mode='constant') > 0)
     sigma = fwhm / 2.3548
-    g = np.exp(-np.arange(-half, half + 1)**2 / (2 * sigma**2)); g /= g.sum()
+    g = np.exp(-np.arange(-half, half + 1)**2 / (2 * sigma**2))
+    g /= g.sum()
     pmap = signal.fftconvolve(signal.fftconvolve(pil.astype(float), g[None, :], mode='same'), g[:, None], mode='same')
     ok = np.isfinite(rim) & np.isfinite(pmap)
     s = float((np.clip(pmap, 0, None)[ok] * np.abs(rim[ok])).sum())
@@ -369,7 +384,7 @@ def los_keywords(los, bitmap_mask, cdelt:float, m_per_arcsec:float) -> dict:
     return {'USFLUXL': float(np.abs(v[ok].astype(float)).sum() * area) if ok.any() else float('nan'),
             'MEANGBL': gb, 'CMASKL': float(ok.sum()), 'R_VALUE': r_value(b2, cdelt)}
 
-# %% ../nbs/06_features.ipynb #0fe74126
+# %% ../nbs/06_features.ipynb #5d12f150
 def _as_ar(ar):
     return ar if isinstance(ar, ActiveRegion) else ActiveRegion.from_path(ar)
 
@@ -404,7 +419,8 @@ def sharp_keywords(ar,                            # ActiveRegion, or a record fo
         errs = dict(bx_err=get('Bx_err', lambda: ar.Bp_err.data), by_err=get('By_err', lambda: ar.Bt_err.data),
                     bz_err=get('Bz_err', lambda: ar.Br_err.data))
     else:
-        errs = {}; missing += list(SHARP_ERRORS.values())
+        errs = {}
+        missing += list(SHARP_ERRORS.values())
     if not mask.any():
         warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: the mask holds no pixel; the keywords are NaN')
     shared = derivs if not any(k in fields for k in ('Bx', 'By', 'Bz')) else None
@@ -415,7 +431,8 @@ def sharp_keywords(ar,                            # ActiveRegion, or a record fo
             if lm is None: lm = sharp_mask(ar.bitmap) if ar.has('bitmap') else mask
             out.update(los_keywords(get('los', lambda: ar.magnetogram.data), np.asarray(lm, bool), cdelt, mpa))
         else:
-            out.update({k: float('nan') for k in LOS_KEYWORDS}); missing += list(LOS_KEYWORDS)
+            out.update({k: float('nan') for k in LOS_KEYWORDS})
+            missing += list(LOS_KEYWORDS)
     if missing:
         warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: no data for {", ".join(missing)} (segments missing); set to NaN')
     if units: return {k: v * keyword_unit(k) for k, v in out.items()}
@@ -458,7 +475,7 @@ def header_cards(path) -> dict:
                         out[c.keyword] = c.image[10:].split('/')[0].strip()
     return out
 
-# %% ../nbs/06_features.ipynb #a4c92efe
+# %% ../nbs/06_features.ipynb #07ccffd0
 SOLARMASK_SCALARS = ('Bz_tot', 'Bz_totabs', 'itot', 'itotabs', 'itot_polarity', 'ihtot', 'ihtotabs', 'hctot',
                      'hctotabs', 'totrho')
 SOLARMASK_FIELDS = ('Bz', 'Bh', 'gamma', 'grad_B', 'grad_Bz', 'grad_Bh', 'J', 'Jh', 'twist', 'hc', 'shear', 'rho')
@@ -493,12 +510,14 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
     with np.errstate(all='ignore'):
         d['gamma'] = np.arctan(Bz / d['Bh'])
         for name, a in (('grad_B', 'B'), ('grad_Bz', 'Bz'), ('grad_Bh', 'Bh')):
-            g0, g1 = derivs[f'd{a}/dy'], derivs[f'd{a}/dx']; d[name] = np.sqrt(g0 * g0 + g1 * g1)
+            g0, g1 = derivs[f'd{a}/dy'], derivs[f'd{a}/dx']
+            d[name] = np.sqrt(g0 * g0 + g1 * g1)
         if convention == 'solarmask':                 # solarmask differentiates its "Bx" = Bt for both: -d(-Bt)
             dBy_dx, dBx_dy = -derivs['dBy/dy'], -derivs['dBy/dx']
         else:
             dBy_dx, dBx_dy = derivs['dBy/dx'], derivs['dBx/dy']
-        J = (dBy_dx - dBx_dy) / SOLARMASK_MU0; J[Bz == 0] = 0
+        J = (dBy_dx - dBx_dy) / SOLARMASK_MU0
+        J[Bz == 0] = 0
         d['J'] = J
         d['Jh'] = (By * dBx_dy - Bx * dBy_dx) / SOLARMASK_MU0
         d['hc'] = Bz * J
@@ -513,7 +532,7 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
         d['rho'] = (d['B'] - magp)**2 / (8 * np.pi)
     return d
 
-# %% ../nbs/06_features.ipynb #72d539d3
+# %% ../nbs/06_features.ipynb #df7b6bfe
 def solarmask_masks(Br, continuum) -> dict:
     "solarmask 1.0.5's segment masks: 'baseline', 'nl', 'umbra', 'penumbra', 'background' (bool arrays)."
     from skimage.measure import label
@@ -526,24 +545,32 @@ def solarmask_masks(Br, continuum) -> dict:
     nl = dil(Bz < -150) & dil(Bz > 150)
     ptp = np.ptp(cont)
     scaled = (255 * (cont - cont.min()) / ptp).astype(np.uint8) if ptp > 0 else np.zeros(cont.shape, np.uint8)
-    block = int(min(cont.shape)); block -= (block % 2 == 0)
+    block = int(min(cont.shape))
+    block -= (block % 2 == 0)
     dark = scaled < (_threshold_local_gaussian(scaled, block, 10) - 10)
     lab = label(dark, connectivity=2)
     n = lab.max()
     sizes = np.bincount(lab.ravel(), minlength=n + 1)
     border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-    keep = np.ones(n + 1, bool); keep[0] = False; keep[border] = False
+    keep = np.ones(n + 1, bool)
+    keep[0] = False
+    keep[border] = False
     umbra = keep[lab]
     penumbra = np.zeros(cont.shape, bool)
     if n:
-        l = lab.ravel(); j = np.flatnonzero(l); lj = l[j]        # max and min per label: sort once, reduce
-        order = np.argsort(lj, kind='stable'); v = cont.ravel()[j][order]
+        l = lab.ravel()
+        j = np.flatnonzero(l)
+        lj = l[j]  # max and min per label: sort once, reduce
+        order = np.argsort(lj, kind='stable')
+        v = cont.ravel()[j][order]
         starts = np.searchsorted(lj[order], np.arange(1, n + 1))
         mx, mn = np.zeros(n + 1, cont.dtype), np.zeros(n + 1, cont.dtype)
         mx[1:], mn[1:] = np.maximum.reduceat(v, starts), np.minimum.reduceat(v, starts)
         sl = ndimage.find_objects(lab)
         for i in np.nonzero(keep & (sizes >= 100))[0]:
-            s = sl[i - 1]; g = lab[s] == i; c = cont[s]
+            s = sl[i - 1]
+            g = lab[s] == i
+            c = cont[s]
             t = (mx[i] - mn[i]) / 2 + mn[i]
             if np.count_nonzero(g & (c <= t)) >= 50 and mx[i] - mn[i] > 21000:
                 penumbra[s] |= g & (c > t)
@@ -555,7 +582,8 @@ def _power_sums(v, c=None) -> tuple:
     "(c, n, sums of (v - c)^1..4) in float64, c = the mean of v unless given."
     d = v.astype(np.float64)
     if c is None: c = d.mean()
-    d -= c; d2 = d * d
+    d -= c
+    d2 = d * d
     return c, d.size, d.sum(), d2.sum(), np.dot(d2, d), np.dot(d2, d2)   # BLAS dots: no temporaries
 
 def _moments_from(c, n, s1, s2, s3, s4) -> list:
@@ -578,7 +606,9 @@ def _moments(v):
 def _reflect_gauss_matrix(n, sigma, truncate=4.0):
     "The n x n matrix of scipy.ndimage.gaussian_filter1d (mode 'reflect') along one axis."
     r = int(truncate * sigma + 0.5)
-    x = np.arange(-r, r + 1); w = np.exp(-0.5 * x * x / sigma**2); w /= w.sum()
+    x = np.arange(-r, r + 1)
+    w = np.exp(-0.5 * x * x / sigma**2)
+    w /= w.sum()
     if r < n:                                            # one reflection at most: the band, folded at both ends
         big = np.zeros((n, n + 2 * r))
         rows = np.lib.stride_tricks.as_strided(big.reshape(-1), shape=(n, 2 * r + 1), strides=((n + 2 * r + 1) * 8, 8))
@@ -589,7 +619,8 @@ def _reflect_gauss_matrix(n, sigma, truncate=4.0):
         return W
     idx = np.arange(n)[:, None] + x[None, :]
     period = 2 * n
-    idx = np.mod(idx, period); idx = np.where(idx >= n, period - 1 - idx, idx)
+    idx = np.mod(idx, period)
+    idx = np.where(idx >= n, period - 1 - idx, idx)
     flat = (np.arange(n)[:, None] * n + idx).ravel()      # reflected taps can land twice on one column: add them
     return np.bincount(flat, np.tile(w, n), minlength=n * n).reshape(n, n)
 
@@ -640,7 +671,8 @@ def solarmask_features(ar=None,                        # ActiveRegion / record p
             p = SOLARMASK_SEGMENTS.get(seg, seg + '_')
             n_in = int(np.count_nonzero(m))
             if not n_in:
-                out.update({p + k: 0.0 for k in SOLARMASK_LABELS}); continue
+                out.update({p + k: 0.0 for k in SOLARMASK_LABELS})
+                continue
             sel = (lambda a: a.reshape(-1)) if n_in == m.size else (lambda a, m=m: a[m])   # the whole patch: no copy
             Bz, J, Jh, hc = sel(d['Bz']), sel(d['J']), sel(d['Jh']), sel(d['hc'])
             bzm = Bz
@@ -652,7 +684,7 @@ def solarmask_features(ar=None,                        # ActiveRegion / record p
                 out.update({f'{p}{f}_{s}': v for s, v in zip(('mean', 'std', 'skew', 'kurt'), moments(f, m, sel, n_in))})
     return out
 
-# %% ../nbs/06_features.ipynb #f1734b54
+# %% ../nbs/06_features.ipynb #e22d94d3
 def region_graph(ar,                                      # ActiveRegion / record path
                  masks:dict|None=None,                    # kind -> bool mask; default solarmask's masks
                  kinds=('nl', 'umbra', 'penumbra'),       # which masks give nodes
@@ -675,7 +707,8 @@ def region_graph(ar,                                      # ActiveRegion / recor
             r = lab[sl] == i
             area = int(r.sum())
             if area < min_area: continue
-            full = np.zeros(lab.shape, bool); full[sl] = r
+            full = np.zeros(lab.shape, bool)
+            full[sl] = r
             cy, cx = ndimage.center_of_mass(r)
             node = f'{kind}_{len([x for x in regions if x[1] == kind])}'
             feats = solarmask_features(masks={'r': full}, segments=('r',), fields=d)
@@ -693,7 +726,7 @@ def region_graph(ar,                                      # ActiveRegion / recor
                            relation='adjacent' if gap <= 1.5 else 'nearby')
     return G
 
-# %% ../nbs/06_features.ipynb #baecb6dd
+# %% ../nbs/06_features.ipynb #c5e2c7d0
 def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarmask') -> dict:
     "One table row for a record: identity, SHARP keywords (JSOC names) and solarmask features (its labels)."
     ar = _as_ar(ar)
@@ -753,8 +786,7 @@ def read_table_units(path) -> dict:
     import pyarrow.parquet as pq
     return json.loads(pq.read_schema(path).metadata[b'solarnb.units'])
 
-
-# %% ../nbs/06_features.ipynb #649b9b7c
+# %% ../nbs/06_features.ipynb #82025701
 def _sharp_setup(p):
     p.add_argument('path', help='a SHARP record folder or one of its segment files')
     p.add_argument('--json', action='store_true', help='print one JSON object keyword -> value')
@@ -782,7 +814,6 @@ def _features_run(args):
     write_table(df, args.out)
     print(f'{len(df)} record(s), {df.shape[1]} columns -> {args.out}')
     return 0
-
 
 # %% ../nbs/06_features.ipynb #400bdf42
 @dataclass

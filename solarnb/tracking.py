@@ -132,7 +132,7 @@ def carrington_drift_rate(lat,                    # heliographic latitude [deg] 
     s2 = np.sin(np.deg2rad(lat))**2
     return a + b * s2 + c * s2**2
 
-# %% ../nbs/05_tracking.ipynb #2f995fc2
+# %% ../nbs/05_tracking.ipynb #e8205872
 def _seconds(frames) -> np.ndarray:
     "TAI seconds of each frame's T_REC since J2000, in one vectorised `Time` call."
     if not frames: return np.zeros(0)
@@ -177,14 +177,16 @@ def prepare_frames(frames,                   # iterable of `Frame`
     if not sort and np.any(np.diff(jd) < 0):
         i = int(np.flatnonzero(np.diff(jd) < 0)[0])
         raise TrackingInputError(f'frames out of time order: {frames[i].t_rec} comes before {frames[i+1].t_rec}')
-    order = np.argsort(jd, kind='stable'); frames = [frames[i] for i in order]; jd = jd[order]
+    order = np.argsort(jd, kind='stable')
+    frames = [frames[i] for i in order]
+    jd = jd[order]
     dup = np.flatnonzero(np.diff(jd) == 0)
     if len(dup): raise TrackingInputError(f'duplicate T_REC {frames[dup[0]].t_rec}: two frames at the same time')
     ref = {}
     for i, f in enumerate(frames): _check_frame(f, i, None, ref)   # columns, labels, one HARP, one grid
     return frames
 
-# %% ../nbs/05_tracking.ipynb #67f86d38
+# %% ../nbs/05_tracking.ipynb #da05f81c
 @dataclass
 class TrackingOptions:
     "Options of the tracking stage, in physical units; `TrackParams` is the same class."
@@ -252,7 +254,8 @@ def _overlap_pairs(la, lb, dx=0, dy=0, aa=None, ab=None, pix_a=None):
     ya, xa, va = pix_a
     yb, xb = ya - dy, xa - dx                                     # A's labelled pixels on B's grid
     ok = (yb >= 0) & (yb < lb.shape[0]) & (xb >= 0) & (xb < lb.shape[1])
-    vb = lb[yb[ok], xb[ok]]; va = va[ok]
+    vb = lb[yb[ok], xb[ok]]
+    va = va[ok]
     m = (vb > 0) & (vb < len(ab))                                # labels B's table does not hold are no region
     key, cnt = np.unique(va[m].astype(np.int64) * (nb + 1) + vb[m], return_counts=True)   # co-occurrences
     ia, ib = np.divmod(key, nb + 1)
@@ -289,9 +292,13 @@ def link_pair(fa:Frame, fb:Frame,             # consecutive frames
         la_, lb_, n, aa_, ab_ = _overlap_pairs(fa.labels, fb.labels, int(round(gx - shift_px)), int(round(gy)), aa, ab, pix_a)
         ok = n >= p.min_overlap * np.minimum(aa_, ab_)
         ia, ib, ov = _look(lut_a, la_[ok]), _look(lut_b, lb_[ok]), n[ok]
-        good = (ia >= 0) & (ib >= 0); ia, ib, ov = ia[good], ib[good], ov[good]
+        good = (ia >= 0) & (ib >= 0)
+        ia, ib, ov = ia[good], ib[good], ov[good]
     # distance links among the regions left without an overlap partner
-    ua = np.ones(na, bool); ua[ia] = False; ub = np.ones(nb, bool); ub[ib] = False
+    ua = np.ones(na, bool)
+    ua[ia] = False
+    ub = np.ones(nb, bool)
+    ub[ib] = False
     fa_, fb_ = np.flatnonzero(ua), np.flatnonzero(ub)
     ja = jb = np.zeros(0, np.int64)
     if len(fa_) and len(fb_):
@@ -312,21 +319,25 @@ def link_pair(fa:Frame, fb:Frame,             # consecutive frames
     return src, dst, ov, np.sqrt(d[:, 0]**2 + d[:, 1]**2)
 
 def _lut(labels):
-    lut = np.full(int(labels.max()) + 1 if len(labels) else 1, -1, np.int64); lut[labels.astype(np.int64)] = np.arange(len(labels))
+    lut = np.full(int(labels.max()) + 1 if len(labels) else 1, -1, np.int64)
+    lut[labels.astype(np.int64)] = np.arange(len(labels))
     return lut
 
 def _look(lut, v):
-    out = np.full(len(v), -1, np.int64); ok = v < len(lut); out[ok] = lut[v[ok]]
+    out = np.full(len(v), -1, np.int64)
+    ok = v < len(lut)
+    out[ok] = lut[v[ok]]
     return out
 
-# %% ../nbs/05_tracking.ipynb #48bba32e
+# %% ../nbs/05_tracking.ipynb #a353316b
 def tracklet_velocity(det:pd.DataFrame,        # detections: 'time [s]', 'x [Mm]', 'y [Mm]', 'xp [Mm/s]'
                       src:np.ndarray, dst:np.ndarray,  # frame-to-frame links (detection indices)
                       max_speed:float=1.0,     # cap on the proper motion [km/s]
                       min_points:int=3,        # tracklets with fewer detections get no proper motion
                      ) -> np.ndarray:
     "Proper motion (vx, vy) [Mm/s] of each detection's tracklet (connected frame-to-frame links), drift removed."
-    n = len(det); v = np.zeros((n, 2))
+    n = len(det)
+    v = np.zeros((n, 2))
     if n == 0: return v
     t = det['time [s]'].to_numpy(float)
     x = det['x [Mm]'].to_numpy(float) - det['xp [Mm/s]'].to_numpy(float) * t
@@ -343,7 +354,8 @@ def tracklet_velocity(det:pd.DataFrame,        # detections: 'time [s]', 'x [Mm]
         vy = np.bincount(comp, dt_ * (y - ym[comp])) / stt
     ok = (cnt >= min_points) & (stt > 0)
     vx, vy = np.where(ok, vx, 0.0), np.where(ok, vy, 0.0)
-    sp = np.hypot(vx, vy); cap = max_speed * 1e-3
+    sp = np.hypot(vx, vy)
+    cap = max_speed * 1e-3
     f = np.where(sp > cap, cap / np.maximum(sp, 1e-30), 1.0)
     return np.c_[vx * f, vy * f][comp]
 
@@ -356,12 +368,16 @@ def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm
     n = len(det)
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if p.max_gap < 1 or n == 0: return empty
-    fr = det['frame'].to_numpy(); t = det['time [s]'].to_numpy()
-    xy = det[['x [Mm]', 'y [Mm]']].to_numpy(); xp = det['xp [Mm/s]'].to_numpy()
-    outd = np.bincount(src, minlength=n); ind = np.bincount(dst, minlength=n)
+    fr = det['frame'].to_numpy()
+    t = det['time [s]'].to_numpy()
+    xy = det[['x [Mm]', 'y [Mm]']].to_numpy()
+    xp = det['xp [Mm/s]'].to_numpy()
+    outd = np.bincount(src, minlength=n)
+    ind = np.bincount(dst, minlength=n)
     g = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
     _, comp = connected_components(g, directed=True, connection='weak')
-    edge = np.zeros(comp.max() + 1, bool); edge[comp[(fr == 0) | (fr == n_frames - 1)]] = True
+    edge = np.zeros(comp.max() + 1, bool)
+    edge[comp[(fr == 0) | (fr == n_frames - 1)]] = True
     persists = (np.bincount(comp)[comp] >= p.min_tracklet) | edge[comp]   # cut by the sequence: not judged
     ends = np.flatnonzero((outd == 0) & (fr < n_frames - 2) & persists)
     starts = np.flatnonzero((ind == 0) & (fr > 1) & persists)
@@ -371,21 +387,25 @@ def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm
     sp = cKDTree(xy[ends]).sparse_distance_matrix(cKDTree(xy[starts]), float(p.max_radius), output_type='coo_matrix')
     e, s = ends[sp.row.astype(np.int64)], starts[sp.col.astype(np.int64)]
     df = fr[s] - fr[e]
-    ok = (df >= 2) & (df <= p.max_gap + 1); e, s = e[ok], s[ok]
+    ok = (df >= 2) & (df <= p.max_gap + 1)
+    e, s = e[ok], s[ok]
     if len(e) == 0: return empty
     dt = t[s] - t[e]
     pred = xy[e] + (np.c_[xp[e], np.zeros(len(e))] + v[e]) * dt[:, None]
     dist = np.hypot(*(xy[s] - pred).T)
-    ok = dist <= p.gate(dt); e, s, dist = e[ok], s[ok], dist[ok]
+    ok = dist <= p.gate(dt)
+    e, s, dist = e[ok], s[ok], dist[ok]
     # nearest pairs first, each end and start used once
     used_e, used_s, keep = set(), set(), []
     for k in np.argsort(dist, kind='stable'):
         if e[k] in used_e or s[k] in used_s: continue
-        used_e.add(e[k]); used_s.add(s[k]); keep.append(k)
+        used_e.add(e[k])
+        used_s.add(s[k])
+        keep.append(k)
     keep = np.array(sorted(keep), np.int64)
     return (e[keep], s[keep], dist[keep]) if len(keep) else empty
 
-# %% ../nbs/05_tracking.ipynb #1cdc8f05
+# %% ../nbs/05_tracking.ipynb #c1df0d2b
 @dataclass
 class TrackingResult:
     "The result of `track_frames` / `track_products`: detections (nodes), links (edges), tracks, options, notes."
@@ -408,7 +428,8 @@ def _trec_seconds(t_rec:str) -> float:
 
 def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
     "(x, y) [Mm], latitude, drift rate [deg/day] of one frame's regions; `ref` fixes the projection on first use."
-    t = f.regions; n = len(t)
+    t = f.regions
+    n = len(t)
     lon = t['lon [deg]'].to_numpy(float) if 'lon [deg]' in t else np.full(n, np.nan)
     lat = t['lat [deg]'].to_numpy(float) if 'lat [deg]' in t else np.full(n, np.nan)
     world = np.isfinite(lon) & np.isfinite(lat)
@@ -435,7 +456,9 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
     from tqdm.auto import tqdm
     ref, tabs, kept, notes = {}, [], [], []
     S, D, O, R, times, trecs, XY, XP = [], [], [], [], [], [], [], []
-    prev = None; off = 0; steps = {}
+    prev = None
+    off = 0
+    steps = {}
     for i, f in enumerate(tqdm(frames, desc='tracking', disable=not progress)):
         _check_frame(f, i, prev, ref)
         t = _trec_seconds(f.t_rec)
@@ -457,16 +480,23 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
                 raise TrackingInputError(f'frame {f.t_rec} is not after frame {pf.t_rec}: '
                                          + ('duplicate T_REC' if dt == 0 else 'frames out of time order'))
             steps[round(dt)] = steps.get(round(dt), 0) + 1
-            pa = pxy.copy(); pa[:, 0] += pxp * dt
+            pa = pxy.copy()
+            pa[:, 0] += pxp * dt
             shift = 0.0
             if pf.grid.get('CDELT1') and len(preg):
                 shift = float(np.mean(prate)) * dt / 86400 / float(pf.grid['CDELT1'])
             a_, b_ = Frame(pf.t_rec, preg, pf.labels, grid=pf.grid), Frame(f.t_rec, reg, f.labels, grid=f.grid)
             cache = {id(a_): pinfo, id(b_): cur[6]}
             s, d, o, r = link_pair(a_, b_, pa, xy, p, shift_px=shift, dt=dt, cache=cache)
-            S.append(s + off - len(preg)); D.append(d + off); O.append(o); R.append(r)
+            S.append(s + off - len(preg))
+            D.append(d + off)
+            O.append(o)
+            R.append(r)
         tabs.append({c: reg[c].to_numpy() for c in reg.columns})     # plain arrays: no per-record DataFrame kept
-        XY.append(xy); XP.append(xp); times.append(t); trecs.append(f.t_rec)
+        XY.append(xy)
+        XP.append(xp)
+        times.append(t)
+        trecs.append(f.t_rec)
         off += len(reg)
         if keep_frames: kept.append(f)
         prev = cur
@@ -483,7 +513,8 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
     det.insert(0, 'frame', np.repeat(np.arange(len(sizes)), sizes))
     det.insert(1, 'T_REC', np.repeat(np.array(trecs, dtype=object), sizes))
     det.insert(2, 'time [s]', np.repeat(times, sizes))
-    xy = np.concatenate(XY); det['x [Mm]'], det['y [Mm]'], det['xp [Mm/s]'] = xy[:, 0], xy[:, 1], np.concatenate(XP)
+    xy = np.concatenate(XY)
+    det['x [Mm]'], det['y [Mm]'], det['xp [Mm/s]'] = xy[:, 0], xy[:, 1], np.concatenate(XP)
     cat = lambda L, dt_: np.concatenate(L).astype(dt_) if L else np.zeros(0, dt_)
     return det, cat(S, np.int64), cat(D, np.int64), cat(O, np.int64), cat(R, float), times, kept, notes
 
@@ -501,7 +532,9 @@ def track_frames(frames,                          # `Frame`s: a list (any order;
     n_frames = len(times)
     ge, gs, gd = bridge_gaps(det, src, dst, n_frames, p)
     is_gap = np.r_[np.zeros(len(src), bool), np.ones(len(ge), bool)]
-    src, dst = np.r_[src, ge], np.r_[dst, gs]; shared = np.r_[shared, np.zeros(len(ge), np.int64)]; dist = np.r_[dist, gd]
+    src, dst = np.r_[src, ge], np.r_[dst, gs]
+    shared = np.r_[shared, np.zeros(len(ge), np.int64)]
+    dist = np.r_[dist, gd]
     res = _finish(det, src, dst, shared, dist, is_gap, kept, p, n_frames)
     cadence = float(np.median(np.diff(times))) if n_frames > 1 else np.nan
     res = remove_noise_tracks(res, n_frames, cadence)
@@ -511,13 +544,16 @@ def track_frames(frames,                          # `Frame`s: a list (any order;
 def _finish(det, src, dst, shared, dist, is_gap, frames, p, n_frames):
     "Name edges and events, find primary edges and tracks, build the track table."
     n = len(det)
-    outd = np.bincount(src, minlength=n); ind = np.bincount(dst, minlength=n)
+    outd = np.bincount(src, minlength=n)
+    ind = np.bincount(dst, minlength=n)
     kind = np.where(is_gap, 'gap', np.where(ind[dst] > 1, 'merge', np.where(outd[src] > 1, 'split', 'continue')))
     # primary edges: the best edge of both their source and their target
     rank = np.lexsort((dist, -shared))          # best first
-    best_out = np.full(n, -1); best_in = np.full(n, -1)
+    best_out = np.full(n, -1)
+    best_in = np.full(n, -1)
     rs = rank[::-1]                               # assign in reverse so the best wins
-    best_out[src[rs]] = rs; best_in[dst[rs]] = rs
+    best_out[src[rs]] = rs
+    best_in[dst[rs]] = rs
     e = np.arange(len(src))
     primary = (best_out[src] == e) & (best_in[dst] == e) if len(e) else np.zeros(0, bool)
     links = pd.DataFrame({'source': src, 'target': dst, 'kind': kind, 'primary': primary, 'shared [px]': shared,
@@ -527,15 +563,21 @@ def _finish(det, src, dst, shared, dist, is_gap, frames, p, n_frames):
     _, comp = connected_components(g, directed=True, connection='weak')
     first = pd.Series(np.arange(n)).groupby(comp).min()   # detections are in (frame, row) order
     order = np.argsort(first.to_numpy(), kind='stable')
-    new_id = np.empty(len(order), np.int64); new_id[order] = np.arange(1, len(order) + 1)
+    new_id = np.empty(len(order), np.int64)
+    new_id[order] = np.arange(1, len(order) + 1)
     det['track'] = new_id[comp] if n else np.zeros(0, np.int64)
-    fr = det['frame'].to_numpy(); last = n_frames - 1
+    fr = det['frame'].to_numpy()
+    last = n_frames - 1
     ev = np.full(n, '', dtype=object)
     def add(mask, name):
         ev[mask] = np.where(ev[mask] == '', name, ev[mask] + '+' + name)
-    add((ind == 0) & (fr > 0), 'birth'); add((outd == 0) & (fr < last), 'death')
-    add(ind > 1, 'merge'); add(outd > 1, 'split')
-    gapped = np.zeros(n, bool); gapped[src[is_gap]] = True; gapped[dst[is_gap]] = True
+    add((ind == 0) & (fr > 0), 'birth')
+    add((outd == 0) & (fr < last), 'death')
+    add(ind > 1, 'merge')
+    add(outd > 1, 'split')
+    gapped = np.zeros(n, bool)
+    gapped[src[is_gap]] = True
+    gapped[dst[is_gap]] = True
     add(gapped, 'gap')
     det['event'] = ev.astype(str)
     det.index = pd.RangeIndex(n, name='node')
@@ -552,7 +594,8 @@ def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> Trac
     if not short.any(): return res
     noise = det['track'].isin(short.index[short]).to_numpy()
     keep = np.flatnonzero(~noise)
-    new = np.full(len(det), -1, np.int64); new[keep] = np.arange(len(keep))
+    new = np.full(len(det), -1, np.int64)
+    new[keep] = np.arange(len(keep))
     L = res.links
     s, t = new[L['source'].to_numpy()], new[L['target'].to_numpy()]
     ok = (s >= 0) & (t >= 0)
@@ -564,7 +607,7 @@ def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> Trac
                              f'at a {cadence:.0f} s cadence) removed']
     return out
 
-# %% ../nbs/05_tracking.ipynb #e0e63b8a
+# %% ../nbs/05_tracking.ipynb #f2124a22
 SERIES_COLUMNS = ('T_REC', 'area [Mm2]', 'flux [Mx]', 'lon [deg]', 'lat [deg]', 'x [Mm]', 'y [Mm]')
 
 def track_table(det:pd.DataFrame, links:pd.DataFrame,
@@ -574,7 +617,8 @@ def track_table(det:pd.DataFrame, links:pd.DataFrame,
     cols = ['track', 'first T_REC', 'last T_REC', 'lifetime [h]', 'n detections', 'n gaps', 'start', 'end'] + \
            [f'{c} series' for c in SERIES_COLUMNS]
     if len(det) == 0: return pd.DataFrame({c: [] for c in cols})
-    trk = det['track'].to_numpy(); fr = det['frame'].to_numpy()
+    trk = det['track'].to_numpy()
+    fr = det['frame'].to_numpy()
     last_frame = int(fr.max()) if last_frame is None else int(last_frame)
     g = det.groupby('track', sort=True)
     first, lastn = g.head(1), g.tail(1)
@@ -582,27 +626,33 @@ def track_table(det:pd.DataFrame, links:pd.DataFrame,
                         'last T_REC': lastn['T_REC'].to_numpy(),
                         'lifetime [h]': (lastn['time [s]'].to_numpy() - first['time [s]'].to_numpy()) / 3600,
                         'n detections': g.size().to_numpy()})
-    src, dst = links['source'].to_numpy(), links['target'].to_numpy(); prim = links['primary'].to_numpy()
+    src, dst = links['source'].to_numpy(), links['target'].to_numpy()
+    prim = links['primary'].to_numpy()
     gap = (links['kind'] == 'gap').to_numpy()
     out['n gaps'] = np.bincount(trk[src[gap]], minlength=int(trk.max()) + 1)[out['track']] if gap.any() else 0
     # how each track starts and ends: non-primary edges into its first / out of its last detection
     into, outof = {}, {}
     for a, b in zip(src[~prim].tolist(), dst[~prim].tolist()):
-        into.setdefault(b, set()).add(int(trk[a])); outof.setdefault(a, set()).add(int(trk[b]))
+        into.setdefault(b, set()).add(int(trk[a]))
+        outof.setdefault(a, set()).add(int(trk[b]))
     fn, ln = first.index.to_numpy(), lastn.index.to_numpy()
-    has_in = np.zeros(len(det), bool); has_in[dst] = True; has_out = np.zeros(len(det), bool); has_out[src] = True
+    has_in = np.zeros(len(det), bool)
+    has_in[dst] = True
+    has_out = np.zeros(len(det), bool)
+    has_out[src] = True
     ids = lambda S: ','.join(map(str, sorted(S)))
     out['start'] = ['first frame' if fr[k] == 0 else (f'split from {ids(into[k])}' if k in into else
                     ('birth' if not has_in[k] else 'continue')) for k in fn]
     out['end'] = ['last frame' if fr[k] == last_frame else (f'merged into {ids(outof[k])}' if k in outof else
                   ('death' if not has_out[k] else 'continue')) for k in ln]
-    order = np.argsort(trk, kind='stable'); cuts = np.cumsum(np.bincount(trk)[out['track'].to_numpy()])[:-1]
+    order = np.argsort(trk, kind='stable')
+    cuts = np.cumsum(np.bincount(trk)[out['track'].to_numpy()])[:-1]
     for c in SERIES_COLUMNS:
         col = det[c].to_numpy() if c in det else np.full(len(det), np.nan)
         out[f'{c} series'] = [a.tolist() for a in np.split(col[order], cuts)]
     return out[cols]
 
-# %% ../nbs/05_tracking.ipynb #43c4d495
+# %% ../nbs/05_tracking.ipynb #ef7887cc
 def _py(v):
     "A plain Python scalar for GraphML/JSON."
     if isinstance(v, (np.bool_, bool)): return bool(v)
@@ -644,7 +694,8 @@ def save_tracking(res:Tracking, folder, stem:str='tracking',  # files <folder>/<
                   fmt:str='graphml',                         # graph format: 'graphml' or 'json'
                  ) -> list[Path]:
     "Write the track graph and the track table; return the paths."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     G = tracking_graph(res)
     if fmt == 'graphml':
         gp = folder/f'{stem}.graphml'
@@ -653,7 +704,8 @@ def save_tracking(res:Tracking, folder, stem:str='tracking',  # files <folder>/<
         gp = folder/f'{stem}.json'
         data = nx.node_link_data(G, edges='links')
         clean = lambda d: {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in d.items()}
-        data['nodes'] = [clean(d) for d in data['nodes']]; data['links'] = [clean(d) for d in data['links']]
+        data['nodes'] = [clean(d) for d in data['nodes']]
+        data['links'] = [clean(d) for d in data['links']]
         with atomic_path(gp) as tmp: tmp.write_text(json.dumps(data, allow_nan=False))
     else: raise ValueError(f"fmt must be 'graphml' or 'json', not {fmt!r}")
     tp = folder/f'{stem}.tracks.csv'
@@ -670,7 +722,8 @@ def load_tracking(path) -> Tracking:
     elif path.suffix == '.json':
         data = json.loads(path.read_text())
         nan = lambda d: {k: (np.nan if v is None else v) for k, v in d.items()}
-        data['nodes'] = [nan(d) for d in data['nodes']]; data['links'] = [nan(d) for d in data['links']]
+        data['nodes'] = [nan(d) for d in data['nodes']]
+        data['links'] = [nan(d) for d in data['links']]
         G = nx.node_link_graph(data, directed=True, edges='links')
     else: raise TrackingInputError(f'{path}: not a .graphml or .json track graph')
     tp = path.with_name(path.name[:-len(path.suffix)] + '.tracks.csv')
@@ -681,7 +734,7 @@ def load_tracking(path) -> Tracking:
             if c.endswith(' series'): tracks[c] = [[np.nan if x is None else x for x in json.loads(v)] for v in tracks[c]]
     return graph_to_tracking(G, tracks)
 
-# %% ../nbs/05_tracking.ipynb #347ede08
+# %% ../nbs/05_tracking.ipynb #f659e92a
 _MARK = {'birth': ('o', 'g'), 'death': ('x', 'k'), 'merge': ('v', 'm'), 'split': ('^', 'darkcyan')}
 _YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]', 'area [Mm2]': 'area [Mm$^2$]'}
 
@@ -691,17 +744,20 @@ def track_colours(n:int) -> list:
     from matplotlib.colors import hsv_to_rgb
     if n <= 10: return [plt.get_cmap('tab10')(i) for i in range(n)]
     h = (np.arange(n) * 0.381966) % 1.0                 # golden-angle hue steps: neighbours far apart on the wheel
-    s = np.where(np.arange(n) % 3 == 1, 0.55, 0.9); v = np.where(np.arange(n) % 2, 0.62, 0.88)
+    s = np.where(np.arange(n) % 3 == 1, 0.55, 0.9)
+    v = np.where(np.arange(n) % 2, 0.62, 0.88)
     return [tuple(c) for c in hsv_to_rgb(np.c_[h, s, v])]
 
 def _spread(y, gap):
     "Positions as close to `y` (sorted order kept) as allows `gap` between neighbours (1-D label repulsion)."
-    o = np.argsort(y); z = np.asarray(y, float)[o].copy()
+    o = np.argsort(y)
+    z = np.asarray(y, float)[o].copy()
     for i in range(1, len(z)): z[i] = max(z[i], z[i - 1] + gap)
     shift = (z - np.asarray(y, float)[o]).mean() if len(z) else 0.0
     z -= shift
     for i in range(1, len(z)): z[i] = max(z[i], z[i - 1] + gap)   # re-impose the gaps after centring
-    out = np.empty_like(z); out[o] = z
+    out = np.empty_like(z)
+    out[o] = z
     return out
 
 def plot_tracks(res:Tracking,              # tracking result
@@ -718,7 +774,8 @@ def plot_tracks(res:Tracking,              # tracking result
     fig.subplots_adjust(left=0.08, right=0.94, bottom=0.06, top=0.925, hspace=0.08)   # room for ids and legend
     d = res.detections
     if len(d) == 0:
-        axs[0].set_title('no detections'); return fig
+        axs[0].set_title('no detections')
+        return fig
     th = d['time [s]'].to_numpy() / 3600
     n = d.groupby('track')['frame'].transform('size').to_numpy()
     cols = [c for c in ('lon [deg]', 'lat [deg]', 'area [Mm2]') if c in d]
@@ -765,7 +822,7 @@ def plot_tracks(res:Tracking,              # tracking result
                  f'{(res.links["kind"] == "gap").sum()} gap links')
     return fig
 
-# %% ../nbs/05_tracking.ipynb #e1a08bb8
+# %% ../nbs/05_tracking.ipynb #82a0fdbe
 def track_movie(res:Tracking,             # tracking result that kept its frames
                 path,                     # output file; the suffix becomes .gif when ffmpeg is missing
                 fps:float=4,              # frames per second
@@ -779,17 +836,21 @@ def track_movie(res:Tracking,             # tracking result that kept its frames
     use_ffmpeg = animation.writers.is_available('ffmpeg')
     path = path.with_suffix('.mp4' if use_ffmpeg and path.suffix == '.mp4' else '.gif')
     d = res.detections
-    f0_ = res.frames[0]; shape = f0_.labels.shape if f0_.labels is not None else None
+    f0_ = res.frames[0]
+    shape = f0_.labels.shape if f0_.labels is not None else None
     fig, ax = plt.subplots(figsize=(8, 8 * shape[0] / shape[1] + 0.5) if shape else (8, 6))
     def draw(i):
-        ax.clear(); f = res.frames[i]
+        ax.clear()
+        f = res.frames[i]
         img = f.continuum if f.continuum is not None else (f.labels > 0).astype(float)
         ax.imshow(img, origin='lower', cmap='gray', vmin=0.2 if f.continuum is not None else 0, vmax=1.1)
         if f.labels is not None and (f.labels > 0).any():
             ax.contour(f.labels > 0, levels=[0.5], colors='gold', linewidths=0.7)
         for x, y, tr, ev in d.loc[d['frame'] == i, ['x [px]', 'y [px]', 'track', 'event']].itertuples(index=False):
             ax.text(x, y, str(tr), color='red' if ev else 'cyan', fontsize=8, ha='center', va='center')
-        ax.set_title(f'{f.t_rec}   frame {i + 1}/{len(res.frames)}'); ax.set_xlabel('x [px]'); ax.set_ylabel('y [px]')
+        ax.set_title(f'{f.t_rec}   frame {i + 1}/{len(res.frames)}')
+        ax.set_xlabel('x [px]')
+        ax.set_ylabel('y [px]')
     anim = animation.FuncAnimation(fig, draw, frames=len(res.frames))
     writer = animation.FFMpegWriter(fps=fps) if path.suffix == '.mp4' else animation.PillowWriter(fps=fps)
     with atomic_path(path) as tmp:
@@ -798,7 +859,7 @@ def track_movie(res:Tracking,             # tracking result that kept its frames
     plt.close(fig)
     return path
 
-# %% ../nbs/05_tracking.ipynb #3488f0c0
+# %% ../nbs/05_tracking.ipynb #f095a870
 def tracking_widget(frames, params:TrackParams|None=None):
     "Sliders for the tracking parameters with a live track plot; `.state['result']` holds the latest result."
     import ipywidgets as W
@@ -812,7 +873,8 @@ def tracking_widget(frames, params:TrackParams|None=None):
           'min_tracklet': W.IntSlider(value=p.min_tracklet, min=1, max=10, description='bridged tracklet [records]', **lay),
           'max_gap': W.IntSlider(value=p.max_gap, min=0, max=5, description='max gap [records]', **lay),
           'drift_speed': W.FloatSlider(value=p.drift_speed, min=0, max=5, step=0.1, description='drift speed [km/s]', **lay)}
-    out = W.Output(); info = W.HTML(layout=W.Layout(width='100%'))
+    out = W.Output()
+    info = W.HTML(layout=W.Layout(width='100%'))
     state = {'result': None}
     def update(*_):
         q = tracking_options(p, **{k: s.value for k, s in sl.items()})
@@ -821,7 +883,9 @@ def tracking_widget(frames, params:TrackParams|None=None):
         info.value = (f'<b>{len(r.tracks)} tracks</b>; links: ' + ', '.join(f'{n} {c}' for c, n in k.items()))
         with out:
             out.clear_output(wait=True)
-            fig = plot_tracks(r); plt.show(); plt.close(fig)
+            fig = plot_tracks(r)
+            plt.show()
+            plt.close(fig)
     for s in sl.values(): s.observe(update, names='value')
     update()
     row = lambda ws: W.HBox(ws, layout=W.Layout(flex_flow='row wrap'))
@@ -830,7 +894,7 @@ def tracking_widget(frames, params:TrackParams|None=None):
     box.sliders, box.state = sl, state
     return box
 
-# %% ../nbs/05_tracking.ipynb #137f5802
+# %% ../nbs/05_tracking.ipynb #8104f49c
 _HEADER_KEYS = _GRID_KEYS + ('HARPNUM', 'RSUN_REF', 'PV2_1')
 
 def read_region_products(t_rec:str,      # T_REC of the record
@@ -881,7 +945,8 @@ def _read_plain_fits(path) -> tuple|None:
     hdr, pos = {}, 0
     while True:
         if pos + 2880 > len(raw): return None
-        block = raw[pos:pos + 2880].decode('ascii', 'replace'); pos += 2880
+        block = raw[pos:pos + 2880].decode('ascii', 'replace')
+        pos += 2880
         for i in range(0, 2880, 80):
             card = block[i:i + 80]
             key = card[:8].strip()
@@ -889,7 +954,9 @@ def _read_plain_fits(path) -> tuple|None:
             if card[8:10] != '= ': continue
             v = card[10:]
             if v.lstrip().startswith("'"):
-                v = v.lstrip()[1:]; v = v[:v.find("'")] if "'" in v else v; hdr[key] = v.rstrip()
+                v = v.lstrip()[1:]
+                v = v[:v.find("'")] if "'" in v else v
+                hdr[key] = v.rstrip()
             else:
                 v = v.split('/')[0].strip()
                 try: hdr[key] = int(v)
@@ -937,11 +1004,12 @@ def track_products(items,                                # (T_REC, labels path, 
     frames = (read_region_products(*it) for it in items)
     return track_frames(frames, p, keep_frames=False, progress=progress, notes=notes)
 
-# %% ../nbs/05_tracking.ipynb #c8f7a747
+# %% ../nbs/05_tracking.ipynb #fc3ad6a9
 def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> list:
     "Synthetic frames for the benchmark: `n_det` 3x3 regions per frame on a 160x160 grid, a few drop out."
     rng = np.random.default_rng(seed)
-    side = int(np.ceil(np.sqrt(n_det))); sp = 160 // side
+    side = int(np.ceil(np.sqrt(n_det)))
+    sp = 160 // side
     gy, gx = np.divmod(np.arange(n_det), side)
     variants = []
     for dx, dy in ((0, 0), (1, 0), (1, 1), (0, 1)):
@@ -964,7 +1032,8 @@ def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict
     "Track `n_records` records from on-disk region products (`n_distinct` real-frame truth records, cycled back and forth)."
     import time, tracemalloc
     from solarnb.limb import normalize_quiet_sun
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     if len(list(folder.glob('*.regions.csv'))) < n_distinct:
         ar = ActiveRegion.from_record(find_records(example_data_path(), 7115)[0])
         from solarnb.testing import truth_sequence
@@ -974,14 +1043,20 @@ def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict
             write_map(lab, folder/f'{i:04d}.regions.labels.fits')
             region_table(lab, m).to_csv(folder/f'{i:04d}.regions.csv', index=False)
     t0 = parse_trec('2017.09.06_00:00:00_TAI')
-    k = np.arange(n_records) % (2 * n_distinct - 2); k = np.where(k < n_distinct, k, 2 * n_distinct - 2 - k)
+    k = np.arange(n_records) % (2 * n_distinct - 2)
+    k = np.where(k < n_distinct, k, 2 * n_distinct - 2 - k)
     trecs = [format_trec(x) for x in t0 + np.arange(n_records) * 720 * u.s]
     items = ((t, folder/f'{j:04d}.regions.labels.fits', folder/f'{j:04d}.regions.csv') for t, j in zip(trecs, k))
     import resource, gc
-    gc.collect(); rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t = time.perf_counter(); res = track_products(items); s = time.perf_counter() - t
+    gc.collect()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    res = track_products(items)
+    s = time.perf_counter() - t
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024      # growth of the peak RSS [bytes]
-    t = time.perf_counter(); save_tracking(res, folder/'out', 'bench'); w = time.perf_counter() - t
+    t = time.perf_counter()
+    save_tracking(res, folder/'out', 'bench')
+    w = time.perf_counter() - t
     return {'records': n_records, 'seconds': s, 'ms/record': 1e3 * s / n_records, 'save [s]': w,
             'detections': len(res.detections), 'peak RSS growth [MB]': peak / 1e6}
 
@@ -991,7 +1066,9 @@ def bench_tracking(quick:bool=False) -> list:
     rows = []
     for n in ((200, 2000) if quick else (1000, 10000)):
         frames = _bench_frames(n)
-        c = time.process_time(); t = time.perf_counter(); res = track_frames(frames, keep_frames=False)
+        c = time.process_time()
+        t = time.perf_counter()
+        res = track_frames(frames, keep_frames=False)
         s, cpu = time.perf_counter() - t, time.process_time() - c
         rows.append({'stage': 'tracking', 'case': f'{n} frames x 100 detections', 'seconds': s,
                      'note': f'{len(res.links)} links, {(res.links["kind"] == "gap").sum()} gaps, '
