@@ -23,9 +23,9 @@ __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'L
            'SHARP_QUANTITY_UNITS', 'SOLARMASK_SCALARS', 'SOLARMASK_FIELDS', 'SOLARMASK_LABELS', 'SOLARMASK_SEGMENTS',
            'SOLARMASK_MU0', 'FeatureError', 'sharp_mask', 'pipeline_scale', 'pipeline_gradient', 'green_kernel',
            'greenpot', 'field_derivatives', 'keyword_unit', 'sharp_keywords_arrays', 'r_value', 'los_keywords',
-           'sharp_keywords', 'header_tolerance', 'compare_with_header', 'header_cards', 'solarmask_fields',
-           'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table', 'column_units',
-           'write_table', 'read_table_units', 'FeatureOptions', 'record_features', 'bench_features',
+           'sharp_keyword_values', 'sharp_keywords', 'header_tolerance', 'compare_with_header', 'header_cards',
+           'solarmask_fields', 'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table',
+           'column_units', 'write_table', 'read_table_units', 'FeatureOptions', 'record_features', 'bench_features',
            'bench_record_numeric']
 
 # %% ../nbs/06_features.ipynb #81393aef
@@ -130,21 +130,28 @@ def field_derivatives(Bp, Bt, Br, # SHARP CEA components [G] (arrays or Maps)
     d['dBx/dy'] = np.gradient(Bx, axis=0)
     return d
 
-# %% ../nbs/06_features.ipynb #b77514e3
-MU0 = 1.2566370614e-6   # the pipeline's vacuum permeability [T m / A]
+# %% ../nbs/06_features.ipynb #96651516
+MU0 = 1.2566370614e-6
+"The pipeline's vacuum permeability [T m / A]."
 
 SHARP_KEYWORDS = ('USFLUX', 'MEANGAM', 'MEANGBT', 'MEANGBZ', 'MEANGBH', 'MEANJZD', 'TOTUSJZ', 'MEANALP',
                   'MEANJZH', 'TOTUSJH', 'ABSNJZH', 'SAVNCPP', 'MEANPOT', 'TOTPOT', 'MEANSHR', 'SHRGT45')
+"JSOC's 16 SHARP space-weather keywords, in the pipeline's order."
 SHARP_ERRORS = {'USFLUX': 'ERRVF', 'MEANGAM': 'ERRGAM', 'MEANGBT': 'ERRBT', 'MEANGBZ': 'ERRBZ', 'MEANGBH': 'ERRBH',
                 'MEANJZD': 'ERRJZ', 'TOTUSJZ': 'ERRUSI', 'MEANALP': 'ERRALP', 'MEANJZH': 'ERRMIH',
                 'TOTUSJH': 'ERRTUI', 'ABSNJZH': 'ERRTAI', 'SAVNCPP': 'ERRJHT', 'MEANPOT': 'ERRMPOT',
                 'TOTPOT': 'ERRTPOT', 'MEANSHR': 'ERRMSHA'}
+"The error keyword of each SHARP keyword (SHRGT45 has none)."
 LOS_KEYWORDS = ('USFLUXL', 'MEANGBL', 'CMASKL', 'R_VALUE')
+"The line-of-sight keywords (from the magnetogram)."
+
+# %% ../nbs/06_features.ipynb #029aba39
 SHARP_UNITS = {'USFLUX': 'Mx', 'MEANGAM': 'deg', 'MEANGBT': 'G/px', 'MEANGBZ': 'G/px', 'MEANGBH': 'G/px',
                'MEANJZD': 'mA/m2', 'TOTUSJZ': 'A', 'MEANALP': '1/Mm', 'MEANJZH': 'G2/m', 'TOTUSJH': 'G2/m',
                'ABSNJZH': 'G2/m', 'SAVNCPP': 'A (pipeline factor)', 'MEANPOT': 'erg/cm3', 'TOTPOT': 'erg/cm',
                'MEANSHR': 'deg', 'SHRGT45': '%', 'CMASK': 'px', 'USFLUXL': 'Mx', 'MEANGBL': 'G/px', 'CMASKL': 'px',
                'R_VALUE': 'log10(Mx)'}
+"The unit of each SHARP and LOS keyword as text (table columns, axis labels)."
 
 _PX = u.pix
 SHARP_QUANTITY_UNITS = {'USFLUX': u.Mx, 'MEANGAM': u.deg, 'MEANGBT': u.G / _PX, 'MEANGBZ': u.G / _PX,
@@ -152,23 +159,76 @@ SHARP_QUANTITY_UNITS = {'USFLUX': u.Mx, 'MEANGAM': u.deg, 'MEANGBT': u.G / _PX, 
                         'MEANJZH': u.G**2 / u.m, 'TOTUSJH': u.G**2 / u.m, 'ABSNJZH': u.G**2 / u.m, 'SAVNCPP': u.A,
                         'MEANPOT': u.erg / u.cm**3, 'TOTPOT': u.erg / u.cm, 'MEANSHR': u.deg, 'SHRGT45': u.percent,
                         'CMASK': _PX, 'USFLUXL': u.Mx, 'MEANGBL': u.G / _PX, 'CMASKL': _PX, 'R_VALUE': u.dex(u.Mx)}
-"The astropy unit of each SHARP and LOS keyword (an error keyword has the unit of its keyword); SAVNCPP keeps JSOC's factor."
+"The astropy unit of each SHARP and LOS keyword (an error keyword has the unit of its keyword)."
 
-def keyword_unit(k:str) -> u.UnitBase:
+def keyword_unit(k:str, # a SHARP keyword, error keyword or LOS keyword (JSOC name)
+                ) -> u.UnitBase:
     "The astropy unit of a SHARP, error or LOS keyword (`SHARP_QUANTITY_UNITS`); KeyError for an unknown name."
     base = next((a for a, b in SHARP_ERRORS.items() if b == k), k)
     return SHARP_QUANTITY_UNITS[base]
 
+# %% ../nbs/06_features.ipynb #c579ee9b
 def _mean(v, n): return float(v / n) if n else float('nan')
 
 def _check2d(a, name, shape=None):
+    "`a` (array or Map) flattened, after checking it is 2-D and, when given, of `shape`."
     a = np.asarray(getattr(a, 'data', a))
     if a.ndim != 2: raise FeatureError(f'{name} must be a 2-D image, got shape {a.shape}')
     if shape is not None and a.shape != shape: raise ShapeMismatchError(f'{name} has shape {a.shape}, but Bz has {shape}')
     return a.reshape(-1)
 
+def _f32(a, j): return a[j].astype(np.float32)
+def _e2(a, j): return a[j].astype(np.float32).astype(float)**2
+
+# %% ../nbs/06_features.ipynb #9c6e99e1
+def _gather(bx, by, bz, mask, errs:tuple):
+    "The fields (float32, then float64) and squared errors at the mask pixels, and the mask's geometry."
+    from types import SimpleNamespace
+    bz2 = np.asarray(getattr(bz, 'data', bz))
+    g = SimpleNamespace(bz2=bz2, bzf=_check2d(bz2, 'Bz'))
+    shape = bz2.shape
+    g.bxf, g.byf = _check2d(bx, 'Bx', shape), _check2d(by, 'By', shape)
+    m = np.asarray(getattr(mask, 'data', mask)).astype(bool)
+    if m.shape != shape: raise ShapeMismatchError(f'mask has shape {m.shape}, but Bz has {shape}')
+    g.have_err = all(e is not None for e in errs)
+    g.errs = [_check2d(e, n, shape) for e, n in zip(errs, ('Bx_err', 'By_err', 'Bz_err'))] if g.have_err else None
+    g.H, g.W = shape
+    g.M = np.flatnonzero(m)
+    g.y, g.x = np.divmod(g.M, g.W)
+    g.inner = (g.y > 0) & (g.y < g.H - 1) & (g.x > 0) & (g.x < g.W - 1)
+    g.I = g.M[g.inner]
+    g.bx32, g.by32, g.bz32 = _f32(g.bxf, g.M), _f32(g.byf, g.M), _f32(g.bzf, g.M)
+    g.X, g.Y, g.Z = g.bx32.astype(float), g.by32.astype(float), g.bz32.astype(float)
+    nan = np.full(len(g.M), np.nan)
+    g.EX2, g.EY2, g.EZ2 = (_e2(e, g.M) for e in g.errs) if g.have_err else (nan, nan, nan)
+    return g
+
+# %% ../nbs/06_features.ipynb #35d03dbb
+def _flux_keywords(g, area:float) -> dict:
+    "CMASK, USFLUX [Mx] and ERRVF from the gathered Bz; `area` is the pixel area [cm2]."
+    ok = np.isfinite(g.Z)
+    nan = float('nan')
+    return {'CMASK': float(ok.sum()), 'USFLUX': float(np.abs(g.Z[ok]).sum() * area) if ok.any() else nan,
+            'ERRVF': float(np.sqrt(g.EZ2[ok].sum()) * area) if ok.any() and g.have_err else nan}
+
+def _gamma_keywords(g) -> dict:
+    "MEANGAM [deg] over pixels with Bh > 100 G and Bz != 0, and ERRGAM."
+    bh32 = np.sqrt(g.bx32 * g.bx32 + g.by32 * g.by32)
+    bh = bh32.astype(float)
+    k = (bh32 > 100) & (g.bz32 != 0) & np.isfinite(g.bz32) & np.isfinite(bh32)
+    n = int(k.sum())
+    out = {'MEANGAM': _mean(np.degrees(np.abs(np.arctan(bh[k] / np.abs(g.Z[k])))).sum(), n), 'ERRGAM': float('nan')}
+    if g.have_err:
+        bhe2 = (g.X**2 * g.EX2 + g.Y**2 * g.EY2) / bh**2
+        r2 = (bh / g.Z)**2
+        Z2 = g.Z * g.Z
+        g2 = ((1 / (1 + r2))**2 * (bhe2 / Z2 + bh**2 * g.EZ2 / (Z2 * Z2)))[k]
+        out['ERRGAM'] = _mean(np.sqrt(g2.sum()), n) * 180 / np.pi
+    return out
+
+# %% ../nbs/06_features.ipynb #1f65cf3a
 def _grad_keyword_at(nb, err:bool):
-    "Mean |grad f| from the values (f, e^2) at the 4 neighbours (x+1, x-1, y+1, y-1) of pixels (pipeline's scheme), and its error."
+    "Mean |grad f| from the values (f, e^2) at the 4 neighbours (x+1, x-1, y+1, y-1) of pixels, and its error."
     (fx1, ex1), (fx0, ex0), (fy1, ey1), (fy0, ey0) = nb
     h = np.float32(0.5)
     gx = (fx1 - fx0) * h
@@ -182,158 +242,126 @@ def _grad_keyword_at(nb, err:bool):
     ke = k & (den != 0) & np.isfinite(t)
     return g, _mean(np.sqrt((t[ke] / (16 * den[ke])).sum()), n)
 
-def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -Bt, Bz = Br [G] (arrays or Maps)
-                          mask,                                # boolean mask of the pixels to use
-                          cdelt:float, m_per_arcsec:float,     # from `pipeline_scale`
-                          bx_err=None, by_err=None, bz_err=None,  # 1-sigma errors [G]; None: error keywords NaN
-                          shear_error_full:bool=False,         # ERRMSHA by full propagation instead of JSOC's
-                          derivs:dict|None=None,               # `field_derivatives` of the same Bp, Bt, Br (shared)
-                         ) -> dict:
-    "The 16 SHARP keywords, CMASK and their error keywords from field arrays and a mask, as the HMI pipeline."
-    bz2 = np.asarray(getattr(bz, 'data', bz))
-    bzf = _check2d(bz2, 'Bz')
-    shape = bz2.shape
-    bxf, byf = _check2d(bx, 'Bx', shape), _check2d(by, 'By', shape)
-    m = np.asarray(getattr(mask, 'data', mask)).astype(bool)
-    if m.shape != shape: raise ShapeMismatchError(f'mask has shape {m.shape}, but Bz has {shape}')
-    have_err = not (bx_err is None or by_err is None or bz_err is None)
-    if have_err: errs = [_check2d(e, n, shape) for e, n in ((bx_err, 'Bx_err'), (by_err, 'By_err'), (bz_err, 'Bz_err'))]
-    H, W = shape
-    M = np.flatnonzero(m)
-    y, x = np.divmod(M, W)
-    inner = (y > 0) & (y < H - 1) & (x > 0) & (x < W - 1)
-    I = M[inner]
-    f32 = lambda a, j: a[j].astype(np.float32)                     # gathered, then single precision as the pipeline
-    e2 = lambda a, j: a[j].astype(np.float32).astype(float)**2
-    nan = float('nan')
+def _neighbour_errors(x_, y_, z_, b_, h_, ex2, ey2, ez2) -> tuple:
+    "Squared errors of |B| and Bh at neighbour pixels, rounded through float32 as the pipeline stores them."
+    xx, yy = x_.astype(float)**2 * ex2, y_.astype(float)**2 * ey2
+    be2 = ((np.sqrt(xx + yy + z_.astype(float)**2 * ez2) / b_).astype(np.float32).astype(float))**2
+    he2 = ((np.sqrt(xx + yy) / h_).astype(np.float32).astype(float))**2
+    return be2, he2
+
+def _neighbours(g, derivs:dict|None) -> dict:
+    "Values at the 4 neighbours of the interior mask pixels: (f, e^2) of |B|, Bz, Bh; Bx, By; (ex^2, ey^2)."
+    nb = {'B': [], 'Bz': [], 'Bh': [], 'Bx': [], 'By': [], 'e': []}
+    for o in (1, -1, g.W, -g.W):
+        j = g.I + o
+        x_, y_, z_ = _f32(g.bxf, j), _f32(g.byf, j), _f32(g.bzf, j)
+        if derivs is not None:        # |B| and Bh shared with solarmask's features
+            b_, h_ = derivs['B'].reshape(-1)[j], derivs['Bh'].reshape(-1)[j]
+        else:
+            b_, h_ = np.sqrt(x_ * x_ + y_ * y_ + z_ * z_), np.sqrt(x_ * x_ + y_ * y_)
+        ex2 = ey2 = ez2 = be2 = he2 = None
+        if g.have_err:
+            ex2, ey2, ez2 = (_e2(e, j) for e in g.errs)
+            be2, he2 = _neighbour_errors(x_, y_, z_, b_, h_, ex2, ey2, ez2)
+        for key, v in (('B', (b_, be2)), ('Bz', (z_, ez2)), ('Bh', (h_, he2)), ('Bx', x_), ('By', y_), ('e', (ex2, ey2))):
+            nb[key].append(v)
+    return nb
+
+def _gradient_keywords(nb:dict, have_err:bool) -> dict:
+    "MEANGBT, MEANGBZ, MEANGBH [G/px] and their errors from the neighbour values."
     out = {}
-    area = cdelt * cdelt * m_per_arcsec**2 * 1e4
-    pl = cdelt * m_per_arcsec
-    with np.errstate(all='ignore'):
-        bx32, by32, bz32 = f32(bxf, M), f32(byf, M), f32(bzf, M)
-        X, Y, Z = bx32.astype(float), by32.astype(float), bz32.astype(float)
-        EX2, EY2, EZ2 = (e2(e, M) for e in errs) if have_err else (np.full(len(M), nan),) * 3
-        # USFLUX
-        ok = np.isfinite(Z)
-        out['CMASK'] = float(ok.sum())
-        out['USFLUX'] = float(np.abs(Z[ok]).sum() * area) if ok.any() else nan
-        out['ERRVF'] = float(np.sqrt(EZ2[ok].sum()) * area) if ok.any() and have_err else nan
-        # MEANGAM
-        bh32 = np.sqrt(bx32 * bx32 + by32 * by32)
-        bh = bh32.astype(float)
-        k = (bh32 > 100) & (bz32 != 0) & np.isfinite(bz32) & np.isfinite(bh32)
-        n = int(k.sum())
-        out['MEANGAM'] = _mean(np.degrees(np.abs(np.arctan(bh[k] / np.abs(Z[k])))).sum(), n)
-        if have_err:
-            bhe2 = (X**2 * EX2 + Y**2 * EY2) / bh**2
-            r2 = (bh / Z)**2
-            Z2 = Z * Z
-            g2 = ((1 / (1 + r2))**2 * (bhe2 / Z2 + bh**2 * EZ2 / (Z2 * Z2)))[k]
-            out['ERRGAM'] = _mean(np.sqrt(g2.sum()), n) * 180 / np.pi
-        else: out['ERRGAM'] = nan
-        # neighbours of the interior mask pixels: |B|, Bz, Bh and their errors there
-        nbB, nbZ, nbH, byx, bxy, ej = [], [], [], [], [], []
-        for o in (1, -1, W, -W):
-            j = I + o
-            x_, y_, z_ = f32(bxf, j), f32(byf, j), f32(bzf, j)
-            if derivs is not None: b_, h_ = derivs['B'].reshape(-1)[j], derivs['Bh'].reshape(-1)[j]  # shared
-            else: b_, h_ = np.sqrt(x_ * x_ + y_ * y_ + z_ * z_), np.sqrt(x_ * x_ + y_ * y_)
-            if have_err:
-                ex2, ey2, ez2 = (e2(e, j) for e in errs)
-                xx, yy = x_.astype(float)**2 * ex2, y_.astype(float)**2 * ey2
-                be2 = ((np.sqrt(xx + yy + z_.astype(float)**2 * ez2) / b_).astype(np.float32).astype(float))**2
-                he2 = ((np.sqrt(xx + yy) / h_).astype(np.float32).astype(float))**2
-            else: ex2 = ey2 = ez2 = be2 = he2 = None
-            nbB.append((b_, be2))
-            nbZ.append((z_, ez2))
-            nbH.append((h_, he2))
-            byx.append(y_)
-            bxy.append(x_)
-            ej.append((ex2, ey2))
-        out['MEANGBT'], out['ERRBT'] = _grad_keyword_at(nbB, have_err)
-        out['MEANGBZ'], out['ERRBZ'] = _grad_keyword_at(nbZ, have_err)
-        out['MEANGBH'], out['ERRBH'] = _grad_keyword_at(nbH, have_err)
-        # vertical current density at interior pixels (NaN on the image border, as the pipeline)
-        h = np.float32(0.5)
-        jz = np.full(len(M), nan)
-        jze = np.full(len(M), nan)
-        if derivs is not None: jz[inner] = derivs['dBy/dx'].reshape(-1)[I] - derivs['dBx/dy'].reshape(-1)[I]
-        else: jz[inner] = (byx[0] - byx[1]) * h - (bxy[2] - bxy[3]) * h
-        if have_err: jze[inner] = 0.5 * np.sqrt(ej[2][0] + ej[3][0] + ej[0][1] + ej[1][1])
-        fJ = 1e-4 / MU0
-        k = np.isfinite(jz)
-        n = int(k.sum())
-        ejz = np.sqrt((jze[k]**2).sum())
-        out['MEANJZD'] = _mean(jz[k].sum() * fJ / pl * 1000, n)
-        out['ERRJZ'] = _mean(ejz * fJ / pl * 1000, n)
-        out['TOTUSJZ'] = float(np.abs(jz[k]).sum() * fJ * pl) if n else nan
-        out['ERRUSI'] = float(ejz * fJ * pl) if n else nan
-        # twist
-        k = np.isfinite(jz) & np.isfinite(Z) & (jz != 0) & (Z != 0)
-        fA = 1e6 / pl
-        A_, B_ = (jz * Z)[k].sum(), (Z**2)[k].sum()
-        out['MEANALP'] = float(A_ / B_ * fA) if k.any() else nan
-        C_ = (EZ2 * (jz - 2 * Z * A_ / B_)**2)[k].sum()
-        D_ = (jze**2 * Z**2)[k].sum()
-        out['ERRALP'] = float(np.sqrt((C_ + D_) / B_**2) * fA) if k.any() else nan
-        # current helicity
-        n = int(k.sum())
-        hc = (jz * Z)[k]
-        e = np.sqrt((jze**2 * Z**2 + EZ2 * jz**2)[k].sum())
-        out['MEANJZH'] = _mean(hc.sum() / pl, n)
-        out['TOTUSJH'] = float(np.abs(hc).sum() / pl) if n else nan
-        out['ABSNJZH'] = float(abs(hc.sum()) / pl) if n else nan
-        out['ERRMIH'] = _mean(e / pl, n)
-        out['ERRTUI'] = out['ERRTAI'] = float(e / pl) if n else nan
-        # SAVNCPP
-        k = np.isfinite(jz) & np.isfinite(Z)
-        fS = fJ * m_per_arcsec / cdelt
-        out['SAVNCPP'] = float(abs(jz[k & (Z > 0)].sum() * fS) + abs(jz[k & (Z <= 0)].sum() * fS)) if k.any() else nan
-        out['ERRJHT'] = float(np.sqrt((jze[k]**2).sum()) * fS) if k.any() else nan
-        # potential field on the mask's bounding box + 12 px (the Green's window and the derivative need 11)
-        if len(M):
-            y0, y1, x0, x1 = max(y.min() - 12, 0), min(y.max() + 13, H), max(x.min() - 12, 0), min(x.max() + 13, W)
-            pot = _green_pot(bz2[y0:y1, x0:x1].astype(np.float32)).reshape(-1)
-            hc, wc, yc, xc = y1 - y0, x1 - x0, y - y0, x - x0
-            ins = (yc > 0) & (yc < hc - 1) & (xc > 0) & (xc < wc - 1)   # B_pot = -grad(pot) inside, 0 on the border
-            Mi = (yc * wc + xc)[ins]
-            BPX, BPY = np.zeros(len(M)), np.zeros(len(M))
-            BPX[ins] = -(pot[Mi + 1] - pot[Mi - 1]) * 0.5
-            BPY[ins] = -(pot[Mi + wc] - pot[Mi - wc]) * 0.5
-        else: BPX = BPY = np.zeros(0)
-        k = np.isfinite(X) & np.isfinite(Y) & np.isfinite(Z)
-        n = int(k.sum())
-        q = ((BPX - X)**2 + (BPY - Y)**2)[k]
-        err = np.sqrt((4 * (X - BPX)**2 * EX2 + 4 * (Y - BPY)**2 * EY2)[k].sum())
-        out['MEANPOT'] = _mean(q.sum() / (8 * np.pi), n)
-        out['ERRMPOT'] = _mean(err / (8 * np.pi), n)
-        out['TOTPOT'] = float(q.sum() * area / (8 * np.pi)) if n else nan
-        out['ERRTPOT'] = float(err * area / (8 * np.pi)) if n else nan
-        dot = BPX * X + BPY * Y + Z**2
-        mp = np.sqrt(BPX**2 + BPY**2 + Z**2)
-        mv = np.sqrt(X**2 + Y**2 + Z**2)
-        shear = np.degrees(np.arccos(dot / (mp * mv)))
-        k = k & np.isfinite(shear)
-        n, ngt = int(k.sum()), int((shear[k] > 45).sum())
-        out['MEANSHR'] = _mean(shear[k].sum(), n)
-        out['SHRGT45'] = _mean(ngt * 100.0, n)
-        out['ERRMSHA'] = (_shear_error_at(X, Y, Z, BPX, BPY, EX2, EY2, EZ2, k, ngt, x * H + y, full=shear_error_full)
-                          if have_err else nan)
+    for key, err, f in (('MEANGBT', 'ERRBT', 'B'), ('MEANGBZ', 'ERRBZ', 'Bz'), ('MEANGBH', 'ERRBH', 'Bh')):
+        out[key], out[err] = _grad_keyword_at(nb[f], have_err)
+    return out
+
+# %% ../nbs/06_features.ipynb #99902934
+def _vertical_current(g, nb:dict, derivs:dict|None) -> tuple:
+    "(Jz, its error) [G/px] at the mask pixels: dBy/dx - dBx/dy inside the image, NaN on its border."
+    h = np.float32(0.5)
+    jz, jze = np.full(len(g.M), np.nan), np.full(len(g.M), np.nan)
+    if derivs is not None: jz[g.inner] = derivs['dBy/dx'].reshape(-1)[g.I] - derivs['dBx/dy'].reshape(-1)[g.I]
+    else: jz[g.inner] = (nb['By'][0] - nb['By'][1]) * h - (nb['Bx'][2] - nb['Bx'][3]) * h
+    if g.have_err: jze[g.inner] = 0.5 * np.sqrt(nb['e'][2][0] + nb['e'][3][0] + nb['e'][0][1] + nb['e'][1][1])
+    return jz, jze
+
+def _current_keywords(jz, jze, pl:float) -> dict:
+    "MEANJZD [mA/m2], TOTUSJZ [A] and their errors; `pl` is the pixel side [m]."
+    fJ = 1e-4 / MU0
+    k = np.isfinite(jz)
+    n = int(k.sum())
+    ejz = np.sqrt((jze[k]**2).sum())
+    nan = float('nan')
+    return {'MEANJZD': _mean(jz[k].sum() * fJ / pl * 1000, n), 'ERRJZ': _mean(ejz * fJ / pl * 1000, n),
+            'TOTUSJZ': float(np.abs(jz[k]).sum() * fJ * pl) if n else nan, 'ERRUSI': float(ejz * fJ * pl) if n else nan}
+
+def _twist_helicity_keywords(g, jz, jze, pl:float) -> dict:
+    "MEANALP [1/Mm], MEANJZH, TOTUSJH, ABSNJZH [G2/m] and their errors, over pixels where Jz and Bz are not 0."
+    Z, EZ2 = g.Z, g.EZ2
+    k = np.isfinite(jz) & np.isfinite(Z) & (jz != 0) & (Z != 0)
+    n = int(k.sum())
+    fA = 1e6 / pl
+    A_, B_ = (jz * Z)[k].sum(), (Z**2)[k].sum()
+    C_ = (EZ2 * (jz - 2 * Z * A_ / B_)**2)[k].sum()
+    D_ = (jze**2 * Z**2)[k].sum()
+    hc = (jz * Z)[k]
+    e = np.sqrt((jze**2 * Z**2 + EZ2 * jz**2)[k].sum())
+    nan = float('nan')
+    out = {'MEANALP': float(A_ / B_ * fA) if n else nan, 'ERRALP': float(np.sqrt((C_ + D_) / B_**2) * fA) if n else nan,
+           'MEANJZH': _mean(hc.sum() / pl, n), 'TOTUSJH': float(np.abs(hc).sum() / pl) if n else nan,
+           'ABSNJZH': float(abs(hc.sum()) / pl) if n else nan, 'ERRMIH': _mean(e / pl, n)}
+    out['ERRTUI'] = out['ERRTAI'] = float(e / pl) if n else nan
+    return out
+
+def _savncpp_keywords(g, jz, jze, cdelt:float, m_per_arcsec:float) -> dict:
+    "SAVNCPP (with the pipeline's factor) and ERRJHT: |sum Jz| over each polarity, added."
+    k = np.isfinite(jz) & np.isfinite(g.Z)
+    fS = 1e-4 / MU0 * m_per_arcsec / cdelt
+    if not k.any(): return {'SAVNCPP': float('nan'), 'ERRJHT': float('nan')}
+    return {'SAVNCPP': float(abs(jz[k & (g.Z > 0)].sum() * fS) + abs(jz[k & (g.Z <= 0)].sum() * fS)),
+            'ERRJHT': float(np.sqrt((jze[k]**2).sum()) * fS)}
+
+# %% ../nbs/06_features.ipynb #88911e49
+def _potential_at_mask(g) -> tuple:
+    "(Bx_pot, By_pot) at the mask pixels: the pipeline's Green's-function field on the mask's bounding box + 12 px."
+    if not len(g.M): return np.zeros(0), np.zeros(0)
+    y, x = g.y, g.x
+    y0, y1, x0, x1 = max(y.min() - 12, 0), min(y.max() + 13, g.H), max(x.min() - 12, 0), min(x.max() + 13, g.W)
+    pot = _green_pot(g.bz2[y0:y1, x0:x1].astype(np.float32)).reshape(-1)   # the window and the derivative need 11
+    hc, wc, yc, xc = y1 - y0, x1 - x0, y - y0, x - x0
+    ins = (yc > 0) & (yc < hc - 1) & (xc > 0) & (xc < wc - 1)   # B_pot = -grad(pot) inside, 0 on the border
+    Mi = (yc * wc + xc)[ins]
+    BPX, BPY = np.zeros(len(g.M)), np.zeros(len(g.M))
+    BPX[ins] = -(pot[Mi + 1] - pot[Mi - 1]) * 0.5
+    BPY[ins] = -(pot[Mi + wc] - pot[Mi - wc]) * 0.5
+    return BPX, BPY
+
+def _energy_shear_keywords(g, BPX, BPY, area:float, shear_error_full:bool) -> dict:
+    "MEANPOT [erg/cm3], TOTPOT [erg/cm], MEANSHR [deg], SHRGT45 [%] and their errors, from the potential field."
+    X, Y, Z = g.X, g.Y, g.Z
+    k = np.isfinite(X) & np.isfinite(Y) & np.isfinite(Z)
+    n = int(k.sum())
+    q = ((BPX - X)**2 + (BPY - Y)**2)[k]
+    err = np.sqrt((4 * (X - BPX)**2 * g.EX2 + 4 * (Y - BPY)**2 * g.EY2)[k].sum())
+    nan = float('nan')
+    out = {'MEANPOT': _mean(q.sum() / (8 * np.pi), n), 'ERRMPOT': _mean(err / (8 * np.pi), n),
+           'TOTPOT': float(q.sum() * area / (8 * np.pi)) if n else nan,
+           'ERRTPOT': float(err * area / (8 * np.pi)) if n else nan}
+    dot = BPX * X + BPY * Y + Z**2
+    mp, mv = np.sqrt(BPX**2 + BPY**2 + Z**2), np.sqrt(X**2 + Y**2 + Z**2)
+    shear = np.degrees(np.arccos(dot / (mp * mv)))
+    k = k & np.isfinite(shear)
+    n, ngt = int(k.sum()), int((shear[k] > 45).sum())
+    out['MEANSHR'] = _mean(shear[k].sum(), n)
+    out['SHRGT45'] = _mean(ngt * 100.0, n)
+    out['ERRMSHA'] = nan
+    if g.have_err:
+        out['ERRMSHA'] = _shear_error_at(X, Y, Z, BPX, BPY, g.EX2, g.EY2, g.EZ2, k, ngt, g.x * g.H + g.y,
+                                         full=shear_error_full)
     return out
 
 def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     "ERRMSHA on gathered mask pixels: JSOC's (the loop's last pixel, x-term three times) or the full propagation."
-    if full:
-        mp = np.sqrt(px**2 + py**2 + Z**2)
-        mv = np.sqrt(X**2 + Y**2 + Z**2)
-        dot = px * X + py * Y + Z * Z
-        c = dot / (mp * mv)
-        dcx = px / (mp * mv) - dot * X / (mp * mv**3)
-        dcy = py / (mp * mv) - dot * Y / (mp * mv**3)
-        dcz = 2 * Z / (mp * mv) - dot * (Z / (mp**3 * mv) + Z / (mp * mv**3))
-        var = (dcx**2 * EX2 + dcy**2 * EY2 + dcz**2 * EZ2) / (1 - c * c)
-        kk = k & np.isfinite(var)
-        return float(np.degrees(np.sqrt(var[kk].sum()) / kk.sum())) if kk.any() else float('nan')
+    if full: return _shear_error_full(X, Y, Z, px, py, EX2, EY2, EZ2, k)
     if not k.any() or not ngt: return float('nan')
     i = np.flatnonzero(k)[np.argmax(order[k])]   # the pipeline loops x outer, y inner: the last pixel it visits
     x_, y_, z_, p_, q_ = X[i], Y[i], Z[i], px[i], py[i]
@@ -341,6 +369,41 @@ def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     p1, p2, p3 = x_ * x_ + y_ * y_ + z_ * z_, p_ * p_ + q_ * q_ + z_ * z_, x_ * p_ + y_ * q_ + z_ * z_
     den = p1**3 * p2 * (1 - p3 * p3 / (p1 * p2))
     return float(np.degrees(np.sqrt(3 * t1 * t1 * EX2[i] / den) / ngt))
+
+def _shear_error_full(X, Y, Z, px, py, EX2, EY2, EZ2, k) -> float:
+    "ERRMSHA by full propagation of the three components' errors through the shear angle [deg]."
+    mp, mv = np.sqrt(px**2 + py**2 + Z**2), np.sqrt(X**2 + Y**2 + Z**2)
+    dot = px * X + py * Y + Z * Z
+    c = dot / (mp * mv)
+    dcx = px / (mp * mv) - dot * X / (mp * mv**3)
+    dcy = py / (mp * mv) - dot * Y / (mp * mv**3)
+    dcz = 2 * Z / (mp * mv) - dot * (Z / (mp**3 * mv) + Z / (mp * mv**3))
+    var = (dcx**2 * EX2 + dcy**2 * EY2 + dcz**2 * EZ2) / (1 - c * c)
+    kk = k & np.isfinite(var)
+    return float(np.degrees(np.sqrt(var[kk].sum()) / kk.sum())) if kk.any() else float('nan')
+
+# %% ../nbs/06_features.ipynb #4de9c534
+def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -Bt, Bz = Br [G] (arrays or Maps)
+                          mask,                                # boolean mask of the pixels to use
+                          cdelt:float, m_per_arcsec:float,     # from `pipeline_scale`
+                          bx_err=None, by_err=None, bz_err=None,  # 1-sigma errors [G]; None: error keywords NaN
+                          shear_error_full:bool=False,         # ERRMSHA by full propagation instead of JSOC's
+                          derivs:dict|None=None,               # `field_derivatives` of the same Bp, Bt, Br (shared)
+                         ) -> dict:
+    "The 16 SHARP keywords, CMASK and their error keywords (floats, `SHARP_QUANTITY_UNITS`) from arrays and a mask."
+    area = cdelt * cdelt * m_per_arcsec**2 * 1e4       # pixel area [cm2]
+    pl = cdelt * m_per_arcsec                          # pixel side [m]
+    with np.errstate(all='ignore'):
+        g = _gather(bx, by, bz, mask, (bx_err, by_err, bz_err))
+        out = {**_flux_keywords(g, area), **_gamma_keywords(g)}
+        nb = _neighbours(g, derivs)
+        out.update(_gradient_keywords(nb, g.have_err))
+        jz, jze = _vertical_current(g, nb, derivs)
+        out.update(_current_keywords(jz, jze, pl))
+        out.update(_twist_helicity_keywords(g, jz, jze, pl))
+        out.update(_savncpp_keywords(g, jz, jze, cdelt, m_per_arcsec))
+        out.update(_energy_shear_keywords(g, *_potential_at_mask(g), area, shear_error_full))
+    return out
 
 # %% ../nbs/06_features.ipynb #db6affcd
 def r_value(los,                 # line-of-sight field [G] (Map or array) on the CEA grid
@@ -384,10 +447,67 @@ def los_keywords(los, bitmap_mask, cdelt:float, m_per_arcsec:float) -> dict:
     return {'USFLUXL': float(np.abs(v[ok].astype(float)).sum() * area) if ok.any() else float('nan'),
             'MEANGBL': gb, 'CMASKL': float(ok.sum()), 'R_VALUE': r_value(b2, cdelt)}
 
-# %% ../nbs/06_features.ipynb #5d12f150
+# %% ../nbs/06_features.ipynb #de1414ca
 def _as_ar(ar):
+    "An `ActiveRegion` from itself, a record folder or a segment file."
     return ar if isinstance(ar, ActiveRegion) else ActiveRegion.from_path(ar)
 
+def _record_mask(ar:ActiveRegion, mask) -> np.ndarray:
+    "The keywords' pixel mask: `mask` as given, else the pipeline's (bitmap and conf_disambig), else an error."
+    if mask is None:
+        miss = [s for s in ('bitmap', 'conf_disambig') if not ar.has(s)]
+        if miss:
+            raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: segment(s) {miss} missing, so the pipeline '
+                                      'mask is undefined: pass mask= (a boolean array) to choose the pixels')
+        mask = sharp_mask(ar.bitmap, ar.conf_disambig)
+    return np.asarray(getattr(mask, 'data', mask)).astype(bool)
+
+def _record_fields(ar:ActiveRegion, fields:dict) -> tuple:
+    "((Bx, By, Bz), error arrays as `sharp_keywords_arrays` keywords or {}) of a record, overridden by `fields`."
+    get = lambda k, f: fields[k] if k in fields else f()
+    vec = get('Bx', lambda: ar.Bp.data), get('By', lambda: -ar.Bt.data), get('Bz', lambda: ar.Br.data)
+    keys = ('Bx_err', 'By_err', 'Bz_err')
+    if not (all(ar.has(s) for s in ('Br_err', 'Bp_err', 'Bt_err')) or all(k in fields for k in keys)): return vec, {}
+    segs = (lambda: ar.Bp_err.data, lambda: ar.Bt_err.data, lambda: ar.Br_err.data)
+    return vec, {k.lower(): get(k, f) for k, f in zip(keys, segs)}
+
+def _record_los(ar:ActiveRegion, fields:dict, los_mask, mask, cdelt:float, mpa:float) -> dict|None:
+    "The LOS keywords of a record; None when it has no magnetogram (and `fields` gives none)."
+    if 'los' not in fields and not ar.has('magnetogram'): return None
+    if los_mask is None: los_mask = sharp_mask(ar.bitmap) if ar.has('bitmap') else mask
+    b = fields['los'] if 'los' in fields else ar.magnetogram.data
+    return los_keywords(b, np.asarray(los_mask, bool), cdelt, mpa)
+
+# %% ../nbs/06_features.ipynb #e0f66c27
+def sharp_keyword_values(ar,                            # ActiveRegion, or a record folder / segment file
+                         mask=None,                     # boolean mask (array or Map); None: the pipeline's mask
+                         los_mask=None,                 # mask for the LOS keywords; None: bitmap >= 30 (or `mask`)
+                         los:bool=True,                 # also compute USFLUXL, MEANGBL, CMASKL, R_VALUE
+                         header:dict|None=None,         # header for the pixel scale (default: the record's)
+                         shear_error_full:bool=False,   # ERRMSHA by full propagation (not JSOC's)
+                         fields:dict|None=None,         # override arrays: keys Bx, By, Bz, Bx_err, By_err, Bz_err, los
+                         derivs:dict|None=None,         # `field_derivatives` of the record (shared with solarmask)
+                        ) -> dict:
+    "JSOC's SHARP keywords, their errors and the LOS keywords of one record as floats in `SHARP_QUANTITY_UNITS`."
+    ar = _as_ar(ar)
+    fields = dict(fields or {})
+    cdelt, mpa = pipeline_scale(header if header is not None else ar.header)
+    mask = _record_mask(ar, mask)
+    (bx, by, bz), errs = _record_fields(ar, fields)
+    missing = [] if errs else list(SHARP_ERRORS.values())
+    if not mask.any():
+        warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: the mask holds no pixel, so the keywords are NaN')
+    shared = derivs if not any(k in fields for k in ('Bx', 'By', 'Bz')) else None
+    out = sharp_keywords_arrays(bx, by, bz, mask, cdelt, mpa, shear_error_full=shear_error_full, derivs=shared, **errs)
+    if los:
+        got = _record_los(ar, fields, los_mask, mask, cdelt, mpa)
+        if got is None: missing += list(LOS_KEYWORDS)
+        out.update(got or dict.fromkeys(LOS_KEYWORDS, float('nan')))
+    if missing:
+        warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: no data for {", ".join(missing)} (segments missing), set to NaN')
+    return out
+
+# %% ../nbs/06_features.ipynb #e2e7b801
 def sharp_keywords(ar,                            # ActiveRegion, or a record folder / segment file
                    mask=None,                     # boolean mask (array or Map); None: the pipeline's mask
                    los_mask=None,                 # mask for the LOS keywords; None: bitmap >= 30 (or `mask`)
@@ -395,50 +515,12 @@ def sharp_keywords(ar,                            # ActiveRegion, or a record fo
                    header:dict|None=None,         # header for the pixel scale (default: the record's)
                    shear_error_full:bool=False,   # ERRMSHA by full propagation (not JSOC's)
                    fields:dict|None=None,         # override arrays: keys Bx, By, Bz, Bx_err, By_err, Bz_err, los
-                   derivs:dict|None=None,         # `field_derivatives` of the record (shared with solarmask)
-                   units:bool=False,              # return astropy Quantities (`SHARP_QUANTITY_UNITS`)
                   ) -> dict:
-    "JSOC's SHARP keywords (16 + CMASK), their error keywords and the LOS keywords of one record."
-    ar = _as_ar(ar)
-    fields = dict(fields or {})
-    h = header if header is not None else ar.header
-    cdelt, mpa = pipeline_scale(h)
-    if mask is None:
-        miss = [s for s in ('bitmap', 'conf_disambig') if not ar.has(s)]
-        if miss:
-            raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: segment(s) {miss} missing, so the pipeline '
-                                      'mask is undefined; pass mask= (a boolean array) to choose the pixels')
-        mask = sharp_mask(ar.bitmap, ar.conf_disambig)
-    mask = np.asarray(getattr(mask, 'data', mask)).astype(bool)
-    get = lambda k, f: fields[k] if k in fields else f()
-    bz = get('Bz', lambda: ar.Br.data)
-    bx = get('Bx', lambda: ar.Bp.data)
-    by = get('By', lambda: -ar.Bt.data)
-    missing = []
-    if all(ar.has(s) for s in ('Br_err', 'Bp_err', 'Bt_err')) or all(k in fields for k in ('Bx_err', 'By_err', 'Bz_err')):
-        errs = dict(bx_err=get('Bx_err', lambda: ar.Bp_err.data), by_err=get('By_err', lambda: ar.Bt_err.data),
-                    bz_err=get('Bz_err', lambda: ar.Br_err.data))
-    else:
-        errs = {}
-        missing += list(SHARP_ERRORS.values())
-    if not mask.any():
-        warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: the mask holds no pixel; the keywords are NaN')
-    shared = derivs if not any(k in fields for k in ('Bx', 'By', 'Bz')) else None
-    out = sharp_keywords_arrays(bx, by, bz, mask, cdelt, mpa, shear_error_full=shear_error_full, derivs=shared, **errs)
-    if los:
-        if 'los' in fields or ar.has('magnetogram'):
-            lm = los_mask
-            if lm is None: lm = sharp_mask(ar.bitmap) if ar.has('bitmap') else mask
-            out.update(los_keywords(get('los', lambda: ar.magnetogram.data), np.asarray(lm, bool), cdelt, mpa))
-        else:
-            out.update({k: float('nan') for k in LOS_KEYWORDS})
-            missing += list(LOS_KEYWORDS)
-    if missing:
-        warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: no data for {", ".join(missing)} (segments missing); set to NaN')
-    if units: return {k: v * keyword_unit(k) for k, v in out.items()}
-    return out
+    "JSOC's SHARP keywords (16 + CMASK), their errors and the LOS keywords of one record, as astropy Quantities."
+    v = sharp_keyword_values(ar, mask, los_mask, los, header, shear_error_full, fields)
+    return {k: x * keyword_unit(k) for k, x in v.items()}
 
-# %% ../nbs/06_features.ipynb #6ed11800
+# %% ../nbs/06_features.ipynb #d1a6a830
 def header_tolerance(card_value:str) -> float:
     "Half a unit of the last printed digit of a FITS card's value text ('0.018' -> 0.0005, '2.714760E+22' -> 5e15)."
     s = str(card_value).strip().strip("'").strip().upper()
@@ -446,21 +528,24 @@ def header_tolerance(card_value:str) -> float:
     dec = len(mant.split('.')[1]) if '.' in mant else 0
     return 0.5 * 10.0**(-dec) * 10.0**(int(exp) if exp else 0)
 
-def compare_with_header(keywords:dict, cards:dict) -> pd.DataFrame:
-    "Table keyword, header, solarnb, relative difference, tolerance, match for the keywords a header carries."
+def _card_number(text) -> float|None:
+    "The number a FITS card's value text holds; None when it holds none (a string, or JSOC's 'nan')."
+    try: v = float(str(text).strip().strip("'"))
+    except ValueError: return None
+    return v if np.isfinite(v) else None
+
+def compare_with_header(keywords:dict,  # keyword -> Quantity (`sharp_keywords`) or float in its unit
+                        cards:dict,     # keyword -> card value text (`header_cards`)
+                       ) -> pd.DataFrame:
+    "Table keyword, unit, header, solarnb, relative difference, tolerance, match for the keywords a header carries."
     rows = []
     for k, v in keywords.items():
-        if k not in cards: continue
-        text = cards[k]
-        try: hv = float(str(text).strip().strip("'"))
-        except ValueError: continue
-        if not np.isfinite(hv): continue          # JSOC wrote no value (R_VALUE = nan): nothing to compare
-        tol = max(header_tolerance(text), 1e-4 * abs(hv))
-        rows.append({'keyword': k, 'unit': SHARP_UNITS.get(k, SHARP_UNITS.get(
-                         next((a for a, b in SHARP_ERRORS.items() if b == k), ''), '')),
-                     'header': hv, 'solarnb': v,
-                     'rel. diff': (v - hv) / hv if hv else v - hv, 'tolerance': tol,
-                     'match': bool(abs(v - hv) <= tol)})
+        hv = _card_number(cards[k]) if k in cards else None
+        if hv is None: continue                  # not in the header, or JSOC wrote no value (R_VALUE = nan)
+        v = float(v.to_value(keyword_unit(k))) if isinstance(v, u.Quantity) else float(v)
+        tol = max(header_tolerance(cards[k]), 1e-4 * abs(hv))
+        rows.append({'keyword': k, 'unit': str(keyword_unit(k)), 'header': hv, 'solarnb': v,
+                     'rel. diff': (v - hv) / hv if hv else v - hv, 'tolerance': tol, 'match': bool(abs(v - hv) <= tol)})
     return pd.DataFrame(rows)
 
 def header_cards(path) -> dict:
@@ -726,7 +811,7 @@ def region_graph(ar,                                      # ActiveRegion / recor
                            relation='adjacent' if gap <= 1.5 else 'nearby')
     return G
 
-# %% ../nbs/06_features.ipynb #c5e2c7d0
+# %% ../nbs/06_features.ipynb #475ae81c
 def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarmask') -> dict:
     "One table row for a record: identity, SHARP keywords (JSOC names) and solarmask features (its labels)."
     ar = _as_ar(ar)
@@ -735,7 +820,7 @@ def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarm
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
-                row.update(sharp_keywords(ar))
+                row.update(sharp_keyword_values(ar))
         except MissingSegmentError as e: row['sharp_note'] = str(e)
     if solarmask:
         segs = ('baseline', 'nl', 'umbra', 'penumbra', 'background') if ar.has('continuum') else ('baseline', )
@@ -786,19 +871,20 @@ def read_table_units(path) -> dict:
     import pyarrow.parquet as pq
     return json.loads(pq.read_schema(path).metadata[b'solarnb.units'])
 
-# %% ../nbs/06_features.ipynb #82025701
+# %% ../nbs/06_features.ipynb #e0f3ca5a
 def _sharp_setup(p):
     p.add_argument('path', help='a SHARP record folder or one of its segment files')
     p.add_argument('--json', action='store_true', help='print one JSON object keyword -> value')
 
 def _sharp_run(args):
+    import sys
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
-        kw = sharp_keywords(args.path)
-    if args.json: print(json.dumps({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in kw.items()}))
+        kw = sharp_keyword_values(args.path)
+    if args.json: print(json.dumps({k: (v if np.isfinite(v) else None) for k, v in kw.items()}))
     else:
-        for k, v in kw.items(): print(f'{k:8s} {v:.7g} {SHARP_UNITS.get(k, "")}')
-    for x in w: print(f'warning: {x.message}', file=__import__('sys').stderr)
+        for k, v in kw.items(): print(f'{k:8s} {v:.7g} {keyword_unit(k)}')
+    for x in w: print(f'warning: {x.message}', file=sys.stderr)
     return 0
 
 def _features_setup(p):
@@ -836,7 +922,7 @@ def _feature_segments(o:FeatureOptions) -> tuple:
                           f'list of {", ".join(SOLARMASK_SEGMENTS)}')
     return names
 
-# %% ../nbs/06_features.ipynb #3b50274e
+# %% ../nbs/06_features.ipynb #3a58bccf
 def record_features(ar,                        # ActiveRegion, or a record folder / segment file
                     masks:dict|None=None,      # name -> bool mask (array or Map) on the record's grid: 58 features each
                     options:FeatureOptions|None=None,
@@ -850,7 +936,7 @@ def record_features(ar,                        # ActiveRegion, or a record folde
     if o.sharp:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
-            try: row.update(sharp_keywords(ar, los=o.los, shear_error_full=o.shear_error_full, derivs=derivs))
+            try: row.update(sharp_keyword_values(ar, los=o.los, shear_error_full=o.shear_error_full, derivs=derivs))
             except MissingSegmentError as e: row['sharp_note'] = str(e)
         notes = [str(w.message) for w in caught]
         if notes: row['sharp_note'] = '; '.join(([row['sharp_note']] if 'sharp_note' in row else []) + notes)

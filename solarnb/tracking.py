@@ -30,8 +30,8 @@ __all__ = ['REQUIRED_COLUMNS', 'RSUN_MM', 'TrackParams', 'Tracking', 'SERIES_COL
            'make_frame', 'detect_frame', 'carrington_drift_rate', 'parse_trec_iso', 'prepare_frames', 'TrackingOptions',
            'tracking_options', 'link_pair', 'tracklet_velocity', 'bridge_gaps', 'TrackingResult', 'link_stream',
            'track_frames', 'remove_noise_tracks', 'track_table', 'tracking_graph', 'graph_to_tracking', 'save_tracking',
-           'load_tracking', 'track_colours', 'plot_tracks', 'track_movie', 'tracking_widget', 'read_region_products',
-           'track_products', 'bench_products', 'bench_tracking']
+           'load_tracking', 'track_colours', 'plot_tracks', 'track_movie', 'plot_links', 'tracking_widget',
+           'read_region_products', 'track_products', 'bench_products', 'bench_tracking']
 
 # %% ../nbs/05_tracking.ipynb #a16d8f32
 class TrackingInputError(SolarnbError, ValueError):
@@ -859,37 +859,101 @@ def track_movie(res:Tracking,             # tracking result that kept its frames
     plt.close(fig)
     return path
 
-# %% ../nbs/05_tracking.ipynb #f095a870
-def tracking_widget(frames, params:TrackParams|None=None):
-    "Sliders for the tracking parameters with a live track plot; `.state['result']` holds the latest result."
+# %% ../nbs/05_tracking.ipynb #7757d5e6
+_LINK_STYLE = {'continue': dict(color='0.2', lw=0.9, ls='-'), 'merge': dict(color='m', lw=1.6, ls='-'),
+               'split': dict(color='darkcyan', lw=1.6, ls='-'), 'gap': dict(color='tab:orange', lw=1.2, ls='--')}
+"Line style of each link kind in `plot_links`."
+
+def _sky_xy(det:pd.DataFrame) -> tuple:
+    "(x, y, x label, y label): Carrington longitude and latitude [deg] when the table has them, else x, y [Mm]."
+    if {'lon [deg]', 'lat [deg]'} <= set(det) and np.isfinite(det[['lon [deg]', 'lat [deg]']].to_numpy(float)).all():
+        lon = det['lon [deg]'].to_numpy(float)
+        lon = lon[0] + (lon - lon[0] + 180) % 360 - 180 if len(lon) else lon   # continuous across 0/360
+        return lon, det['lat [deg]'].to_numpy(float), 'Carrington longitude [deg]', 'Carrington latitude [deg]'
+    return det['x [Mm]'].to_numpy(float), det['y [Mm]'].to_numpy(float), 'x [Mm]', 'y [Mm]'
+
+def plot_links(res:Tracking,          # tracking result
+               ax=None,               # axes to draw into; default: a new figure
+               title:str|None=None,   # title; default: what, when and the counts
+              ):
+    "The track graph on the Sun: detections at their Carrington positions, coloured by time, and the links by kind."
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 5.2), layout='constrained')
+    d = res.detections
+    x, y, xl, yl = _sky_xy(d)
+    th = d['time [s]'].to_numpy(float) / 3600
+    area = d['area [Mm2]'].to_numpy(float) if 'area [Mm2]' in d else np.full(len(d), 5.0)
+    sc = ax.scatter(x, y, c=th, s=4 + 2 * np.sqrt(np.nan_to_num(area)), cmap='viridis', zorder=3, lw=0)
+    t0 = d['T_REC'].iloc[0] if len(d) else ''
+    ax.figure.colorbar(sc, ax=ax, label=f'time [h] since {t0}', pad=0.01)
+    pos = pd.Series(np.arange(len(d)), index=d.index)
+    handles = []
+    for kind, style in _LINK_STYLE.items():
+        L = res.links[res.links['kind'] == kind]
+        s, t = pos[L['source']].to_numpy(), pos[L['target']].to_numpy()
+        ax.add_collection(LineCollection(np.stack([np.c_[x[s], y[s]], np.c_[x[t], y[t]]], axis=1).reshape(-1, 2, 2),
+                                         zorder=2, **style))
+        handles.append(Line2D([], [], **style, label=f'{kind} ({len(L)})'))
+    ax.legend(handles=handles, title='links', loc='best', fontsize=8, framealpha=0.8)
+    ax.set_xlabel(xl)
+    ax.set_ylabel(yl)
+    ax.set_aspect('equal', adjustable='datalim')
+    ax.autoscale_view()
+    harp = f'HARP {res.frames[0].harp} ' if res.frames and res.frames[0].harp else ''
+    gate = f'gate {res.params.link_radius:g} Mm + {res.params.drift_speed:g} km/s'
+    ax.set_title(title or f'{harp}track links, {res.n_frames} records from {t0}\n'
+                          f'{gate}: {len(res.tracks)} tracks, {len(res.links)} links', fontsize=10)
+    return ax.figure
+
+# %% ../nbs/05_tracking.ipynb #be601f64
+def _tracking_sliders(p:TrackingOptions) -> dict:
+    "The widget's sliders (option name -> ipywidgets slider), set to the options `p`."
+    import ipywidgets as W
+    lay = dict(style={'description_width': '145px'}, layout=W.Layout(width='325px'), continuous_update=False)
+    F, I = W.FloatSlider, W.IntSlider
+    return {'link_radius': F(value=p.link_radius, min=0.1, max=10, step=0.1, description='radius [Mm]', **lay),
+            'min_overlap': F(value=p.min_overlap, min=0.01, max=1.01, step=0.01, description='overlap fraction', **lay),
+            'min_lifetime': F(value=p.min_lifetime, min=0, max=3, step=0.1, description='min lifetime [h]', **lay),
+            'min_tracklet': I(value=p.min_tracklet, min=1, max=10, description='bridged tracklet [records]', **lay),
+            'max_gap': I(value=p.max_gap, min=0, max=5, description='max gap [records]', **lay),
+            'drift_speed': F(value=p.drift_speed, min=0, max=5, step=0.1, description='drift speed [km/s]', **lay)}
+
+def _link_summary(r:Tracking) -> str:
+    "One HTML line: the number of tracks and of links of each kind."
+    k = r.links['kind'].value_counts()
+    return f'<b>{len(r.tracks)} tracks</b>; links: ' + ', '.join(f'{n} {c}' for c, n in k.items())
+
+# %% ../nbs/05_tracking.ipynb #9fc42ae6
+def tracking_widget(frames,                          # `Frame`s of one sequence
+                    params:TrackingOptions|None=None,  # options the sliders start from
+                    plot:str='links',                # 'links' (`plot_links`) or 'tracks' (`plot_tracks`)
+                   ):
+    "Sliders for the tracking options with a live figure; `.state` holds the latest result, figure, redraw count."
     import ipywidgets as W
     import matplotlib.pyplot as plt
+    from IPython.display import display
     frames = prepare_frames(frames)
-    p = params or TrackParams()
-    lay = dict(style={'description_width': '145px'}, layout=W.Layout(width='325px'), continuous_update=False)
-    sl = {'link_radius': W.FloatSlider(value=p.link_radius, min=0.1, max=10, step=0.1, description='radius [Mm]', **lay),
-          'min_overlap': W.FloatSlider(value=p.min_overlap, min=0.01, max=1.01, step=0.01, description='overlap fraction', **lay),
-          'min_lifetime': W.FloatSlider(value=p.min_lifetime, min=0, max=3, step=0.1, description='min lifetime [h]', **lay),
-          'min_tracklet': W.IntSlider(value=p.min_tracklet, min=1, max=10, description='bridged tracklet [records]', **lay),
-          'max_gap': W.IntSlider(value=p.max_gap, min=0, max=5, description='max gap [records]', **lay),
-          'drift_speed': W.FloatSlider(value=p.drift_speed, min=0, max=5, step=0.1, description='drift speed [km/s]', **lay)}
-    out = W.Output()
-    info = W.HTML(layout=W.Layout(width='100%'))
-    state = {'result': None}
+    p = params or TrackingOptions()
+    draw = {'links': plot_links, 'tracks': plot_tracks}[plot]
+    sl = _tracking_sliders(p)
+    out, info = W.Output(), W.HTML(layout=W.Layout(width='100%'))
+    state = {'result': None, 'figure': None, 'redraws': 0}
     def update(*_):
-        q = tracking_options(p, **{k: s.value for k, s in sl.items()})
-        state['result'] = r = track_frames(frames, q)
-        k = r.links['kind'].value_counts()
-        info.value = (f'<b>{len(r.tracks)} tracks</b>; links: ' + ', '.join(f'{n} {c}' for c, n in k.items()))
+        r = track_frames(frames, tracking_options(p, **{k: s.value for k, s in sl.items()}))
+        fig = draw(r)
+        state.update(result=r, figure=fig, redraws=state['redraws'] + 1)
+        info.value = _link_summary(r)
         with out:
             out.clear_output(wait=True)
-            fig = plot_tracks(r)
-            plt.show()
-            plt.close(fig)
+            display(fig)
+        plt.close(fig)
     for s in sl.values(): s.observe(update, names='value')
     update()
-    row = lambda ws: W.HBox(ws, layout=W.Layout(flex_flow='row wrap'))
     v = list(sl.values())
+    row = lambda ws: W.HBox(ws, layout=W.Layout(flex_flow='row wrap'))
     box = W.VBox([row(v[:3]), row(v[3:]), info, out], layout=W.Layout(width='100%', max_width='1100px'))
     box.sliders, box.state = sl, state
     return box
