@@ -21,12 +21,12 @@ from .core import (ActiveRegion, SolarnbError, MissingSegmentError, ShapeMismatc
 # %% auto #0
 __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'LOS_KEYWORDS', 'SHARP_UNITS',
            'SHARP_QUANTITY_UNITS', 'SOLARMASK_SCALARS', 'SOLARMASK_FIELDS', 'SOLARMASK_LABELS', 'SOLARMASK_SEGMENTS',
-           'SOLARMASK_MU0', 'FeatureError', 'sharp_mask', 'pipeline_scale', 'pipeline_gradient', 'green_kernel',
-           'greenpot', 'field_derivatives', 'keyword_unit', 'sharp_keywords_arrays', 'r_value', 'los_keywords',
-           'sharp_keyword_values', 'sharp_keywords', 'header_tolerance', 'compare_with_header', 'header_cards',
-           'solarmask_fields', 'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table',
-           'column_units', 'write_table', 'read_table_units', 'FeatureOptions', 'record_features', 'bench_features',
-           'bench_record_numeric']
+           'SOLARMASK_MU0', 'SEGMENT_COLOURS', 'FeatureError', 'sharp_mask', 'pipeline_scale', 'pipeline_gradient',
+           'green_kernel', 'greenpot', 'field_derivatives', 'keyword_unit', 'sharp_keywords_arrays', 'r_value',
+           'los_keywords', 'sharp_keyword_values', 'sharp_keywords', 'header_tolerance', 'compare_with_header',
+           'header_cards', 'solarmask_fields', 'solarmask_masks', 'solarmask_features', 'plot_segments', 'region_graph',
+           'plot_region_graph', 'feature_row', 'feature_table', 'column_units', 'write_table', 'read_table_units',
+           'FeatureOptions', 'record_features', 'bench_features', 'bench_record_numeric']
 
 # %% ../nbs/06_features.ipynb #81393aef
 class FeatureError(SolarnbError, ValueError):
@@ -769,6 +769,47 @@ def solarmask_features(ar=None,                        # ActiveRegion / record p
                 out.update({f'{p}{f}_{s}': v for s, v in zip(('mean', 'std', 'skew', 'kurt'), moments(f, m, sel, n_in))})
     return out
 
+# %% ../nbs/06_features.ipynb #d4ea28ae
+SEGMENT_COLOURS = {'nl': ('tab:red', 'nl: neutral line (strong-field polarity inversion)'),
+                   'umbra': ('tab:blue', 'umbra'), 'penumbra': ('tab:orange', 'penumbra')}
+"Colour and legend text of each solarmask segment kind in the figures."
+
+def _wcs_axes(fig, pos, m, title:str):
+    "A WCSAxes on the Map `m`'s grid with Carrington axis labels and `title`."
+    ax = fig.add_subplot(*pos, projection=m.wcs)
+    ax.coords[0].set_axislabel('Carrington longitude [deg]')
+    ax.coords[1].set_axislabel('Carrington latitude [deg]')
+    ax.set_title(title, fontsize=10)
+    return ax
+
+def plot_segments(ar,                         # ActiveRegion / record path with Br and continuum
+                  masks:dict|None=None,       # segment masks; default `solarmask_masks`
+                  bmax:float=1500,            # Br colour range +-bmax [G]
+                 ):
+    "Continuum and Br with solarmask's nl, umbra and penumbra segments, on the map's WCS, with colourbars and key."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from matplotlib.colors import ListedColormap
+    ar = _as_ar(ar)
+    masks = masks if masks is not None else solarmask_masks(ar.Br, ar.continuum)
+    fig = plt.figure(figsize=(14, 4.6), layout='constrained')
+    ic, br = ar.continuum, ar.Br
+    ax0 = _wcs_axes(fig, (1, 2, 1), br, 'continuum intensity')
+    im = ax0.imshow(ic.data, origin='lower', cmap='gray')
+    fig.colorbar(im, ax=ax0, label=f'continuum [{ic.unit.to_string()}]', shrink=0.9)
+    ax1 = _wcs_axes(fig, (1, 2, 2), br, 'radial field and solarmask segments')
+    im = ax1.imshow(br.data, origin='lower', cmap='gray', vmin=-bmax, vmax=bmax)
+    fig.colorbar(im, ax=ax1, label='Br [G]', shrink=0.9)
+    handles = []
+    for kind, (col, text) in SEGMENT_COLOURS.items():
+        m = np.asarray(masks[kind], bool)
+        ax1.imshow(np.where(m, 1.0, np.nan), origin='lower', cmap=ListedColormap([col]), alpha=0.55, vmin=0, vmax=1)
+        handles.append(Patch(color=col, alpha=0.7, label=f'{text}, {int(m.sum())} px'))
+    ax1.legend(handles=handles, loc='lower left', fontsize=8, framealpha=0.85)
+    noaa = f' (NOAA {", ".join(map(str, ar.noaa_ars))})' if ar.noaa_ars else ''
+    fig.suptitle(f'HARP {ar.harp}{noaa}, {ar.t_rec}: solarmask 1.0.5 segments')
+    return fig
+
 # %% ../nbs/06_features.ipynb #e22d94d3
 def region_graph(ar,                                      # ActiveRegion / record path
                  masks:dict|None=None,                    # kind -> bool mask; default solarmask's masks
@@ -810,6 +851,33 @@ def region_graph(ar,                                      # ActiveRegion / recor
                 G.add_edge(regions[a][0], regions[b][0], distance=gap,
                            relation='adjacent' if gap <= 1.5 else 'nearby')
     return G
+
+# %% ../nbs/06_features.ipynb #79f2b695
+def plot_region_graph(G,                  # graph from `region_graph`
+                      ar,                 # the record it was built from (ActiveRegion / path)
+                     ):
+    "The region graph on the continuum (map WCS): discs by kind sized by area, edges by relation, colourbar, key."
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    ar = _as_ar(ar)
+    fig = plt.figure(figsize=(10, 6), layout='constrained')
+    ax = _wcs_axes(fig, (1, 1, 1), ar.Br, f'HARP {ar.harp} (NOAA {", ".join(map(str, ar.noaa_ars))}), {ar.t_rec}: '
+                   f'{G.number_of_nodes()} segment regions, {G.number_of_edges()} neighbour links')
+    im = ax.imshow(ar.continuum.data, origin='lower', cmap='gray')
+    fig.colorbar(im, ax=ax, label=f'continuum [{ar.continuum.unit.to_string()}]', shrink=0.8)
+    xy = {n: G.nodes[n]['centroid'][::-1] for n in G}          # (column, row): pixel coordinates of the WCSAxes
+    for a, b, d in G.edges(data=True):
+        (x0, y0), (x1, y1) = xy[a], xy[b]
+        ax.plot([x0, x1], [y0, y1], color='w', lw=0.8, ls='-' if d['relation'] == 'adjacent' else '--', alpha=0.8)
+    for kind, (col, text) in SEGMENT_COLOURS.items():
+        ns = [n for n in G if G.nodes[n]['kind'] == kind]
+        if not ns: continue
+        ax.scatter([xy[n][0] for n in ns], [xy[n][1] for n in ns], s=[4 + G.nodes[n]['area [px]'] / 30 for n in ns],
+                   color=col, edgecolor='k', lw=0.4, zorder=3, label=f'{text} ({len(ns)})')
+    extra = [Line2D([], [], color='0.3', lw=1, label='touching'), Line2D([], [], color='0.3', lw=1, ls='--', label='nearby')]
+    ax.legend(handles=ax.get_legend_handles_labels()[0] + extra, loc='lower left', fontsize=8, framealpha=0.85,
+              title='disc area ~ region area')
+    return fig
 
 # %% ../nbs/06_features.ipynb #475ae81c
 def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarmask') -> dict:
