@@ -617,7 +617,7 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
         d['rho'] = (d['B'] - magp)**2 / (8 * np.pi)
     return d
 
-# %% ../nbs/06_features.ipynb #df7b6bfe
+# %% ../nbs/06_features.ipynb #c597c2b6
 def solarmask_masks(Br, continuum) -> dict:
     "solarmask 1.0.5's segment masks: 'baseline', 'nl', 'umbra', 'penumbra', 'background' (bool arrays)."
     from skimage.measure import label
@@ -715,58 +715,79 @@ def _threshold_local_gaussian(img, block, offset):
     img = img.astype(np.float64)
     return _reflect_gauss_matrix(img.shape[0], sigma) @ img @ _reflect_gauss_matrix(img.shape[1], sigma).T - offset
 
+def _solarmask_record(ar, Bp, Bt, Br, continuum, need_continuum:bool) -> tuple:
+    "(Bp, Bt, Br, continuum) of a record where not given; the continuum only when segment masks must be made."
+    ar = _as_ar(ar)
+    Bp = ar.Bp.data if Bp is None else Bp
+    Bt = ar.Bt.data if Bt is None else Bt
+    Br = ar.Br.data if Br is None else Br
+    if continuum is None and need_continuum:
+        if not ar.has('continuum'):
+            raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: no continuum segment, which solarmask '
+                                      'segments need: pass masks= or segments=("baseline",)')
+        continuum = ar.continuum.data
+    return Bp, Bt, Br, continuum
+
+def _segment_mask(masks:dict, seg:str, shape:tuple) -> np.ndarray:
+    "The boolean mask of segment `seg`, checked to exist and to have the fields' `shape`."
+    if seg not in masks: raise FeatureError(f'no mask for segment {seg!r} (have {sorted(masks)})')
+    m = np.asarray(masks[seg], bool)
+    if m.shape != shape: raise ShapeMismatchError(f'mask {seg} has shape {m.shape}, fields {shape}')
+    return m
+
+def _masked_moments(d:dict, whole:dict, f:str, m:np.ndarray, n_in:int) -> list:
+    "Moments of field `f` over mask `m`: directly, or from the whole patch's power sums minus the rest's."
+    if 2 * n_in < m.size: return _moments(d[f][m])
+    if f not in whole: whole[f] = _power_sums(d[f].reshape(-1))    # computed once for all segments
+    if n_in == m.size: return _moments_from(*whole[f])
+    if not np.isfinite([whole[f][0], *whole[f][2:]]).all(): return _moments(d[f][m])  # a NaN: the direct way
+    c, n, *S = whole[f]
+    _, k, *R = _power_sums(d[f][~m], c)
+    return _moments_from(c, n - k, *(a - b for a, b in zip(S, R)))
+
+def _segment_scalars(d:dict, sel) -> list:
+    "solarmask's ten totals (`SOLARMASK_SCALARS`) over the pixels `sel` picks."
+    Bz, J, Jh, hc = sel(d['Bz']), sel(d['J']), sel(d['Jh']), sel(d['hc'])
+    return [np.sum(np.abs(Bz)), np.abs(np.sum(Bz)), np.sum(np.abs(J)), np.abs(np.sum(J)),
+            np.abs(np.sum(J[Bz > 0])) + np.abs(np.sum(J[Bz < 0])), np.sum(np.abs(Jh)), np.abs(np.sum(Jh)),
+            np.sum(np.abs(hc)), np.abs(np.sum(hc)), np.sum(sel(d['rho'])) / (8 * np.pi)]
+
+def _segment_features(d:dict, m:np.ndarray, prefix:str, whole:dict) -> dict:
+    "solarmask's 58 features of one segment mask, labelled with `prefix` (all 0 for an empty mask)."
+    n_in = int(np.count_nonzero(m))
+    if not n_in: return {prefix + k: 0.0 for k in SOLARMASK_LABELS}
+    sel = (lambda a: a.reshape(-1)) if n_in == m.size else (lambda a: a[m])   # the whole patch: no copy
+    out = {prefix + k: float(v) for k, v in zip(SOLARMASK_SCALARS, _segment_scalars(d, sel))}
+    for f in SOLARMASK_FIELDS:
+        mom = _masked_moments(d, whole, f, m, n_in)
+        out.update({f'{prefix}{f}_{s}': v for s, v in zip(('mean', 'std', 'skew', 'kurt'), mom)})
+    return out
+
+# %% ../nbs/06_features.ipynb #0bb86a1e
 def solarmask_features(ar=None,                        # ActiveRegion / record path (or give the arrays)
                        masks:dict|None=None,           # segment name -> bool mask; default `solarmask_masks`
-                       segments=('baseline', 'nl', 'umbra', 'penumbra', 'background'),
+                       segments=('baseline', 'nl', 'umbra', 'penumbra', 'background'),  # segments to describe
                        convention:str='solarmask',     # 'solarmask' or 'physical' (see above)
-                       Bp=None, Bt=None, Br=None, continuum=None,
+                       Bp=None, Bt=None, Br=None,      # field components [G] (arrays or Maps), instead of `ar`'s
+                       continuum=None,                 # continuum (array or Map) for the default segment masks
                        fields:dict|None=None,          # precomputed `solarmask_fields` (reuse across masks)
                       ) -> dict:
     "solarmask's 58 physical features for each segment, labelled as solarmask labels them (prefix per segment)."
+    baseline_only = tuple(segments) == ('baseline',)
     if ar is not None:
-        ar = _as_ar(ar)
-        Bp, Bt, Br = (ar.Bp.data if Bp is None else Bp), (ar.Bt.data if Bt is None else Bt), (ar.Br.data if Br is None else Br)
-        if continuum is None and masks is None:
-            if not ar.has('continuum'):
-                raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: no continuum segment, which solarmask '
-                                          'segments need; pass masks= or segments=("baseline",)')
-            continuum = ar.continuum.data
+        Bp, Bt, Br, continuum = _solarmask_record(ar, Bp, Bt, Br, continuum, masks is None and not baseline_only)
     if fields is None and (Bp is None or Bt is None or Br is None):
         raise MissingSegmentError('solarmask features need Bp, Bt and Br')
     d = fields if fields is not None else solarmask_fields(Bp, Bt, Br, convention)
-    if masks is None and tuple(segments) == ('baseline',): masks = {'baseline': np.ones(d['Bz'].shape, bool)}
+    if masks is None and baseline_only: masks = {'baseline': np.ones(d['Bz'].shape, bool)}
     if masks is None:
         if continuum is None: raise MissingSegmentError('solarmask segments need the continuum (or pass masks=)')
         masks = solarmask_masks(Br, continuum)
     out, whole = {}, {}
-    def moments(f, m, sel, n_in):
-        "Moments of field f over mask m: from the whole patch's power sums minus the rest's when m covers most of it."
-        if 2 * n_in < m.size: return _moments(sel(d[f]))
-        if f not in whole: whole[f] = _power_sums(d[f].reshape(-1))    # computed once for all segments
-        if n_in == m.size: return _moments_from(*whole[f])
-        if not np.isfinite([whole[f][0], *whole[f][2:]]).all(): return _moments(sel(d[f]))  # a NaN: the direct way
-        c, n, *S = whole[f]
-        _, k, *R = _power_sums(d[f][~m], c)
-        return _moments_from(c, n - k, *(a - b for a, b in zip(S, R)))
     with np.errstate(all='ignore'):
         for seg in segments:
-            if seg not in masks: raise FeatureError(f'no mask for segment {seg!r} (have {sorted(masks)})')
-            m = np.asarray(masks[seg], bool)
-            if m.shape != d['Bz'].shape: raise ShapeMismatchError(f'mask {seg} has shape {m.shape}, fields {d["Bz"].shape}')
-            p = SOLARMASK_SEGMENTS.get(seg, seg + '_')
-            n_in = int(np.count_nonzero(m))
-            if not n_in:
-                out.update({p + k: 0.0 for k in SOLARMASK_LABELS})
-                continue
-            sel = (lambda a: a.reshape(-1)) if n_in == m.size else (lambda a, m=m: a[m])   # the whole patch: no copy
-            Bz, J, Jh, hc = sel(d['Bz']), sel(d['J']), sel(d['Jh']), sel(d['hc'])
-            bzm = Bz
-            vals = [np.sum(np.abs(Bz)), np.abs(np.sum(Bz)), np.sum(np.abs(J)), np.abs(np.sum(J)),
-                    np.abs(np.sum(J[bzm > 0])) + np.abs(np.sum(J[bzm < 0])), np.sum(np.abs(Jh)), np.abs(np.sum(Jh)),
-                    np.sum(np.abs(hc)), np.abs(np.sum(hc)), np.sum(sel(d['rho'])) / (8 * np.pi)]
-            out.update({p + k: float(v) for k, v in zip(SOLARMASK_SCALARS, vals)})
-            for f in SOLARMASK_FIELDS:
-                out.update({f'{p}{f}_{s}': v for s, v in zip(('mean', 'std', 'skew', 'kurt'), moments(f, m, sel, n_in))})
+            m = _segment_mask(masks, seg, d['Bz'].shape)
+            out.update(_segment_features(d, m, SOLARMASK_SEGMENTS.get(seg, seg + '_'), whole))
     return out
 
 # %% ../nbs/06_features.ipynb #d4ea28ae

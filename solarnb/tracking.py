@@ -405,7 +405,7 @@ def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm
     keep = np.array(sorted(keep), np.int64)
     return (e[keep], s[keep], dist[keep]) if len(keep) else empty
 
-# %% ../nbs/05_tracking.ipynb #c1df0d2b
+# %% ../nbs/05_tracking.ipynb #3d1f82a5
 @dataclass
 class TrackingResult:
     "The result of `track_frames` / `track_products`: detections (nodes), links (edges), tracks, options, notes."
@@ -447,6 +447,63 @@ def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
     rate = np.where(world, rate, 0.0)
     return xy, np.where(world, lat, np.nan), rate
 
+def _drop_small(reg:pd.DataFrame, min_area:float, ref:dict) -> pd.DataFrame:
+    "The region table without the rows smaller than `min_area` [Mm2]; their number is added to `ref['small']`."
+    if not min_area or 'area [Mm2]' not in reg or not len(reg): return reg
+    small = reg['area [Mm2]'].to_numpy(float) < min_area
+    if not small.any(): return reg
+    ref['small'] = ref.get('small', 0) + int(small.sum())
+    return reg[~small].reset_index(drop=True)
+
+def _stream_step(f:Frame, ref:dict, p:TrackingOptions) -> tuple:
+    "A frame made ready to link: (frame, table, xy [Mm], drift [Mm/s], drift rate [deg/day], time [s], look-ups)."
+    reg = _drop_small(f.regions, p.min_area, ref)
+    xy, _, rate = _frame_positions(Frame(f.t_rec, reg, None, f.harp, f.pixel_size), ref, p)
+    xp = RSUN_MM * np.deg2rad(rate) / 86400 * np.cos(np.deg2rad(ref.get('lat0', 0.0)))
+    lut = _lut(reg['label'].to_numpy().astype(np.int64))
+    pix = (None, None)
+    if f.labels is not None: pix = _label_pixels(f.labels, reg if len(reg) == len(f.regions) else None)
+    return f, reg, xy, xp, rate, _trec_seconds(f.t_rec), (lut, *pix)
+
+def _link_step(prev:tuple, cur:tuple, p:TrackingOptions, steps:dict) -> tuple:
+    "`link_pair` between two consecutive `_stream_step`s, positions predicted to the later time; counts the step."
+    pf, preg, pxy, pxp, prate, pt, pinfo = prev
+    f, reg, xy, _, _, t, info = cur
+    dt = t - pt
+    if dt <= 0:
+        raise TrackingInputError(f'frame {f.t_rec} is not after frame {pf.t_rec}: '
+                                 + ('duplicate T_REC' if dt == 0 else 'frames out of time order'))
+    steps[round(dt)] = steps.get(round(dt), 0) + 1
+    pa = pxy.copy()
+    pa[:, 0] += pxp * dt
+    shift = 0.0
+    if pf.grid.get('CDELT1') and len(preg):
+        shift = float(np.mean(prate)) * dt / 86400 / float(pf.grid['CDELT1'])
+    a_, b_ = Frame(pf.t_rec, preg, pf.labels, grid=pf.grid), Frame(f.t_rec, reg, f.labels, grid=f.grid)
+    return link_pair(a_, b_, pa, xy, p, shift_px=shift, dt=dt, cache={id(a_): pinfo, id(b_): info})
+
+def _stream_notes(ref:dict, steps:dict, p:TrackingOptions) -> list:
+    "The notes of a stream: regions left out for their size, mixed cadences."
+    notes = []
+    if ref.get('small'): notes.append(f"{ref['small']} regions smaller than min_area = {p.min_area} Mm2 left out")
+    if len(steps) > 1:
+        notes.append('mixed cadences: ' + ', '.join(f'{n} steps of {s} s' for s, n in sorted(steps.items())))
+    return notes
+
+def _detection_table(tabs:list, XY:list, XP:list, times:list, trecs:list) -> tuple:
+    "(detection table: frame, T_REC, time [s], the region columns, x, y [Mm], drift; times since the first [s])."
+    sizes = [len(xy_) for xy_ in XY]
+    cols = list(dict.fromkeys(c for t_ in tabs for c in t_))
+    det = pd.DataFrame({c: np.concatenate([t_[c] if c in t_ else np.full(n_, np.nan) for t_, n_ in zip(tabs, sizes)])
+                        for c in cols})
+    times = np.array(times) - times[0]
+    det.insert(0, 'frame', np.repeat(np.arange(len(sizes)), sizes))
+    det.insert(1, 'T_REC', np.repeat(np.array(trecs, dtype=object), sizes))
+    det.insert(2, 'time [s]', np.repeat(times, sizes))
+    xy = np.concatenate(XY)
+    det['x [Mm]'], det['y [Mm]'], det['xp [Mm/s]'] = xy[:, 0], xy[:, 1], np.concatenate(XP)
+    return det, times
+
 def link_stream(frames,                       # iterable of `Frame` in time order (a generator is read once)
                 p:TrackingOptions,            # options
                 keep_frames:bool=False,       # keep the frames (for the movie); False: hold one at a time
@@ -454,44 +511,15 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
                ) -> tuple:
     "Frame-to-frame links of a stream of frames: (detections, src, dst, shared, dist, times, frames kept, notes)."
     from tqdm.auto import tqdm
-    ref, tabs, kept, notes = {}, [], [], []
-    S, D, O, R, times, trecs, XY, XP = [], [], [], [], [], [], [], []
-    prev = None
-    off = 0
-    steps = {}
+    ref, kept, links, steps, prev, off = {}, [], [], {}, None, 0
+    tabs, XY, XP, times, trecs = [], [], [], [], []
     for i, f in enumerate(tqdm(frames, desc='tracking', disable=not progress)):
         _check_frame(f, i, prev, ref)
-        t = _trec_seconds(f.t_rec)
-        reg = f.regions
-        if p.min_area and 'area [Mm2]' in reg and len(reg):
-            small = reg['area [Mm2]'].to_numpy(float) < p.min_area
-            if small.any():
-                reg = reg[~small].reset_index(drop=True)
-                ref['small'] = ref.get('small', 0) + int(small.sum())
-        xy, lat, rate = _frame_positions(Frame(f.t_rec, reg, None, f.harp, f.pixel_size), ref, p)
-        xp = RSUN_MM * np.deg2rad(rate) / 86400 * np.cos(np.deg2rad(ref.get('lat0', 0.0)))
-        lut = _lut(reg['label'].to_numpy().astype(np.int64))
-        pix = _label_pixels(f.labels, reg if len(reg) == len(f.regions) else None) if f.labels is not None else (None, None)
-        cur = (f, reg, xy, xp, rate, t, (lut, *pix))
+        cur = _stream_step(f, ref, p)
         if prev is not None:
-            pf, preg, pxy, pxp, prate, pt, pinfo = prev
-            dt = t - pt
-            if dt <= 0:
-                raise TrackingInputError(f'frame {f.t_rec} is not after frame {pf.t_rec}: '
-                                         + ('duplicate T_REC' if dt == 0 else 'frames out of time order'))
-            steps[round(dt)] = steps.get(round(dt), 0) + 1
-            pa = pxy.copy()
-            pa[:, 0] += pxp * dt
-            shift = 0.0
-            if pf.grid.get('CDELT1') and len(preg):
-                shift = float(np.mean(prate)) * dt / 86400 / float(pf.grid['CDELT1'])
-            a_, b_ = Frame(pf.t_rec, preg, pf.labels, grid=pf.grid), Frame(f.t_rec, reg, f.labels, grid=f.grid)
-            cache = {id(a_): pinfo, id(b_): cur[6]}
-            s, d, o, r = link_pair(a_, b_, pa, xy, p, shift_px=shift, dt=dt, cache=cache)
-            S.append(s + off - len(preg))
-            D.append(d + off)
-            O.append(o)
-            R.append(r)
+            s, d, o, r = _link_step(prev, cur, p, steps)
+            links.append((s + off - len(prev[1]), d + off, o, r))
+        _, reg, xy, xp, _, t, _ = cur
         tabs.append({c: reg[c].to_numpy() for c in reg.columns})     # plain arrays: no per-record DataFrame kept
         XY.append(xy)
         XP.append(xp)
@@ -501,22 +529,9 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
         if keep_frames: kept.append(f)
         prev = cur
     if not times: raise TrackingInputError('no frames to track')
-    if ref.get('small'): notes.append(f"{ref['small']} regions smaller than min_area = {p.min_area} Mm2 left out")
-    if len(steps) > 1:
-        notes.append('mixed cadences: ' + ', '.join(f'{n} steps of {s} s' for s, n in sorted(steps.items())))
-    sizes = [len(xy_) for xy_ in XY]
-    cols = list(dict.fromkeys(c for t_ in tabs for c in t_))
-    det = pd.DataFrame({c: np.concatenate([t_[c] if c in t_ else np.full(n_, np.nan) for t_, n_ in zip(tabs, sizes)])
-                        for c in cols})
-    del tabs
-    times = np.array(times) - times[0]
-    det.insert(0, 'frame', np.repeat(np.arange(len(sizes)), sizes))
-    det.insert(1, 'T_REC', np.repeat(np.array(trecs, dtype=object), sizes))
-    det.insert(2, 'time [s]', np.repeat(times, sizes))
-    xy = np.concatenate(XY)
-    det['x [Mm]'], det['y [Mm]'], det['xp [Mm/s]'] = xy[:, 0], xy[:, 1], np.concatenate(XP)
-    cat = lambda L, dt_: np.concatenate(L).astype(dt_) if L else np.zeros(0, dt_)
-    return det, cat(S, np.int64), cat(D, np.int64), cat(O, np.int64), cat(R, float), times, kept, notes
+    det, times = _detection_table(tabs, XY, XP, times, trecs)
+    cat = lambda j, dt_: np.concatenate([l[j] for l in links]).astype(dt_) if links else np.zeros(0, dt_)
+    return det, cat(0, np.int64), cat(1, np.int64), cat(2, np.int64), cat(3, float), times, kept, _stream_notes(ref, steps, p)
 
 def track_frames(frames,                          # `Frame`s: a list (any order; sorted) or a generator in time order
                  params:TrackingOptions|None=None,  # tracking options
@@ -734,7 +749,7 @@ def load_tracking(path) -> Tracking:
             if c.endswith(' series'): tracks[c] = [[np.nan if x is None else x for x in json.loads(v)] for v in tracks[c]]
     return graph_to_tracking(G, tracks)
 
-# %% ../nbs/05_tracking.ipynb #f659e92a
+# %% ../nbs/05_tracking.ipynb #96cdb97f
 _MARK = {'birth': ('o', 'g'), 'death': ('x', 'k'), 'merge': ('v', 'm'), 'split': ('^', 'darkcyan')}
 _YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]', 'area [Mm2]': 'area [Mm$^2$]'}
 
@@ -760,6 +775,50 @@ def _spread(y, gap):
     out[o] = z
     return out
 
+def _draw_track_panel(ax, res:Tracking, c:str, th:np.ndarray, groups:dict, colour:dict):
+    "One panel of `plot_tracks`: column `c` of every track against time [h], events marked, gap links dashed."
+    d = res.detections
+    y = d[c].to_numpy(float)
+    for tr, idx in groups.items():
+        ax.plot(th[idx], y[idx], '-', lw=1.1, color=colour[tr])
+    for ev, (m, col) in _MARK.items():
+        k = d['event'].str.contains(ev).to_numpy()
+        ax.plot(th[k], y[k], m, color=col, ms=5, ls='none')
+    gl = res.links[res.links['kind'] == 'gap']
+    pos = pd.Series(np.arange(len(d)), index=d.index)
+    for a, b in zip(pos[gl['source']].to_numpy(), pos[gl['target']].to_numpy()):
+        ax.plot([th[a], th[b]], [y[a], y[b]], '--', color='0.4', lw=1)
+    ax.set_ylabel(_YLABEL.get(c, c))
+    if c == 'area [Mm2]' and np.nanmin(y) > 0: ax.set_yscale('log')
+    ax.grid(alpha=0.25)
+    return y
+
+def _label_track_ends(ax, th:np.ndarray, y:np.ndarray, groups:dict, colour:dict):
+    "Write each track's id in the right margin, spread apart and joined by a thin line to its last detection."
+    from matplotlib.collections import LineCollection
+    ends = [(tr, idx[-1]) for tr, idx in groups.items() if np.isfinite(y[idx[-1]])]
+    if not ends: return
+    ax.autoscale_view()
+    k = [i for _, i in ends]
+    xy = (ax.transData + ax.transAxes.inverted()).transform(np.c_[th[k], y[k]])   # in axes fractions
+    yl = _spread(xy[:, 1], min(0.075, 0.98 / len(ends)))                        # label spacing, in axes heights
+    yl += max(0.0, 0.01 - yl.min()) - max(0.0, yl.max() - 0.99)                 # slide the stack inside the axes
+    cs = [colour[tr] for tr, _ in ends]
+    ax.add_collection(LineCollection([[(x0, y0), (1.01, y1)] for (x0, y0), y1 in zip(xy, yl)], colors=cs,
+                                     linewidths=0.5, alpha=0.5, transform=ax.transAxes, clip_on=False))
+    for (tr, _), y1, col in zip(ends, yl, cs):
+        ax.text(1.012, y1, str(tr), transform=ax.transAxes, fontsize=7, color=col, va='center', ha='left')
+
+def _track_legend(ax, labelled:bool):
+    "The key of `plot_tracks`, above its top panel: track line, event markers, gap link."
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], color='0.3', lw=1.1, label='track (colour, id at its end)' if labelled else 'track')]
+    handles += [Line2D([], [], marker=m, color=col, ls='none', ms=5, label=ev) for ev, (m, col) in _MARK.items()]
+    handles.append(Line2D([], [], color='0.4', ls='--', lw=1, label='gap link'))
+    ax.legend(handles=handles, loc='lower left', bbox_to_anchor=(0, 1.01), ncol=len(handles), fontsize=8,
+              frameon=False, borderaxespad=0, handlelength=1.8, columnspacing=1.2)
+
+# %% ../nbs/05_tracking.ipynb #867f230c
 def plot_tracks(res:Tracking,              # tracking result
                 min_detections:int=1,      # draw only tracks seen at least this often
                 fig=None,                  # figure to draw into
@@ -767,8 +826,6 @@ def plot_tracks(res:Tracking,              # tracking result
                ):
     "Carrington longitude, latitude and area of every track against time, events marked, track ids at the ends."
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.collections import LineCollection
     fig = fig or plt.figure(figsize=(11, 9))
     axs = fig.subplots(3, 1, sharex=True)
     fig.subplots_adjust(left=0.08, right=0.94, bottom=0.06, top=0.925, hspace=0.08)   # room for ids and legend
@@ -778,48 +835,18 @@ def plot_tracks(res:Tracking,              # tracking result
         return fig
     th = d['time [s]'].to_numpy() / 3600
     n = d.groupby('track')['frame'].transform('size').to_numpy()
-    cols = [c for c in ('lon [deg]', 'lat [deg]', 'area [Mm2]') if c in d]
     groups = {tr: idx for tr, idx in d.groupby('track').indices.items() if n[idx[0]] >= min_detections}
     colour = dict(zip(groups, track_colours(len(groups))))
-    for ax, c in zip(axs, cols):
-        y = d[c].to_numpy(float)
-        for tr, idx in groups.items():
-            ax.plot(th[idx], y[idx], '-', lw=1.1, color=colour[tr])
-        for ev, (m, col) in _MARK.items():
-            k = d['event'].str.contains(ev).to_numpy()
-            ax.plot(th[k], y[k], m, color=col, ms=5, ls='none')
-        gl = res.links[res.links['kind'] == 'gap']
-        if len(gl):
-            pos = pd.Series(np.arange(len(d)), index=d.index)
-            s, t = pos[gl['source']].to_numpy(), pos[gl['target']].to_numpy()
-            for a, b in zip(s, t): ax.plot([th[a], th[b]], [y[a], y[b]], '--', color='0.4', lw=1)
-        ax.set_ylabel(_YLABEL.get(c, c))
-        if c == 'area [Mm2]' and np.nanmin(y) > 0: ax.set_yscale('log')
-        ax.grid(alpha=0.25)
-        if groups and len(groups) <= label_tracks:
-            ends = [(tr, idx[-1]) for tr, idx in groups.items() if np.isfinite(y[idx[-1]])]
-            if ends:
-                ax.autoscale_view()
-                k = [i for _, i in ends]
-                xy = (ax.transData + ax.transAxes.inverted()).transform(np.c_[th[k], y[k]])   # in axes fractions
-                gap = min(0.075, 0.98 / len(ends))                 # label spacing, in axes heights
-                yl = _spread(xy[:, 1], gap)
-                yl += max(0.0, 0.01 - yl.min()) - max(0.0, yl.max() - 0.99)    # slide the stack inside the axes
-                cs = [colour[tr] for tr, _ in ends]
-                ax.add_collection(LineCollection([[(x0, y0), (1.01, y1)] for (x0, y0), y1 in zip(xy, yl)], colors=cs,
-                                                 linewidths=0.5, alpha=0.5, transform=ax.transAxes, clip_on=False))
-                for (tr, _), y1, col in zip(ends, yl, cs):
-                    ax.text(1.012, y1, str(tr), transform=ax.transAxes, fontsize=7, color=col, va='center', ha='left')
     labelled = 0 < len(groups) <= label_tracks
-    handles = [Line2D([], [], color='0.3', lw=1.1, label='track (colour; id at its end)' if labelled else 'track')]
-    handles += [Line2D([], [], marker=m, color=col, ls='none', ms=5, label=ev) for ev, (m, col) in _MARK.items()]
-    handles.append(Line2D([], [], color='0.4', ls='--', lw=1, label='gap link'))
-    axs[0].legend(handles=handles, loc='lower left', bbox_to_anchor=(0, 1.01), ncol=len(handles), fontsize=8,
-                  frameon=False, borderaxespad=0, handlelength=1.8, columnspacing=1.2)
+    for ax, c in zip(axs, [c for c in ('lon [deg]', 'lat [deg]', 'area [Mm2]') if c in d]):
+        y = _draw_track_panel(ax, res, c, th, groups, colour)
+        if labelled: _label_track_ends(ax, th, y, groups, colour)
+    _track_legend(axs[0], labelled)
     axs[-1].set_xlabel(f'hours since {d["T_REC"].iloc[0]}')
-    fig.suptitle(f'{d["track"].nunique()} tracks, {len(d)} detections, '
-                 f'{(res.links["kind"] == "merge").sum()} merge / {(res.links["kind"] == "split").sum()} split / '
-                 f'{(res.links["kind"] == "gap").sum()} gap links')
+    kinds = res.links['kind']
+    harp = f'HARP {res.frames[0].harp}: ' if res.frames and res.frames[0].harp else ''
+    fig.suptitle(f'{harp}{d["track"].nunique()} tracks, {len(d)} detections, {(kinds == "merge").sum()} merge / '
+                 f'{(kinds == "split").sum()} split / {(kinds == "gap").sum()} gap links, from {d["T_REC"].iloc[0]}')
     return fig
 
 # %% ../nbs/05_tracking.ipynb #82a0fdbe
