@@ -28,10 +28,11 @@ __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'L
            'plot_region_graph', 'feature_row', 'feature_table', 'column_units', 'write_table', 'read_table_units',
            'FeatureOptions', 'record_features', 'bench_features', 'bench_record_numeric']
 
-# %% ../nbs/06_features.ipynb #81393aef
+# %% ../nbs/06_features.ipynb #b2542b15
 class FeatureError(SolarnbError, ValueError):
     "Input to a feature computation is unusable (shapes, scales, masks)."
 
+# %% ../nbs/06_features.ipynb #fd0933f8
 def sharp_mask(bitmap,                 # HARP bitmap segment (Map or array): 33/34 inside the active region
                conf_disambig=None,     # disambiguation confidence (Map or array); None: bitmap only (LOS keywords)
                bitmap_min:float=30,    # the pipeline's test `bitmap >= 30`
@@ -61,7 +62,7 @@ def pipeline_scale(header:dict) -> tuple[float, float]:
     cdelt = math.degrees(math.atan(rsun_ref * math.radians(cdelt1) / dsun)) * 3600
     return cdelt, rsun_ref / rsun_obs
 
-# %% ../nbs/06_features.ipynb #7f532029
+# %% ../nbs/06_features.ipynb #ea0c73c1
 def pipeline_gradient(f) -> tuple[np.ndarray, np.ndarray]:
     "(d/dx, d/dy) per pixel as the HMI pipeline takes them: float32, centred inside, one-sided 2nd order on the edges."
     f = np.asarray(getattr(f, 'data', f), np.float32)
@@ -76,6 +77,7 @@ def pipeline_gradient(f) -> tuple[np.ndarray, np.ndarray]:
     gy[-1] = (3 * f[-1] - 4 * f[-2] + f[-3]) * h
     return gx, gy
 
+# %% ../nbs/06_features.ipynb #aedc33b7
 GREEN_DZ, GREEN_HALF = 0.001, 10   # the pipeline's monopole depth [px] and window half-width [px]
 
 def green_kernel(dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
@@ -83,18 +85,21 @@ def green_kernel(dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
     o = np.arange(-half, half, dtype=np.float64)
     return (np.float32(dz) / np.sqrt(o[:, None]**2 + o[None, :]**2 + np.float32(dz)**2)).astype(np.float32).astype(float)
 
+# %% ../nbs/06_features.ipynb #f69af797
 @functools.lru_cache(16)
 def _kernel_spectrum(kernel:tuple, fshape:tuple) -> np.ndarray:
     "rfft2 of a kernel ('green', dz, half) or ('solarmask', radius, dz) zero-padded to `fshape` (cached: a HARP keeps its size)."
     k = green_kernel(*kernel[1:])[::-1, ::-1] if kernel[0] == 'green' else _solarmask_kernel(*kernel[1:])
     return sp_fft.rfft2(k, fshape)
 
+# %% ../nbs/06_features.ipynb #ec5eb411
 def _fft_valid(a:np.ndarray, kernel:tuple, kshape:tuple) -> np.ndarray:
     "scipy.signal.fftconvolve(a, kernel, 'valid') with the kernel's spectrum cached per FFT size."
     fshape = tuple(sp_fft.next_fast_len(a.shape[i] + kshape[i] - 1, True) for i in (0, 1))
     y = sp_fft.irfft2(sp_fft.rfft2(a, fshape) * _kernel_spectrum(kernel, fshape), fshape)
     return y[kshape[0] - 1:a.shape[0], kshape[1] - 1:a.shape[1]]
 
+# %% ../nbs/06_features.ipynb #dde4b7a0
 def _green_pot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
     "The pipeline's Green's-function potential of Bz (FFT-evaluated), 0 where Bz is NaN."
     bz = np.asarray(getattr(bz, 'data', bz), float)
@@ -105,6 +110,7 @@ def _green_pot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
     pot[~ok] = 0.0
     return pot
 
+# %% ../nbs/06_features.ipynb #d9175f81
 def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
     "Potential-field (Bx, By) at the photosphere from Bz by the pipeline's Green's-function sum (FFT-evaluated)."
     pot = _green_pot(bz, dz, half)
@@ -167,9 +173,10 @@ def keyword_unit(k:str, # a SHARP keyword, error keyword or LOS keyword (JSOC na
     base = next((a for a, b in SHARP_ERRORS.items() if b == k), k)
     return SHARP_QUANTITY_UNITS[base]
 
-# %% ../nbs/06_features.ipynb #c579ee9b
+# %% ../nbs/06_features.ipynb #bbe6fbf8
 def _mean(v, n): return float(v / n) if n else float('nan')
 
+# %% ../nbs/06_features.ipynb #0edb2db7
 def _check2d(a, name, shape=None):
     "`a` (array or Map) flattened, after checking it is 2-D and, when given, of `shape`."
     a = np.asarray(getattr(a, 'data', a))
@@ -177,7 +184,10 @@ def _check2d(a, name, shape=None):
     if shape is not None and a.shape != shape: raise ShapeMismatchError(f'{name} has shape {a.shape}, but Bz has {shape}')
     return a.reshape(-1)
 
+# %% ../nbs/06_features.ipynb #c25541dc
 def _f32(a, j): return a[j].astype(np.float32)
+
+# %% ../nbs/06_features.ipynb #223a8b65
 def _e2(a, j): return a[j].astype(np.float32).astype(float)**2
 
 # %% ../nbs/06_features.ipynb #9c6e99e1
@@ -203,7 +213,7 @@ def _gather(bx, by, bz, mask, errs:tuple):
     g.EX2, g.EY2, g.EZ2 = (_e2(e, g.M) for e in g.errs) if g.have_err else (nan, nan, nan)
     return g
 
-# %% ../nbs/06_features.ipynb #35d03dbb
+# %% ../nbs/06_features.ipynb #f6097319
 def _flux_keywords(g, area:float) -> dict:
     "CMASK, USFLUX [Mx] and ERRVF from the gathered Bz; `area` is the pixel area [cm2]."
     ok = np.isfinite(g.Z)
@@ -211,6 +221,7 @@ def _flux_keywords(g, area:float) -> dict:
     return {'CMASK': float(ok.sum()), 'USFLUX': float(np.abs(g.Z[ok]).sum() * area) if ok.any() else nan,
             'ERRVF': float(np.sqrt(g.EZ2[ok].sum()) * area) if ok.any() and g.have_err else nan}
 
+# %% ../nbs/06_features.ipynb #6951169c
 def _gamma_keywords(g) -> dict:
     "MEANGAM [deg] over pixels with Bh > 100 G and Bz != 0, and ERRGAM."
     bh32 = np.sqrt(g.bx32 * g.bx32 + g.by32 * g.by32)
@@ -226,7 +237,7 @@ def _gamma_keywords(g) -> dict:
         out['ERRGAM'] = _mean(np.sqrt(g2.sum()), n) * 180 / np.pi
     return out
 
-# %% ../nbs/06_features.ipynb #1f65cf3a
+# %% ../nbs/06_features.ipynb #44eab42d
 def _grad_keyword_at(nb, err:bool):
     "Mean |grad f| from the values (f, e^2) at the 4 neighbours (x+1, x-1, y+1, y-1) of pixels, and its error."
     (fx1, ex1), (fx0, ex0), (fy1, ey1), (fy0, ey0) = nb
@@ -242,6 +253,7 @@ def _grad_keyword_at(nb, err:bool):
     ke = k & (den != 0) & np.isfinite(t)
     return g, _mean(np.sqrt((t[ke] / (16 * den[ke])).sum()), n)
 
+# %% ../nbs/06_features.ipynb #78e41081
 def _neighbour_errors(x_, y_, z_, b_, h_, ex2, ey2, ez2) -> tuple:
     "Squared errors of |B| and Bh at neighbour pixels, rounded through float32 as the pipeline stores them."
     xx, yy = x_.astype(float)**2 * ex2, y_.astype(float)**2 * ey2
@@ -249,6 +261,7 @@ def _neighbour_errors(x_, y_, z_, b_, h_, ex2, ey2, ez2) -> tuple:
     he2 = ((np.sqrt(xx + yy) / h_).astype(np.float32).astype(float))**2
     return be2, he2
 
+# %% ../nbs/06_features.ipynb #9f0d411d
 def _neighbours(g, derivs:dict|None) -> dict:
     "Values at the 4 neighbours of the interior mask pixels: (f, e^2) of |B|, Bz, Bh; Bx, By; (ex^2, ey^2)."
     nb = {'B': [], 'Bz': [], 'Bh': [], 'Bx': [], 'By': [], 'e': []}
@@ -267,6 +280,7 @@ def _neighbours(g, derivs:dict|None) -> dict:
             nb[key].append(v)
     return nb
 
+# %% ../nbs/06_features.ipynb #9b6ded8b
 def _gradient_keywords(nb:dict, have_err:bool) -> dict:
     "MEANGBT, MEANGBZ, MEANGBH [G/px] and their errors from the neighbour values."
     out = {}
@@ -274,7 +288,7 @@ def _gradient_keywords(nb:dict, have_err:bool) -> dict:
         out[key], out[err] = _grad_keyword_at(nb[f], have_err)
     return out
 
-# %% ../nbs/06_features.ipynb #99902934
+# %% ../nbs/06_features.ipynb #f47d4dfd
 def _vertical_current(g, nb:dict, derivs:dict|None) -> tuple:
     "(Jz, its error) [G/px] at the mask pixels: dBy/dx - dBx/dy inside the image, NaN on its border."
     h = np.float32(0.5)
@@ -284,6 +298,7 @@ def _vertical_current(g, nb:dict, derivs:dict|None) -> tuple:
     if g.have_err: jze[g.inner] = 0.5 * np.sqrt(nb['e'][2][0] + nb['e'][3][0] + nb['e'][0][1] + nb['e'][1][1])
     return jz, jze
 
+# %% ../nbs/06_features.ipynb #1f6b8cae
 def _current_keywords(jz, jze, pl:float) -> dict:
     "MEANJZD [mA/m2], TOTUSJZ [A] and their errors; `pl` is the pixel side [m]."
     fJ = 1e-4 / MU0
@@ -294,6 +309,7 @@ def _current_keywords(jz, jze, pl:float) -> dict:
     return {'MEANJZD': _mean(jz[k].sum() * fJ / pl * 1000, n), 'ERRJZ': _mean(ejz * fJ / pl * 1000, n),
             'TOTUSJZ': float(np.abs(jz[k]).sum() * fJ * pl) if n else nan, 'ERRUSI': float(ejz * fJ * pl) if n else nan}
 
+# %% ../nbs/06_features.ipynb #68d5df15
 def _twist_helicity_keywords(g, jz, jze, pl:float) -> dict:
     "MEANALP [1/Mm], MEANJZH, TOTUSJH, ABSNJZH [G2/m] and their errors, over pixels where Jz and Bz are not 0."
     Z, EZ2 = g.Z, g.EZ2
@@ -312,6 +328,7 @@ def _twist_helicity_keywords(g, jz, jze, pl:float) -> dict:
     out['ERRTUI'] = out['ERRTAI'] = float(e / pl) if n else nan
     return out
 
+# %% ../nbs/06_features.ipynb #97abc058
 def _savncpp_keywords(g, jz, jze, cdelt:float, m_per_arcsec:float) -> dict:
     "SAVNCPP (with the pipeline's factor) and ERRJHT: |sum Jz| over each polarity, added."
     k = np.isfinite(jz) & np.isfinite(g.Z)
@@ -320,7 +337,7 @@ def _savncpp_keywords(g, jz, jze, cdelt:float, m_per_arcsec:float) -> dict:
     return {'SAVNCPP': float(abs(jz[k & (g.Z > 0)].sum() * fS) + abs(jz[k & (g.Z <= 0)].sum() * fS)),
             'ERRJHT': float(np.sqrt((jze[k]**2).sum()) * fS)}
 
-# %% ../nbs/06_features.ipynb #88911e49
+# %% ../nbs/06_features.ipynb #a0d280ab
 def _potential_at_mask(g) -> tuple:
     "(Bx_pot, By_pot) at the mask pixels: the pipeline's Green's-function field on the mask's bounding box + 12 px."
     if not len(g.M): return np.zeros(0), np.zeros(0)
@@ -335,6 +352,7 @@ def _potential_at_mask(g) -> tuple:
     BPY[ins] = -(pot[Mi + wc] - pot[Mi - wc]) * 0.5
     return BPX, BPY
 
+# %% ../nbs/06_features.ipynb #803b1fbe
 def _energy_shear_keywords(g, BPX, BPY, area:float, shear_error_full:bool) -> dict:
     "MEANPOT [erg/cm3], TOTPOT [erg/cm], MEANSHR [deg], SHRGT45 [%] and their errors, from the potential field."
     X, Y, Z = g.X, g.Y, g.Z
@@ -359,6 +377,7 @@ def _energy_shear_keywords(g, BPX, BPY, area:float, shear_error_full:bool) -> di
                                          full=shear_error_full)
     return out
 
+# %% ../nbs/06_features.ipynb #7fe471b7
 def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     "ERRMSHA on gathered mask pixels: JSOC's (the loop's last pixel, x-term three times) or the full propagation."
     if full: return _shear_error_full(X, Y, Z, px, py, EX2, EY2, EZ2, k)
@@ -370,6 +389,7 @@ def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     den = p1**3 * p2 * (1 - p3 * p3 / (p1 * p2))
     return float(np.degrees(np.sqrt(3 * t1 * t1 * EX2[i] / den) / ngt))
 
+# %% ../nbs/06_features.ipynb #9216d9ff
 def _shear_error_full(X, Y, Z, px, py, EX2, EY2, EZ2, k) -> float:
     "ERRMSHA by full propagation of the three components' errors through the shear angle [deg]."
     mp, mv = np.sqrt(px**2 + py**2 + Z**2), np.sqrt(X**2 + Y**2 + Z**2)
@@ -405,7 +425,7 @@ def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -
         out.update(_energy_shear_keywords(g, *_potential_at_mask(g), area, shear_error_full))
     return out
 
-# %% ../nbs/06_features.ipynb #db6affcd
+# %% ../nbs/06_features.ipynb #88013a88
 def r_value(los,                 # line-of-sight field [G] (Map or array) on the CEA grid
             cdelt:float,         # pixel size [arcsec] from `pipeline_scale`
             threshold:float=150, # strong-field threshold [G] (Schrijver 2007)
@@ -429,6 +449,7 @@ def r_value(los,                 # line-of-sight field [G] (Map or array) on the
     s = float((np.clip(pmap, 0, None)[ok] * np.abs(rim[ok])).sum())
     return math.log10(s) if s >= 1 else 0.0
 
+# %% ../nbs/06_features.ipynb #0564f858
 def los_keywords(los, bitmap_mask, cdelt:float, m_per_arcsec:float) -> dict:
     "USFLUXL, MEANGBL, CMASKL (over `bitmap_mask`) and R_VALUE (whole patch) from a line-of-sight magnetogram."
     b2 = np.asarray(getattr(los, 'data', los))
@@ -447,11 +468,12 @@ def los_keywords(los, bitmap_mask, cdelt:float, m_per_arcsec:float) -> dict:
     return {'USFLUXL': float(np.abs(v[ok].astype(float)).sum() * area) if ok.any() else float('nan'),
             'MEANGBL': gb, 'CMASKL': float(ok.sum()), 'R_VALUE': r_value(b2, cdelt)}
 
-# %% ../nbs/06_features.ipynb #de1414ca
+# %% ../nbs/06_features.ipynb #3d2fbf89
 def _as_ar(ar):
     "An `ActiveRegion` from itself, a record folder or a segment file."
     return ar if isinstance(ar, ActiveRegion) else ActiveRegion.from_path(ar)
 
+# %% ../nbs/06_features.ipynb #a6768ee0
 def _record_mask(ar:ActiveRegion, mask) -> np.ndarray:
     "The keywords' pixel mask: `mask` as given, else the pipeline's (bitmap and conf_disambig), else an error."
     if mask is None:
@@ -462,6 +484,7 @@ def _record_mask(ar:ActiveRegion, mask) -> np.ndarray:
         mask = sharp_mask(ar.bitmap, ar.conf_disambig)
     return np.asarray(getattr(mask, 'data', mask)).astype(bool)
 
+# %% ../nbs/06_features.ipynb #51f56ef7
 def _record_fields(ar:ActiveRegion, fields:dict) -> tuple:
     "((Bx, By, Bz), error arrays as `sharp_keywords_arrays` keywords or {}) of a record, overridden by `fields`."
     get = lambda k, f: fields[k] if k in fields else f()
@@ -471,6 +494,7 @@ def _record_fields(ar:ActiveRegion, fields:dict) -> tuple:
     segs = (lambda: ar.Bp_err.data, lambda: ar.Bt_err.data, lambda: ar.Br_err.data)
     return vec, {k.lower(): get(k, f) for k, f in zip(keys, segs)}
 
+# %% ../nbs/06_features.ipynb #3c572140
 def _record_los(ar:ActiveRegion, fields:dict, los_mask, mask, cdelt:float, mpa:float) -> dict|None:
     "The LOS keywords of a record; None when it has no magnetogram (and `fields` gives none)."
     if 'los' not in fields and not ar.has('magnetogram'): return None
@@ -520,7 +544,7 @@ def sharp_keywords(ar,                            # ActiveRegion, or a record fo
     v = sharp_keyword_values(ar, mask, los_mask, los, header, shear_error_full, fields)
     return {k: x * keyword_unit(k) for k, x in v.items()}
 
-# %% ../nbs/06_features.ipynb #d1a6a830
+# %% ../nbs/06_features.ipynb #9c49e250
 def header_tolerance(card_value:str) -> float:
     "Half a unit of the last printed digit of a FITS card's value text ('0.018' -> 0.0005, '2.714760E+22' -> 5e15)."
     s = str(card_value).strip().strip("'").strip().upper()
@@ -528,12 +552,14 @@ def header_tolerance(card_value:str) -> float:
     dec = len(mant.split('.')[1]) if '.' in mant else 0
     return 0.5 * 10.0**(-dec) * 10.0**(int(exp) if exp else 0)
 
+# %% ../nbs/06_features.ipynb #c1bcab84
 def _card_number(text) -> float|None:
     "The number a FITS card's value text holds; None when it holds none (a string, or JSOC's 'nan')."
     try: v = float(str(text).strip().strip("'"))
     except ValueError: return None
     return v if np.isfinite(v) else None
 
+# %% ../nbs/06_features.ipynb #c453f5f9
 def compare_with_header(keywords:dict,  # keyword -> Quantity (`sharp_keywords`) or float in its unit
                         cards:dict,     # keyword -> card value text (`header_cards`)
                        ) -> pd.DataFrame:
@@ -548,6 +574,7 @@ def compare_with_header(keywords:dict,  # keyword -> Quantity (`sharp_keywords`)
                      'rel. diff': (v - hv) / hv if hv else v - hv, 'tolerance': tol, 'match': bool(abs(v - hv) <= tol)})
     return pd.DataFrame(rows)
 
+# %% ../nbs/06_features.ipynb #ece6f813
 def header_cards(path) -> dict:
     "The raw value text of every card of a SHARP segment file's image header (keyword -> text)."
     out = {}
@@ -560,7 +587,7 @@ def header_cards(path) -> dict:
                         out[c.keyword] = c.image[10:].split('/')[0].strip()
     return out
 
-# %% ../nbs/06_features.ipynb #07ccffd0
+# %% ../nbs/06_features.ipynb #b3120ddb
 SOLARMASK_SCALARS = ('Bz_tot', 'Bz_totabs', 'itot', 'itotabs', 'itot_polarity', 'ihtot', 'ihtotabs', 'hctot',
                      'hctotabs', 'totrho')
 SOLARMASK_FIELDS = ('Bz', 'Bh', 'gamma', 'grad_B', 'grad_Bz', 'grad_Bh', 'J', 'Jh', 'twist', 'hc', 'shear', 'rho')
@@ -568,12 +595,14 @@ SOLARMASK_LABELS = SOLARMASK_SCALARS + tuple(f'{f}_{s}' for f in SOLARMASK_FIELD
 SOLARMASK_SEGMENTS = {'baseline': '', 'nl': 'nl_', 'umbra': 'umbra_', 'penumbra': 'penumbra_', 'background': 'background_'}
 SOLARMASK_MU0 = 4 * np.pi * 1e-3
 
+# %% ../nbs/06_features.ipynb #66475842
 def _solarmask_kernel(radius=10, dz=0.001):
     o = np.arange(-radius, radius + 1)
     r2 = o[:, None]**2 + o[None, :]**2
     k = np.where(np.sqrt(r2) <= radius, dz / np.sqrt(r2 + dz * dz), 0.0)
     return k.astype(np.float32)
 
+# %% ../nbs/06_features.ipynb #9afcb009
 def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G] (arrays or Maps)
                      convention:str='solarmask',       # 'solarmask' (its numbers) or 'physical'
                      derivs:dict|None=None,            # `field_derivatives` of the same Bp, Bt, Br (shared)
@@ -617,7 +646,7 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
         d['rho'] = (d['B'] - magp)**2 / (8 * np.pi)
     return d
 
-# %% ../nbs/06_features.ipynb #c597c2b6
+# %% ../nbs/06_features.ipynb #3ab5bdb4
 def solarmask_masks(Br, continuum) -> dict:
     "solarmask 1.0.5's segment masks: 'baseline', 'nl', 'umbra', 'penumbra', 'background' (bool arrays)."
     from skimage.measure import label
@@ -663,6 +692,7 @@ def solarmask_masks(Br, continuum) -> dict:
     return {'baseline': np.ones(cont.shape, bool), 'nl': nl, 'umbra': umbra, 'penumbra': penumbra,
             'background': ~(nl | umbra | penumbra)}
 
+# %% ../nbs/06_features.ipynb #cf393068
 def _power_sums(v, c=None) -> tuple:
     "(c, n, sums of (v - c)^1..4) in float64, c = the mean of v unless given."
     d = v.astype(np.float64)
@@ -671,6 +701,7 @@ def _power_sums(v, c=None) -> tuple:
     d2 = d * d
     return c, d.size, d.sum(), d2.sum(), np.dot(d2, d), np.dot(d2, d2)   # BLAS dots: no temporaries
 
+# %% ../nbs/06_features.ipynb #94ec6b55
 def _moments_from(c, n, s1, s2, s3, s4) -> list:
     "mean, std, skewness, excess kurtosis (biased) from power sums about c."
     if n == 0: return [0.0] * 4
@@ -682,11 +713,13 @@ def _moments_from(c, n, s1, s2, s3, s4) -> list:
     if not m2 > 1e-14 * max(mu * mu, 1e-300): return [float(mu), float(np.sqrt(max(m2, 0))), float('nan'), float('nan')]
     return [float(mu), float(np.sqrt(m2)), float(m3 / m2**1.5), float(m4 / m2**2 - 3.0)]
 
+# %% ../nbs/06_features.ipynb #a00a6403
 def _moments(v):
     "mean, std, skewness and excess kurtosis (biased, as numpy/scipy's defaults), in float64."
     if v.size == 0: return [0.0] * 4
     return _moments_from(*_power_sums(v))
 
+# %% ../nbs/06_features.ipynb #ccfb4e62
 @functools.lru_cache(8)
 def _reflect_gauss_matrix(n, sigma, truncate=4.0):
     "The n x n matrix of scipy.ndimage.gaussian_filter1d (mode 'reflect') along one axis."
@@ -709,12 +742,14 @@ def _reflect_gauss_matrix(n, sigma, truncate=4.0):
     flat = (np.arange(n)[:, None] * n + idx).ravel()      # reflected taps can land twice on one column: add them
     return np.bincount(flat, np.tile(w, n), minlength=n * n).reshape(n, n)
 
+# %% ../nbs/06_features.ipynb #b2afc8e1
 def _threshold_local_gaussian(img, block, offset):
     "skimage.filters.threshold_local(img, block, 'gaussian', offset) as two matrix products (fast for big blocks)."
     sigma = (block - 1) / 6.0
     img = img.astype(np.float64)
     return _reflect_gauss_matrix(img.shape[0], sigma) @ img @ _reflect_gauss_matrix(img.shape[1], sigma).T - offset
 
+# %% ../nbs/06_features.ipynb #366ee26a
 def _solarmask_record(ar, Bp, Bt, Br, continuum, need_continuum:bool) -> tuple:
     "(Bp, Bt, Br, continuum) of a record where not given; the continuum only when segment masks must be made."
     ar = _as_ar(ar)
@@ -728,6 +763,7 @@ def _solarmask_record(ar, Bp, Bt, Br, continuum, need_continuum:bool) -> tuple:
         continuum = ar.continuum.data
     return Bp, Bt, Br, continuum
 
+# %% ../nbs/06_features.ipynb #975a72e6
 def _segment_mask(masks:dict, seg:str, shape:tuple) -> np.ndarray:
     "The boolean mask of segment `seg`, checked to exist and to have the fields' `shape`."
     if seg not in masks: raise FeatureError(f'no mask for segment {seg!r} (have {sorted(masks)})')
@@ -735,6 +771,7 @@ def _segment_mask(masks:dict, seg:str, shape:tuple) -> np.ndarray:
     if m.shape != shape: raise ShapeMismatchError(f'mask {seg} has shape {m.shape}, fields {shape}')
     return m
 
+# %% ../nbs/06_features.ipynb #d2299f15
 def _masked_moments(d:dict, whole:dict, f:str, m:np.ndarray, n_in:int) -> list:
     "Moments of field `f` over mask `m`: directly, or from the whole patch's power sums minus the rest's."
     if 2 * n_in < m.size: return _moments(d[f][m])
@@ -745,6 +782,7 @@ def _masked_moments(d:dict, whole:dict, f:str, m:np.ndarray, n_in:int) -> list:
     _, k, *R = _power_sums(d[f][~m], c)
     return _moments_from(c, n - k, *(a - b for a, b in zip(S, R)))
 
+# %% ../nbs/06_features.ipynb #08415a2a
 def _segment_scalars(d:dict, sel) -> list:
     "solarmask's ten totals (`SOLARMASK_SCALARS`) over the pixels `sel` picks."
     Bz, J, Jh, hc = sel(d['Bz']), sel(d['J']), sel(d['Jh']), sel(d['hc'])
@@ -752,6 +790,7 @@ def _segment_scalars(d:dict, sel) -> list:
             np.abs(np.sum(J[Bz > 0])) + np.abs(np.sum(J[Bz < 0])), np.sum(np.abs(Jh)), np.abs(np.sum(Jh)),
             np.sum(np.abs(hc)), np.abs(np.sum(hc)), np.sum(sel(d['rho'])) / (8 * np.pi)]
 
+# %% ../nbs/06_features.ipynb #0043922e
 def _segment_features(d:dict, m:np.ndarray, prefix:str, whole:dict) -> dict:
     "solarmask's 58 features of one segment mask, labelled with `prefix` (all 0 for an empty mask)."
     n_in = int(np.count_nonzero(m))
@@ -790,11 +829,12 @@ def solarmask_features(ar=None,                        # ActiveRegion / record p
             out.update(_segment_features(d, m, SOLARMASK_SEGMENTS.get(seg, seg + '_'), whole))
     return out
 
-# %% ../nbs/06_features.ipynb #d4ea28ae
+# %% ../nbs/06_features.ipynb #cfe8af77
 SEGMENT_COLOURS = {'nl': ('tab:red', 'nl: neutral line (strong-field polarity inversion)'),
                    'umbra': ('tab:blue', 'umbra'), 'penumbra': ('tab:orange', 'penumbra')}
 "Colour and legend text of each solarmask segment kind in the figures."
 
+# %% ../nbs/06_features.ipynb #237a8016
 def _wcs_axes(fig, pos, m, title:str):
     "A WCSAxes on the Map `m`'s grid with Carrington axis labels and `title`."
     ax = fig.add_subplot(*pos, projection=m.wcs)
@@ -803,6 +843,7 @@ def _wcs_axes(fig, pos, m, title:str):
     ax.set_title(title, fontsize=10)
     return ax
 
+# %% ../nbs/06_features.ipynb #15e9b707
 def plot_segments(ar,                         # ActiveRegion / record path with Br and continuum
                   masks:dict|None=None,       # segment masks; default `solarmask_masks`
                   bmax:float=1500,            # Br colour range +-bmax [G]
@@ -900,7 +941,7 @@ def plot_region_graph(G,                  # graph from `region_graph`
               title='disc area ~ region area')
     return fig
 
-# %% ../nbs/06_features.ipynb #475ae81c
+# %% ../nbs/06_features.ipynb #3d4b5dbc
 def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarmask') -> dict:
     "One table row for a record: identity, SHARP keywords (JSOC names) and solarmask features (its labels)."
     ar = _as_ar(ar)
@@ -916,6 +957,7 @@ def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarm
         row.update(solarmask_features(ar, segments=segs, convention=convention))
     return row
 
+# %% ../nbs/06_features.ipynb #a1c1020f
 def feature_table(records, **kw) -> pd.DataFrame:
     "One row per record (ActiveRegions, paths or `Record`s); a failing record gets its error in column `error`."
     from tqdm.auto import tqdm
@@ -928,6 +970,7 @@ def feature_table(records, **kw) -> pd.DataFrame:
             rows.append({'source': str(getattr(r, 'harp', r)), 'error': f'{type(e).__name__}: {e}'})
     return pd.DataFrame(rows)
 
+# %% ../nbs/06_features.ipynb #7c7704e6
 def column_units(columns) -> dict:
     "Units of table columns: from a '[unit]' suffix, or JSOC's unit of a SHARP keyword; '' when dimensionless."
     out = {}
@@ -937,6 +980,7 @@ def column_units(columns) -> dict:
         out[c] = m.group(1) if m else SHARP_UNITS.get(c, SHARP_UNITS.get(base, ''))
     return out
 
+# %% ../nbs/06_features.ipynb #c03e74ce
 def write_table(df:pd.DataFrame, path) -> Path:
     "Write a table atomically, `.csv` or `.parquet`; Parquet keeps each column's unit in its metadata."
     import pyarrow as pa, pyarrow.parquet as pq
@@ -955,16 +999,18 @@ def write_table(df:pd.DataFrame, path) -> Path:
         pq.write_table(t.replace_schema_metadata(meta), tmp)
     return path
 
+# %% ../nbs/06_features.ipynb #afcdf04a
 def read_table_units(path) -> dict:
     "The column units stored in a Parquet table written by `write_table`."
     import pyarrow.parquet as pq
     return json.loads(pq.read_schema(path).metadata[b'solarnb.units'])
 
-# %% ../nbs/06_features.ipynb #e0f3ca5a
+# %% ../nbs/06_features.ipynb #f9bd3d5d
 def _sharp_setup(p):
     p.add_argument('path', help='a SHARP record folder or one of its segment files')
     p.add_argument('--json', action='store_true', help='print one JSON object keyword -> value')
 
+# %% ../nbs/06_features.ipynb #ac9defad
 def _sharp_run(args):
     import sys
     with warnings.catch_warnings(record=True) as w:
@@ -976,11 +1022,13 @@ def _sharp_run(args):
     for x in w: print(f'warning: {x.message}', file=sys.stderr)
     return 0
 
+# %% ../nbs/06_features.ipynb #5cd4759b
 def _features_setup(p):
     p.add_argument('path', help='a SHARP record folder/file, or a folder of records')
     p.add_argument('--out', required=True, help='output table (.csv, or .parquet with pyarrow)')
     p.add_argument('--convention', default='solarmask', choices=['solarmask', 'physical'])
 
+# %% ../nbs/06_features.ipynb #2626d07c
 def _features_run(args):
     p = Path(args.path)
     recs = [p] if p.is_file() else find_records(p)
@@ -990,7 +1038,7 @@ def _features_run(args):
     print(f'{len(df)} record(s), {df.shape[1]} columns -> {args.out}')
     return 0
 
-# %% ../nbs/06_features.ipynb #400bdf42
+# %% ../nbs/06_features.ipynb #dc797849
 @dataclass
 class FeatureOptions:
     "Options of the features stage."
@@ -1002,6 +1050,7 @@ class FeatureOptions:
     los: bool = option(True, 'line-of-sight keywords USFLUXL, MEANGBL, CMASKL, R_VALUE (need the magnetogram)')
     shear_error_full: bool = option(False, "ERRMSHA by full error propagation instead of JSOC's value")
 
+# %% ../nbs/06_features.ipynb #7c6f23c5
 def _feature_segments(o:FeatureOptions) -> tuple:
     "The solarmask segments named by `o.segments`; `OptionError` naming the option otherwise."
     text = str(o.segments).strip()
@@ -1044,7 +1093,7 @@ def record_features(ar,                        # ActiveRegion, or a record folde
         row.update(solarmask_features(masks={f'regions_{name}': m}, segments=(f'regions_{name}',), fields=fields))
     return row
 
-# %% ../nbs/06_features.ipynb #b5489692
+# %% ../nbs/06_features.ipynb #7cfdd57f
 def _solarmask_python() -> str|None:
     "The python that can run solarmask 1.0.5: SOLARNB_SOLARMASK_PYTHON, else this one if solarmask is importable."
     import os, sys, importlib.util
@@ -1052,6 +1101,7 @@ def _solarmask_python() -> str|None:
     if py: return py if Path(py).exists() else None
     return sys.executable if importlib.util.find_spec('solarmask') else None
 
+# %% ../nbs/06_features.ipynb #3e6b83d5
 def _solarmask_live(root, rep:int) -> tuple:
     "(seconds, note, features) of solarmask 1.0.5 on HARP 7115 including its reading, live or stored."
     import subprocess
@@ -1067,6 +1117,7 @@ def _solarmask_live(root, rep:int) -> tuple:
     except Exception as e:
         return stored[0], f'not timed in this run (the live solarmask run failed: {type(e).__name__}); stored 3.29 s', None
 
+# %% ../nbs/06_features.ipynb #2c89857b
 def bench_features(quick:bool=False) -> list:
     "SHARP keywords of HARP 377 and solarmask features of HARP 7115 including reading, beside their references."
     root = example_data_path()
@@ -1094,6 +1145,7 @@ def bench_features(quick:bool=False) -> list:
                  'seconds': time_it(record_features, ar, repeat=rep)})
     return rows
 
+# %% ../nbs/06_features.ipynb #7a426aa1
 def bench_record_numeric(quick:bool=False) -> list:
     "Every numeric product of limb, upscale and features for one HARP 377 record, stage by stage (no PNG)."
     from solarnb.limb import limb_products

@@ -33,10 +33,11 @@ __all__ = ['REQUIRED_COLUMNS', 'RSUN_MM', 'TrackParams', 'Tracking', 'SERIES_COL
            'load_tracking', 'track_colours', 'plot_tracks', 'track_movie', 'plot_links', 'tracking_widget',
            'read_region_products', 'track_products', 'bench_products', 'bench_tracking']
 
-# %% ../nbs/05_tracking.ipynb #a16d8f32
+# %% ../nbs/05_tracking.ipynb #bfad042c
 class TrackingInputError(SolarnbError, ValueError):
     "A frame sequence cannot be tracked: duplicate times, mixed HARPs, missing columns, empty images."
 
+# %% ../nbs/05_tracking.ipynb #bc900605
 REQUIRED_COLUMNS = ('label', 'x [px]', 'y [px]', 'area [px]')
 "The columns of the region table (`solarnb.regions.REGION_COLUMNS`) tracking cannot do without."
 RSUN_MM = RSUN_HMI.to_value(u.Mm)
@@ -58,6 +59,7 @@ class Frame:
     @property
     def time(self) -> Time: return parse_trec(self.t_rec)
 
+# %% ../nbs/05_tracking.ipynb #f5cb8328
 def make_frame(labels=None,            # label `Map` or int array (0 = background), or None
                regions=None,           # region table; None: an empty table
                t_rec=None,             # T_REC; default: the label Map's T_REC
@@ -109,7 +111,7 @@ def detect_frame(ic_norm,                 # normalised continuum: Map, or array 
     if t_rec is not None: labels.meta['t_rec'] = format_trec(t_rec)
     return make_frame(labels, table, continuum=img)
 
-# %% ../nbs/05_tracking.ipynb #93d736fd
+# %% ../nbs/05_tracking.ipynb #da2e81ea
 @functools.lru_cache(maxsize=8)
 def _drift_coefficients(model:str) -> np.ndarray:
     "(A, B, C) [deg/day] of sunpy's `model` minus the Carrington rate: drift = A + B sin^2(lat) + C sin^4(lat)."
@@ -122,6 +124,7 @@ def _drift_coefficients(model:str) -> np.ndarray:
     s2 = np.array([0.0, 0.5, 1.0])
     return np.linalg.solve(np.c_[np.ones(3), s2, s2**2], r.to_value(u.deg))
 
+# %% ../nbs/05_tracking.ipynb #c618e144
 def carrington_drift_rate(lat,                    # heliographic latitude [deg] (float, array or Quantity)
                           model:str|None='howard', # sunpy model: 'howard', 'snodgrass', 'allen'; None: no drift
                          ) -> np.ndarray:
@@ -132,19 +135,21 @@ def carrington_drift_rate(lat,                    # heliographic latitude [deg] 
     s2 = np.sin(np.deg2rad(lat))**2
     return a + b * s2 + c * s2**2
 
-# %% ../nbs/05_tracking.ipynb #e8205872
+# %% ../nbs/05_tracking.ipynb #84c2f09f
 def _seconds(frames) -> np.ndarray:
     "TAI seconds of each frame's T_REC since J2000, in one vectorised `Time` call."
     if not frames: return np.zeros(0)
     iso = [parse_trec_iso(f.t_rec) for f in frames]
     return (Time(iso, scale='tai') - Time('2000-01-01T12:00:00', scale='tai')).to_value(u.s)
 
+# %% ../nbs/05_tracking.ipynb #f14b2183
 def parse_trec_iso(t_rec:str) -> str:
     "ISO form of a JSOC T_REC ('2011.02.15_02:00:00_TAI' -> '2011-02-15T02:00:00')."
     s = str(t_rec)
     if len(s) >= 19 and s[4] == '.' and s[10] == '_': return f'{s[:4]}-{s[5:7]}-{s[8:10]}T{s[11:19]}'
     return parse_trec(s).isot
 
+# %% ../nbs/05_tracking.ipynb #bb073750
 def _check_frame(f, i, prev, ref):
     "Validate one frame of a stream against the previous one (order, HARP, grid, table columns, labels)."
     if not isinstance(f, Frame): raise TrackingInputError(f'item {i} is a {type(f).__name__}, not a Frame')
@@ -166,6 +171,7 @@ def _check_frame(f, i, prev, ref):
             raise ShapeMismatchError(f'frame {f.t_rec} is on a different grid ({g}) from frame {r[0]} ({r[1]}): '
                                      'resample the sequence to one pixel scale and projection first')
 
+# %% ../nbs/05_tracking.ipynb #b191459d
 def prepare_frames(frames,                   # iterable of `Frame`
                    sort:bool=True,           # sort by time; False: raise on out-of-order frames
                   ) -> list[Frame]:
@@ -186,7 +192,7 @@ def prepare_frames(frames,                   # iterable of `Frame`
     for i, f in enumerate(frames): _check_frame(f, i, None, ref)   # columns, labels, one HARP, one grid
     return frames
 
-# %% ../nbs/05_tracking.ipynb #da05f81c
+# %% ../nbs/05_tracking.ipynb #75120dda
 @dataclass
 class TrackingOptions:
     "Options of the tracking stage, in physical units; `TrackParams` is the same class."
@@ -216,6 +222,7 @@ class TrackingOptions:
         if not np.isfinite(cadence_s) or cadence_s <= 0: return int(self.min_detections)
         return int(max(self.min_detections, math.ceil(self.min_lifetime * 3600 / cadence_s - 1e-9)))
 
+# %% ../nbs/05_tracking.ipynb #4075f74e
 TrackParams = TrackingOptions
 
 def tracking_options(params=None, **kw) -> TrackingOptions:
@@ -228,6 +235,7 @@ def tracking_options(params=None, **kw) -> TrackingOptions:
     if bad: raise TrackingInputError(f'unknown tracking options {bad}; known: {sorted(names)}')
     return TrackingOptions(**base)
 
+# %% ../nbs/05_tracking.ipynb #dbd5b5f4
 def _label_pixels(lab:np.ndarray, regions:pd.DataFrame|None=None) -> tuple:
     "(y, x, label) of the labelled pixels of a label image, and the area of every label (index 0 unused)."
     box = ('bbox y0', 'bbox x0', 'bbox y1', 'bbox x1')
@@ -245,6 +253,7 @@ def _label_pixels(lab:np.ndarray, regions:pd.DataFrame|None=None) -> tuple:
         y, x = np.divmod(idx, lab.shape[1])
     return (y, x, v), np.bincount(v, minlength=1)
 
+# %% ../nbs/05_tracking.ipynb #ce4b0841
 def _overlap_pairs(la, lb, dx=0, dy=0, aa=None, ab=None, pix_a=None):
     "(labelA, labelB, shared px, areaA, areaB) for label images `la`, `lb` with B(y, x) matching A(y + dy, x + dx)."
     if pix_a is None or aa is None: pix_a, aa = _label_pixels(la)
@@ -261,6 +270,7 @@ def _overlap_pairs(la, lb, dx=0, dy=0, aa=None, ab=None, pix_a=None):
     ia, ib = np.divmod(key, nb + 1)
     return ia, ib, cnt, aa[ia], ab[ib]
 
+# %% ../nbs/05_tracking.ipynb #853a81ad
 def _grid_offset(ga, gb):
     "Pixel offset (dx, dy) such that pixel (x, y) of grid B is pixel (x + dx, y + dy) of grid A."
     if not ga or not gb or any(k not in ga or k not in gb for k in ('CRVAL1', 'CRVAL2', 'CRPIX1', 'CRPIX2', 'CDELT1', 'CDELT2')):
@@ -269,6 +279,7 @@ def _grid_offset(ga, gb):
     dy = (float(gb['CRVAL2']) - float(ga['CRVAL2'])) / float(ga['CDELT2']) - (float(gb['CRPIX2']) - float(ga['CRPIX2']))
     return dx, dy
 
+# %% ../nbs/05_tracking.ipynb #7a663abe
 def link_pair(fa:Frame, fb:Frame,             # consecutive frames
               pa:np.ndarray, pb:np.ndarray,   # predicted positions of A's regions at B's time, B's positions [Mm] (n, 2)
               p:TrackParams,                  # parameters
@@ -318,18 +329,20 @@ def link_pair(fa:Frame, fb:Frame,             # consecutive frames
     d = pb[dst] - pa[src]
     return src, dst, ov, np.sqrt(d[:, 0]**2 + d[:, 1]**2)
 
+# %% ../nbs/05_tracking.ipynb #de95491e
 def _lut(labels):
     lut = np.full(int(labels.max()) + 1 if len(labels) else 1, -1, np.int64)
     lut[labels.astype(np.int64)] = np.arange(len(labels))
     return lut
 
+# %% ../nbs/05_tracking.ipynb #2fd93eab
 def _look(lut, v):
     out = np.full(len(v), -1, np.int64)
     ok = v < len(lut)
     out[ok] = lut[v[ok]]
     return out
 
-# %% ../nbs/05_tracking.ipynb #a353316b
+# %% ../nbs/05_tracking.ipynb #1ea4df42
 def tracklet_velocity(det:pd.DataFrame,        # detections: 'time [s]', 'x [Mm]', 'y [Mm]', 'xp [Mm/s]'
                       src:np.ndarray, dst:np.ndarray,  # frame-to-frame links (detection indices)
                       max_speed:float=1.0,     # cap on the proper motion [km/s]
@@ -359,6 +372,7 @@ def tracklet_velocity(det:pd.DataFrame,        # detections: 'time [s]', 'x [Mm]
     f = np.where(sp > cap, cap / np.maximum(sp, 1e-30), 1.0)
     return np.c_[vx * f, vy * f][comp]
 
+# %% ../nbs/05_tracking.ipynb #31f0059d
 def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm]', 'y [Mm]', 'xp [Mm/s]' (drift rate)
                 src:np.ndarray, dst:np.ndarray,  # frame-to-frame links (detection indices)
                 n_frames:int,          # number of frames
@@ -405,7 +419,7 @@ def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm
     keep = np.array(sorted(keep), np.int64)
     return (e[keep], s[keep], dist[keep]) if len(keep) else empty
 
-# %% ../nbs/05_tracking.ipynb #3d1f82a5
+# %% ../nbs/05_tracking.ipynb #473f9067
 @dataclass
 class TrackingResult:
     "The result of `track_frames` / `track_products`: detections (nodes), links (edges), tracks, options, notes."
@@ -420,12 +434,14 @@ class TrackingResult:
 
     def graph(self) -> nx.DiGraph: return tracking_graph(self)
 
+# %% ../nbs/05_tracking.ipynb #f821fd36
 Tracking = TrackingResult
 
 def _trec_seconds(t_rec:str) -> float:
     "Seconds since 2000-01-01 of a T_REC on its own (TAI) scale: exact differences, no leap seconds in TAI."
     return (np.datetime64(parse_trec_iso(t_rec), 'ms') - np.datetime64('2000-01-01T00:00:00', 'ms')).astype(np.int64) / 1e3
 
+# %% ../nbs/05_tracking.ipynb #164f1854
 def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
     "(x, y) [Mm], latitude, drift rate [deg/day] of one frame's regions; `ref` fixes the projection on first use."
     t = f.regions
@@ -447,6 +463,7 @@ def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
     rate = np.where(world, rate, 0.0)
     return xy, np.where(world, lat, np.nan), rate
 
+# %% ../nbs/05_tracking.ipynb #baacc61b
 def _drop_small(reg:pd.DataFrame, min_area:float, ref:dict) -> pd.DataFrame:
     "The region table without the rows smaller than `min_area` [Mm2]; their number is added to `ref['small']`."
     if not min_area or 'area [Mm2]' not in reg or not len(reg): return reg
@@ -455,6 +472,7 @@ def _drop_small(reg:pd.DataFrame, min_area:float, ref:dict) -> pd.DataFrame:
     ref['small'] = ref.get('small', 0) + int(small.sum())
     return reg[~small].reset_index(drop=True)
 
+# %% ../nbs/05_tracking.ipynb #5f86c00e
 def _stream_step(f:Frame, ref:dict, p:TrackingOptions) -> tuple:
     "A frame made ready to link: (frame, table, xy [Mm], drift [Mm/s], drift rate [deg/day], time [s], look-ups)."
     reg = _drop_small(f.regions, p.min_area, ref)
@@ -465,6 +483,7 @@ def _stream_step(f:Frame, ref:dict, p:TrackingOptions) -> tuple:
     if f.labels is not None: pix = _label_pixels(f.labels, reg if len(reg) == len(f.regions) else None)
     return f, reg, xy, xp, rate, _trec_seconds(f.t_rec), (lut, *pix)
 
+# %% ../nbs/05_tracking.ipynb #1d4ba472
 def _link_step(prev:tuple, cur:tuple, p:TrackingOptions, steps:dict) -> tuple:
     "`link_pair` between two consecutive `_stream_step`s, positions predicted to the later time; counts the step."
     pf, preg, pxy, pxp, prate, pt, pinfo = prev
@@ -482,6 +501,7 @@ def _link_step(prev:tuple, cur:tuple, p:TrackingOptions, steps:dict) -> tuple:
     a_, b_ = Frame(pf.t_rec, preg, pf.labels, grid=pf.grid), Frame(f.t_rec, reg, f.labels, grid=f.grid)
     return link_pair(a_, b_, pa, xy, p, shift_px=shift, dt=dt, cache={id(a_): pinfo, id(b_): info})
 
+# %% ../nbs/05_tracking.ipynb #c9997cb4
 def _stream_notes(ref:dict, steps:dict, p:TrackingOptions) -> list:
     "The notes of a stream: regions left out for their size, mixed cadences."
     notes = []
@@ -490,6 +510,7 @@ def _stream_notes(ref:dict, steps:dict, p:TrackingOptions) -> list:
         notes.append('mixed cadences: ' + ', '.join(f'{n} steps of {s} s' for s, n in sorted(steps.items())))
     return notes
 
+# %% ../nbs/05_tracking.ipynb #5d603b33
 def _detection_table(tabs:list, XY:list, XP:list, times:list, trecs:list) -> tuple:
     "(detection table: frame, T_REC, time [s], the region columns, x, y [Mm], drift; times since the first [s])."
     sizes = [len(xy_) for xy_ in XY]
@@ -504,6 +525,7 @@ def _detection_table(tabs:list, XY:list, XP:list, times:list, trecs:list) -> tup
     det['x [Mm]'], det['y [Mm]'], det['xp [Mm/s]'] = xy[:, 0], xy[:, 1], np.concatenate(XP)
     return det, times
 
+# %% ../nbs/05_tracking.ipynb #a5abeb91
 def link_stream(frames,                       # iterable of `Frame` in time order (a generator is read once)
                 p:TrackingOptions,            # options
                 keep_frames:bool=False,       # keep the frames (for the movie); False: hold one at a time
@@ -533,6 +555,7 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
     cat = lambda j, dt_: np.concatenate([l[j] for l in links]).astype(dt_) if links else np.zeros(0, dt_)
     return det, cat(0, np.int64), cat(1, np.int64), cat(2, np.int64), cat(3, float), times, kept, _stream_notes(ref, steps, p)
 
+# %% ../nbs/05_tracking.ipynb #fc14f0d7
 def track_frames(frames,                          # `Frame`s: a list (any order; sorted) or a generator in time order
                  params:TrackingOptions|None=None,  # tracking options
                  keep_frames:bool=True,           # keep the frames in the result (for the movie)
@@ -556,6 +579,7 @@ def track_frames(frames,                          # `Frame`s: a list (any order;
     res.notes = list(notes or []) + n2 + res.notes
     return res
 
+# %% ../nbs/05_tracking.ipynb #aa786aca
 def _finish(det, src, dst, shared, dist, is_gap, frames, p, n_frames):
     "Name edges and events, find primary edges and tracks, build the track table."
     n = len(det)
@@ -598,6 +622,7 @@ def _finish(det, src, dst, shared, dist, is_gap, frames, p, n_frames):
     det.index = pd.RangeIndex(n, name='node')
     return TrackingResult(det, links, track_table(det, links, last), p, frames, n_frames=n_frames)
 
+# %% ../nbs/05_tracking.ipynb #5c2cac04
 def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> TrackingResult:
     "Remove tracks born and dying inside the sequence that are shorter than the options allow; name events again."
     p, det = res.params, res.detections
@@ -667,7 +692,7 @@ def track_table(det:pd.DataFrame, links:pd.DataFrame,
         out[f'{c} series'] = [a.tolist() for a in np.split(col[order], cuts)]
     return out[cols]
 
-# %% ../nbs/05_tracking.ipynb #ef7887cc
+# %% ../nbs/05_tracking.ipynb #9c7c5603
 def _py(v):
     "A plain Python scalar for GraphML/JSON."
     if isinstance(v, (np.bool_, bool)): return bool(v)
@@ -675,6 +700,7 @@ def _py(v):
     if isinstance(v, (np.floating, float)): return float(v)
     return v if isinstance(v, (int, str)) else str(v)
 
+# %% ../nbs/05_tracking.ipynb #7e91e775
 def tracking_graph(res:Tracking) -> nx.DiGraph:
     "A DiGraph of a `Tracking`: nodes = detections with their table row, edges = typed links."
     nf = max(int(res.n_frames), int(res.detections['frame'].max() + 1) if len(res.detections) else 0)
@@ -689,6 +715,7 @@ def tracking_graph(res:Tracking) -> nx.DiGraph:
                      for i, (s, t) in enumerate(zip(L['source'].to_numpy(), L['target'].to_numpy())))
     return G
 
+# %% ../nbs/05_tracking.ipynb #0e27a4ad
 def graph_to_tracking(G:nx.DiGraph, tracks:pd.DataFrame|None=None) -> Tracking:
     "The `Tracking` a graph from `tracking_graph` describes (track table rebuilt when not given)."
     nodes = sorted(G.nodes, key=int)
@@ -705,6 +732,7 @@ def graph_to_tracking(G:nx.DiGraph, tracks:pd.DataFrame|None=None) -> Tracking:
     tracks = tracks if tracks is not None else track_table(det, links, nf - 1 if nf else None)
     return TrackingResult(det, links, tracks, p, [], json.loads(G.graph.get('notes', '[]')), n_frames=nf)
 
+# %% ../nbs/05_tracking.ipynb #c9d2604f
 def save_tracking(res:Tracking, folder, stem:str='tracking',  # files <folder>/<stem>.graphml and <stem>.tracks.csv
                   fmt:str='graphml',                         # graph format: 'graphml' or 'json'
                  ) -> list[Path]:
@@ -730,6 +758,7 @@ def save_tracking(res:Tracking, folder, stem:str='tracking',  # files <folder>/<
     with atomic_path(tp) as tmp: t.to_csv(tmp, index=False)
     return [gp, tp]
 
+# %% ../nbs/05_tracking.ipynb #b5d5c96c
 def load_tracking(path) -> Tracking:
     "Read a `Tracking` back from the graph file written by `save_tracking` (and its track table beside it)."
     path = Path(path)
@@ -749,10 +778,11 @@ def load_tracking(path) -> Tracking:
             if c.endswith(' series'): tracks[c] = [[np.nan if x is None else x for x in json.loads(v)] for v in tracks[c]]
     return graph_to_tracking(G, tracks)
 
-# %% ../nbs/05_tracking.ipynb #96cdb97f
+# %% ../nbs/05_tracking.ipynb #28e23b3b
 _MARK = {'birth': ('o', 'g'), 'death': ('x', 'k'), 'merge': ('v', 'm'), 'split': ('^', 'darkcyan')}
 _YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]', 'area [Mm2]': 'area [Mm$^2$]'}
 
+# %% ../nbs/05_tracking.ipynb #de834e3c
 def track_colours(n:int) -> list:
     "`n` distinguishable colours: tab10 up to 10, else hues spaced by the golden angle at alternating lightness."
     import matplotlib.pyplot as plt
@@ -763,6 +793,7 @@ def track_colours(n:int) -> list:
     v = np.where(np.arange(n) % 2, 0.62, 0.88)
     return [tuple(c) for c in hsv_to_rgb(np.c_[h, s, v])]
 
+# %% ../nbs/05_tracking.ipynb #594cd04f
 def _spread(y, gap):
     "Positions as close to `y` (sorted order kept) as allows `gap` between neighbours (1-D label repulsion)."
     o = np.argsort(y)
@@ -775,6 +806,7 @@ def _spread(y, gap):
     out[o] = z
     return out
 
+# %% ../nbs/05_tracking.ipynb #4e798bc7
 def _draw_track_panel(ax, res:Tracking, c:str, th:np.ndarray, groups:dict, colour:dict):
     "One panel of `plot_tracks`: column `c` of every track against time [h], events marked, gap links dashed."
     d = res.detections
@@ -793,6 +825,7 @@ def _draw_track_panel(ax, res:Tracking, c:str, th:np.ndarray, groups:dict, colou
     ax.grid(alpha=0.25)
     return y
 
+# %% ../nbs/05_tracking.ipynb #7796cda8
 def _label_track_ends(ax, th:np.ndarray, y:np.ndarray, groups:dict, colour:dict):
     "Write each track's id in the right margin, spread apart and joined by a thin line to its last detection."
     from matplotlib.collections import LineCollection
@@ -809,6 +842,7 @@ def _label_track_ends(ax, th:np.ndarray, y:np.ndarray, groups:dict, colour:dict)
     for (tr, _), y1, col in zip(ends, yl, cs):
         ax.text(1.012, y1, str(tr), transform=ax.transAxes, fontsize=7, color=col, va='center', ha='left')
 
+# %% ../nbs/05_tracking.ipynb #825665a9
 def _track_legend(ax, labelled:bool):
     "The key of `plot_tracks`, above its top panel: track line, event markers, gap link."
     from matplotlib.lines import Line2D
@@ -886,11 +920,12 @@ def track_movie(res:Tracking,             # tracking result that kept its frames
     plt.close(fig)
     return path
 
-# %% ../nbs/05_tracking.ipynb #7757d5e6
+# %% ../nbs/05_tracking.ipynb #c9a3248d
 _LINK_STYLE = {'continue': dict(color='0.2', lw=0.9, ls='-'), 'merge': dict(color='m', lw=1.6, ls='-'),
                'split': dict(color='darkcyan', lw=1.6, ls='-'), 'gap': dict(color='tab:orange', lw=1.2, ls='--')}
 "Line style of each link kind in `plot_links`."
 
+# %% ../nbs/05_tracking.ipynb #2ea9cfab
 def _sky_xy(det:pd.DataFrame) -> tuple:
     "(x, y, x label, y label): Carrington longitude and latitude [deg] when the table has them, else x, y [Mm]."
     if {'lon [deg]', 'lat [deg]'} <= set(det) and np.isfinite(det[['lon [deg]', 'lat [deg]']].to_numpy(float)).all():
@@ -899,6 +934,7 @@ def _sky_xy(det:pd.DataFrame) -> tuple:
         return lon, det['lat [deg]'].to_numpy(float), 'Carrington longitude [deg]', 'Carrington latitude [deg]'
     return det['x [Mm]'].to_numpy(float), det['y [Mm]'].to_numpy(float), 'x [Mm]', 'y [Mm]'
 
+# %% ../nbs/05_tracking.ipynb #86d56736
 def plot_links(res:Tracking,          # tracking result
                ax=None,               # axes to draw into; default: a new figure
                title:str|None=None,   # title; default: what, when and the counts
@@ -935,7 +971,7 @@ def plot_links(res:Tracking,          # tracking result
                           f'{gate}: {len(res.tracks)} tracks, {len(res.links)} links', fontsize=10)
     return ax.figure
 
-# %% ../nbs/05_tracking.ipynb #be601f64
+# %% ../nbs/05_tracking.ipynb #2d7af9e5
 def _tracking_sliders(p:TrackingOptions) -> dict:
     "The widget's sliders (option name -> ipywidgets slider), set to the options `p`."
     import ipywidgets as W
@@ -948,6 +984,7 @@ def _tracking_sliders(p:TrackingOptions) -> dict:
             'max_gap': I(value=p.max_gap, min=0, max=5, description='max gap [records]', **lay),
             'drift_speed': F(value=p.drift_speed, min=0, max=5, step=0.1, description='drift speed [km/s]', **lay)}
 
+# %% ../nbs/05_tracking.ipynb #156dd0cf
 def _link_summary(r:Tracking) -> str:
     "One HTML line: the number of tracks and of links of each kind."
     k = r.links['kind'].value_counts()
@@ -985,9 +1022,10 @@ def tracking_widget(frames,                          # `Frame`s of one sequence
     box.sliders, box.state = sl, state
     return box
 
-# %% ../nbs/05_tracking.ipynb #8104f49c
+# %% ../nbs/05_tracking.ipynb #f5a0cfc6
 _HEADER_KEYS = _GRID_KEYS + ('HARPNUM', 'RSUN_REF', 'PV2_1')
 
+# %% ../nbs/05_tracking.ipynb #92368e9d
 def read_region_products(t_rec:str,      # T_REC of the record
                          labels_path,    # `<record>.regions.labels.fits`
                          regions_path,   # `<record>.regions.csv`
@@ -1017,6 +1055,7 @@ def read_region_products(t_rec:str,      # T_REC of the record
     t_rec = t_rec if _TREC_RE.match(str(t_rec)) else format_trec(t_rec)
     return Frame(t_rec, table, lab.astype(np.int32, copy=False), harp, psize, {k: hdr[k] for k in _GRID_KEYS if k in hdr})
 
+# %% ../nbs/05_tracking.ipynb #21f7b61e
 _TREC_RE = __import__('re').compile(r'^\d{4}\.\d\d\.\d\d_\d\d:\d\d:\d\d(\.\d+)?_TAI$')
 
 @functools.lru_cache(maxsize=64)
@@ -1028,6 +1067,7 @@ def _pixel_side(ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1) -> float|None:
                                  (ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1)) if v is not None}
     return float(np.sqrt(cea_pixel_area(types.SimpleNamespace(meta=meta))).to_value(u.Mm))
 
+# %% ../nbs/05_tracking.ipynb #41a7f21f
 _BITPIX = {8: '>u1', 16: '>i2', 32: '>i4', 64: '>i8'}
 
 def _read_plain_fits(path) -> tuple|None:
@@ -1064,6 +1104,7 @@ def _read_plain_fits(path) -> tuple|None:
     data = np.frombuffer(raw, dt, ny * nx, pos).reshape(ny, nx)
     return data, {k: hdr[k] for k in _HEADER_KEYS if k in hdr}
 
+# %% ../nbs/05_tracking.ipynb #ad215264
 def _dedupe_items(items) -> tuple:
     "Items sorted by time, duplicates of one T_REC removed (identical tables) or refused; and the notes."
     items, notes = [tuple(it) for it in items], []
@@ -1084,6 +1125,7 @@ def _dedupe_items(items) -> tuple:
         out.append(it)
     return out, notes
 
+# %% ../nbs/05_tracking.ipynb #c203f247
 def track_products(items,                                # (T_REC, labels path, regions CSV path) per record
                    options:TrackingOptions|dict|None=None,  # tracking options
                    progress:bool=False,                  # tqdm bar over the records
@@ -1095,7 +1137,7 @@ def track_products(items,                                # (T_REC, labels path, 
     frames = (read_region_products(*it) for it in items)
     return track_frames(frames, p, keep_frames=False, progress=progress, notes=notes)
 
-# %% ../nbs/05_tracking.ipynb #fc3ad6a9
+# %% ../nbs/05_tracking.ipynb #35e5b512
 def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> list:
     "Synthetic frames for the benchmark: `n_det` 3x3 regions per frame on a 160x160 grid, a few drop out."
     rng = np.random.default_rng(seed)
@@ -1119,6 +1161,7 @@ def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> l
         out.append(Frame(trecs[i], t, lab, 7115, 0.3644, grid))
     return out
 
+# %% ../nbs/05_tracking.ipynb #a77e5b28
 def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict:
     "Track `n_records` records from on-disk region products (`n_distinct` real-frame truth records, cycled back and forth)."
     import time, tracemalloc
@@ -1151,6 +1194,7 @@ def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict
     return {'records': n_records, 'seconds': s, 'ms/record': 1e3 * s / n_records, 'save [s]': w,
             'detections': len(res.detections), 'peak RSS growth [MB]': peak / 1e6}
 
+# %% ../nbs/05_tracking.ipynb #859518bd
 def bench_tracking(quick:bool=False) -> list:
     "Tracking 100 detections per frame over 1k and 10k frames (200 and 2k when quick); 2,500 on-disk records (250)."
     import time, tempfile
