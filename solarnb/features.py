@@ -77,18 +77,19 @@ def pipeline_gradient(f) -> tuple[np.ndarray, np.ndarray]:
     gy[-1] = (3 * f[-1] - 4 * f[-2] + f[-3]) * h
     return gx, gy
 
-# %% ../nbs/06_features.ipynb #aedc33b7
+# %% ../nbs/06_features.ipynb #41842e25
 GREEN_DZ, GREEN_HALF = 0.001, 10   # the pipeline's monopole depth [px] and window half-width [px]
 
 def green_kernel(dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
     "The pipeline's Green's-function weights for offsets -half..half-1 (rows dj, columns di)."
     o = np.arange(-half, half, dtype=np.float64)
-    return (np.float32(dz) / np.sqrt(o[:, None]**2 + o[None, :]**2 + np.float32(dz)**2)).astype(np.float32).astype(float)
+    w = np.float32(dz) / np.sqrt(o[:, None]**2 + o[None, :]**2 + np.float32(dz)**2)
+    return w.astype(np.float32).astype(float)
 
-# %% ../nbs/06_features.ipynb #f69af797
+# %% ../nbs/06_features.ipynb #480392e4
 @functools.lru_cache(16)
 def _kernel_spectrum(kernel:tuple, fshape:tuple) -> np.ndarray:
-    "rfft2 of a kernel ('green', dz, half) or ('solarmask', radius, dz) zero-padded to `fshape` (cached: a HARP keeps its size)."
+    "rfft2 of a kernel ('green', dz, half) or ('solarmask', radius, dz) zero-padded to `fshape` (cached per size)."
     k = green_kernel(*kernel[1:])[::-1, ::-1] if kernel[0] == 'green' else _solarmask_kernel(*kernel[1:])
     return sp_fft.rfft2(k, fshape)
 
@@ -119,13 +120,14 @@ def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np
     bpy[1:-1, 1:-1] = -(pot[2:, 1:-1] - pot[:-2, 1:-1]) * 0.5
     return bpx, bpy
 
-# %% ../nbs/06_features.ipynb #e645acd8
+# %% ../nbs/06_features.ipynb #c1ef6abb
 def field_derivatives(Bp, Bt, Br, # SHARP CEA components [G] (arrays or Maps)
                      ) -> dict:
     "|B|, Bh and the first derivatives that the SHARP keywords and solarmask's features share (float32)."
     f32 = lambda a: np.array(getattr(a, 'data', a), np.float32)
     Bx, By, Bz = f32(Bp), -f32(Bt), f32(Br)
-    if not (Bz.shape == Bx.shape == By.shape): raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bx.shape}, Bt {By.shape} differ')
+    if not (Bz.shape == Bx.shape == By.shape):
+        raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bx.shape}, Bt {By.shape} differ')
     if min(Bz.shape) < 3: raise FeatureError(f'derivatives need an image of at least 3x3, got {Bz.shape}')
     with np.errstate(all='ignore'):
         Bh = np.sqrt(Bx * Bx + By * By)
@@ -176,12 +178,13 @@ def keyword_unit(k:str, # a SHARP keyword, error keyword or LOS keyword (JSOC na
 # %% ../nbs/06_features.ipynb #bbe6fbf8
 def _mean(v, n): return float(v / n) if n else float('nan')
 
-# %% ../nbs/06_features.ipynb #0edb2db7
+# %% ../nbs/06_features.ipynb #3d05c133
 def _check2d(a, name, shape=None):
     "`a` (array or Map) flattened, after checking it is 2-D and, when given, of `shape`."
     a = np.asarray(getattr(a, 'data', a))
     if a.ndim != 2: raise FeatureError(f'{name} must be a 2-D image, got shape {a.shape}')
-    if shape is not None and a.shape != shape: raise ShapeMismatchError(f'{name} has shape {a.shape}, but Bz has {shape}')
+    if shape is not None and a.shape != shape:
+        raise ShapeMismatchError(f'{name} has shape {a.shape}, but Bz has {shape}')
     return a.reshape(-1)
 
 # %% ../nbs/06_features.ipynb #c25541dc
@@ -261,7 +264,7 @@ def _neighbour_errors(x_, y_, z_, b_, h_, ex2, ey2, ez2) -> tuple:
     he2 = ((np.sqrt(xx + yy) / h_).astype(np.float32).astype(float))**2
     return be2, he2
 
-# %% ../nbs/06_features.ipynb #9f0d411d
+# %% ../nbs/06_features.ipynb #72a18063
 def _neighbours(g, derivs:dict|None) -> dict:
     "Values at the 4 neighbours of the interior mask pixels: (f, e^2) of |B|, Bz, Bh; Bx, By; (ex^2, ey^2)."
     nb = {'B': [], 'Bz': [], 'Bh': [], 'Bx': [], 'By': [], 'e': []}
@@ -276,8 +279,8 @@ def _neighbours(g, derivs:dict|None) -> dict:
         if g.have_err:
             ex2, ey2, ez2 = (_e2(e, j) for e in g.errs)
             be2, he2 = _neighbour_errors(x_, y_, z_, b_, h_, ex2, ey2, ez2)
-        for key, v in (('B', (b_, be2)), ('Bz', (z_, ez2)), ('Bh', (h_, he2)), ('Bx', x_), ('By', y_), ('e', (ex2, ey2))):
-            nb[key].append(v)
+        vals = {'B': (b_, be2), 'Bz': (z_, ez2), 'Bh': (h_, he2), 'Bx': x_, 'By': y_, 'e': (ex2, ey2)}
+        for key, v in vals.items(): nb[key].append(v)
     return nb
 
 # %% ../nbs/06_features.ipynb #9b6ded8b
@@ -587,12 +590,14 @@ def header_cards(path) -> dict:
                         out[c.keyword] = c.image[10:].split('/')[0].strip()
     return out
 
-# %% ../nbs/06_features.ipynb #b3120ddb
+# %% ../nbs/06_features.ipynb #205747e5
 SOLARMASK_SCALARS = ('Bz_tot', 'Bz_totabs', 'itot', 'itotabs', 'itot_polarity', 'ihtot', 'ihtotabs', 'hctot',
                      'hctotabs', 'totrho')
 SOLARMASK_FIELDS = ('Bz', 'Bh', 'gamma', 'grad_B', 'grad_Bz', 'grad_Bh', 'J', 'Jh', 'twist', 'hc', 'shear', 'rho')
-SOLARMASK_LABELS = SOLARMASK_SCALARS + tuple(f'{f}_{s}' for f in SOLARMASK_FIELDS for s in ('mean', 'std', 'skew', 'kurt'))
-SOLARMASK_SEGMENTS = {'baseline': '', 'nl': 'nl_', 'umbra': 'umbra_', 'penumbra': 'penumbra_', 'background': 'background_'}
+SOLARMASK_LABELS = SOLARMASK_SCALARS + tuple(f'{f}_{s}' for f in SOLARMASK_FIELDS
+                                             for s in ('mean', 'std', 'skew', 'kurt'))
+SOLARMASK_SEGMENTS = {'baseline': '', 'nl': 'nl_', 'umbra': 'umbra_', 'penumbra': 'penumbra_',
+                      'background': 'background_'}
 SOLARMASK_MU0 = 4 * np.pi * 1e-3
 
 # %% ../nbs/06_features.ipynb #66475842
@@ -602,7 +607,7 @@ def _solarmask_kernel(radius=10, dz=0.001):
     k = np.where(np.sqrt(r2) <= radius, dz / np.sqrt(r2 + dz * dz), 0.0)
     return k.astype(np.float32)
 
-# %% ../nbs/06_features.ipynb #9afcb009
+# %% ../nbs/06_features.ipynb #64590598
 def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G] (arrays or Maps)
                      convention:str='solarmask',       # 'solarmask' (its numbers) or 'physical'
                      derivs:dict|None=None,            # `field_derivatives` of the same Bp, Bt, Br (shared)
@@ -610,7 +615,8 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
     "The derived fields solarmask computes its features from (float32), by `convention`."
     f32 = lambda a: np.array(getattr(a, 'data', a), np.float32)
     Bz, Bp, Bt = f32(Br), f32(Bp), f32(Bt)
-    if not (Bz.shape == Bp.shape == Bt.shape): raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bp.shape}, Bt {Bt.shape} differ')
+    if not (Bz.shape == Bp.shape == Bt.shape):
+        raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bp.shape}, Bt {Bt.shape} differ')
     tiny = False
     for a in (Bz, Bp, Bt):
         z = np.abs(a) < 0.001
@@ -872,7 +878,7 @@ def plot_segments(ar,                         # ActiveRegion / record path with 
     fig.suptitle(f'HARP {ar.harp}{noaa}, {ar.t_rec}: solarmask 1.0.5 segments')
     return fig
 
-# %% ../nbs/06_features.ipynb #e22d94d3
+# %% ../nbs/06_features.ipynb #ac5b9c90
 def region_graph(ar,                                      # ActiveRegion / record path
                  masks:dict|None=None,                    # kind -> bool mask; default solarmask's masks
                  kinds=('nl', 'umbra', 'penumbra'),       # which masks give nodes
@@ -880,7 +886,7 @@ def region_graph(ar,                                      # ActiveRegion / recor
                  min_area:int=10,                         # ignore regions smaller than this [px]
                  convention:str='solarmask',
                 ):
-    "A networkx Graph: one node per connected segment region (kind, area, centroid, features), edges between neighbours."
+    "A networkx Graph: a node per connected segment region (kind, area, centroid, features), edges between neighbours."
     import networkx as nx
     ar = _as_ar(ar)
     if masks is None: masks = solarmask_masks(ar.Br, ar.continuum)
@@ -914,7 +920,7 @@ def region_graph(ar,                                      # ActiveRegion / recor
                            relation='adjacent' if gap <= 1.5 else 'nearby')
     return G
 
-# %% ../nbs/06_features.ipynb #79f2b695
+# %% ../nbs/06_features.ipynb #ca224fff
 def plot_region_graph(G,                  # graph from `region_graph`
                       ar,                 # the record it was built from (ActiveRegion / path)
                      ):
@@ -936,7 +942,8 @@ def plot_region_graph(G,                  # graph from `region_graph`
         if not ns: continue
         ax.scatter([xy[n][0] for n in ns], [xy[n][1] for n in ns], s=[4 + G.nodes[n]['area [px]'] / 30 for n in ns],
                    color=col, edgecolor='k', lw=0.4, zorder=3, label=f'{text} ({len(ns)})')
-    extra = [Line2D([], [], color='0.3', lw=1, label='touching'), Line2D([], [], color='0.3', lw=1, ls='--', label='nearby')]
+    extra = [Line2D([], [], color='0.3', lw=1, label='touching'),
+             Line2D([], [], color='0.3', lw=1, ls='--', label='nearby')]
     ax.legend(handles=ax.get_legend_handles_labels()[0] + extra, loc='lower left', fontsize=8, framealpha=0.85,
               title='disc area ~ region area')
     return fig
@@ -1060,7 +1067,7 @@ def _feature_segments(o:FeatureOptions) -> tuple:
                           f'list of {", ".join(SOLARMASK_SEGMENTS)}')
     return names
 
-# %% ../nbs/06_features.ipynb #3a58bccf
+# %% ../nbs/06_features.ipynb #7387d606
 def record_features(ar,                        # ActiveRegion, or a record folder / segment file
                     masks:dict|None=None,      # name -> bool mask (array or Map) on the record's grid: 58 features each
                     options:FeatureOptions|None=None,
@@ -1084,7 +1091,8 @@ def record_features(ar,                        # ActiveRegion, or a record folde
     if segs != ('baseline',):
         if ar.has('continuum'): sm_masks = solarmask_masks(ar.Br, ar.continuum)
         else:
-            row['solarmask_note'] = f'no continuum segment: solarmask segments {[s for s in segs if s != "baseline"]} skipped'
+            skipped = [s for s in segs if s != 'baseline']
+            row['solarmask_note'] = f'no continuum segment: solarmask segments {skipped} skipped'
             segs = tuple(s for s in segs if s == 'baseline')
     if segs: row.update(solarmask_features(masks=sm_masks, segments=segs, fields=fields))
     for name, m in (masks or {}).items():
@@ -1101,7 +1109,7 @@ def _solarmask_python() -> str|None:
     if py: return py if Path(py).exists() else None
     return sys.executable if importlib.util.find_spec('solarmask') else None
 
-# %% ../nbs/06_features.ipynb #3e6b83d5
+# %% ../nbs/06_features.ipynb #82569399
 def _solarmask_live(root, rep:int) -> tuple:
     "(seconds, note, features) of solarmask 1.0.5 on HARP 7115 including its reading, live or stored."
     import subprocess
@@ -1115,9 +1123,10 @@ def _solarmask_live(root, rep:int) -> tuple:
         out = json.loads(r.stdout)
         return out['seconds'], f'live: solarmask 1.0.5 timed now ({py})', out['features']
     except Exception as e:
-        return stored[0], f'not timed in this run (the live solarmask run failed: {type(e).__name__}); stored 3.29 s', None
+        why = f'not timed in this run (the live solarmask run failed: {type(e).__name__}); stored 3.29 s'
+        return stored[0], why, None
 
-# %% ../nbs/06_features.ipynb #2c89857b
+# %% ../nbs/06_features.ipynb #18e2b5a2
 def bench_features(quick:bool=False) -> list:
     "SHARP keywords of HARP 377 and solarmask features of HARP 7115 including reading, beside their references."
     root = example_data_path()
@@ -1141,11 +1150,12 @@ def bench_features(quick:bool=False) -> list:
                  'seconds': t2, 'note': 'target >= 3x; ' + note,
                  **({'reference': 'solarmask 1.0.5, same record, including its reading', 'ref_seconds': ref_t}
                     if note.startswith('live') else {})})      # a stored time is quoted in the note, not made a ratio
-    rows.append({'stage': 'features', 'case': 'record_features HARP 377 (SHARP + errors + LOS + solarmask baseline), in memory',
+    rows.append({'stage': 'features',
+                 'case': 'record_features HARP 377 (SHARP + errors + LOS + solarmask baseline), in memory',
                  'seconds': time_it(record_features, ar, repeat=rep)})
     return rows
 
-# %% ../nbs/06_features.ipynb #7a426aa1
+# %% ../nbs/06_features.ipynb #b93968a4
 def bench_record_numeric(quick:bool=False) -> list:
     "Every numeric product of limb, upscale and features for one HARP 377 record, stage by stage (no PNG)."
     from solarnb.limb import limb_products
@@ -1166,6 +1176,7 @@ def bench_record_numeric(quick:bool=False) -> list:
             {'stage': 'record', 'case': f'limb_products, {case}', 'seconds': time_it(limb_products, ar, repeat=rep)},
             {'stage': 'record', 'case': f'upscale_record x2 (4 segments), {case}',
              'seconds': time_it(upscale_record, ar, cn, repeat=rep)},
-            {'stage': 'record', 'case': f'record_features, {case}', 'seconds': time_it(record_features, ar, repeat=rep)},
+            {'stage': 'record', 'case': f'record_features, {case}',
+             'seconds': time_it(record_features, ar, repeat=rep)},
             {'stage': 'record', 'case': f'limb + upscale + features, {case}', 'seconds': time_it(all3, repeat=rep),
              'note': 'target for every record stage (regions, timelines too): <= 0.6 s'}]

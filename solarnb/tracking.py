@@ -59,7 +59,7 @@ class Frame:
     @property
     def time(self) -> Time: return parse_trec(self.t_rec)
 
-# %% ../nbs/05_tracking.ipynb #f5cb8328
+# %% ../nbs/05_tracking.ipynb #a2b5fd34
 def make_frame(labels=None,            # label `Map` or int array (0 = background), or None
                regions=None,           # region table; None: an empty table
                t_rec=None,             # T_REC; default: the label Map's T_REC
@@ -80,7 +80,8 @@ def make_frame(labels=None,            # label `Map` or int array (0 = backgroun
     if labels is not None:
         labels = np.asarray(labels)
         if labels.ndim != 2 or labels.size == 0:
-            raise EmptyImageError(f'frame {t_rec}: label image has shape {labels.shape}; expected a non-empty 2-D array')
+            raise EmptyImageError(f'frame {t_rec}: label image has shape {labels.shape}; '
+                                  'expected a non-empty 2-D array')
         if not np.issubdtype(labels.dtype, np.integer):
             if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
                 raise TrackingInputError(f'frame {t_rec}: label image holds non-integer values')
@@ -89,7 +90,7 @@ def make_frame(labels=None,            # label `Map` or int array (0 = backgroun
     if isinstance(continuum, sunpy.map.GenericMap): continuum = continuum.data
     return Frame(format_trec(t_rec), regions, labels, harp, pixel_size or psize, grid, continuum)
 
-# %% ../nbs/05_tracking.ipynb #fd2afc57
+# %% ../nbs/05_tracking.ipynb #5faa5a73
 def detect_frame(ic_norm,                 # normalised continuum: Map, or array on the grid of `like`
                  t_rec=None,              # T_REC (default: the Map's)
                  threshold:float=0.5,     # dark-region threshold, in units of the quiet Sun
@@ -98,14 +99,15 @@ def detect_frame(ic_norm,                 # normalised continuum: Map, or array 
                  like:sunpy.map.GenericMap|None=None,  # Map with the WCS when `ic_norm` is an array
                  bitmap=None,             # HARP bitmap Map or array, for the 'in HARP fraction' column
                 ) -> Frame:
-    "Detect dark regions (`solarnb.regions`) in one normalised continuum image and return the `Frame` the tracker takes."
+    "Detect dark regions (`solarnb.regions`) in one normalised continuum image: the `Frame` the tracker takes."
     if not isinstance(ic_norm, sunpy.map.GenericMap):
         if like is None:
             raise TrackingInputError(f'frame {t_rec}: detect_frame needs a continuum Map, or an array and like= a Map '
                                      'of its grid (for the WCS and the pixel area)')
         ic_norm = sunpy.map.Map(np.asarray(ic_norm), like.meta.copy())
     img = ic_norm.data
-    if img.size == 0 or not np.isfinite(img).any(): raise EmptyImageError(f'frame {t_rec}: continuum has no finite pixel')
+    if img.size == 0 or not np.isfinite(img).any():
+        raise EmptyImageError(f'frame {t_rec}: continuum has no finite pixel')
     labels = detect_dark_regions(ic_norm, threshold=threshold, min_area=min_area)
     table = region_table(labels, continuum=ic_norm, Br=Br, Bp=Bp, Bt=Bt, bitmap=bitmap)
     if t_rec is not None: labels.meta['t_rec'] = format_trec(t_rec)
@@ -149,7 +151,7 @@ def parse_trec_iso(t_rec:str) -> str:
     if len(s) >= 19 and s[4] == '.' and s[10] == '_': return f'{s[:4]}-{s[5:7]}-{s[8:10]}T{s[11:19]}'
     return parse_trec(s).isot
 
-# %% ../nbs/05_tracking.ipynb #bb073750
+# %% ../nbs/05_tracking.ipynb #143be02f
 def _check_frame(f, i, prev, ref):
     "Validate one frame of a stream against the previous one (order, HARP, grid, table columns, labels)."
     if not isinstance(f, Frame): raise TrackingInputError(f'item {i} is a {type(f).__name__}, not a Frame')
@@ -162,8 +164,8 @@ def _check_frame(f, i, prev, ref):
                                      f'label image (max {f.labels.max()})')
     if f.harp is not None:
         if ref.setdefault('harp', f.harp) != f.harp:
-            raise TrackingInputError(f'frames of different HARPs mixed in one sequence: {sorted({ref["harp"], f.harp})} '
-                                     f'(frame {f.t_rec})')
+            harps = sorted({ref['harp'], f.harp})
+            raise TrackingInputError(f'frames of different HARPs mixed in one sequence: {harps} (frame {f.t_rec})')
     if f.labels is not None and f.grid:
         g = {k: f.grid.get(k) for k in ('CTYPE1', 'CTYPE2', 'CDELT1', 'CDELT2')}
         r = ref.setdefault('grid', (f.t_rec, g))
@@ -192,7 +194,7 @@ def prepare_frames(frames,                   # iterable of `Frame`
     for i, f in enumerate(frames): _check_frame(f, i, None, ref)   # columns, labels, one HARP, one grid
     return frames
 
-# %% ../nbs/05_tracking.ipynb #75120dda
+# %% ../nbs/05_tracking.ipynb #aa1319d6
 @dataclass
 class TrackingOptions:
     "Options of the tracking stage, in physical units; `TrackParams` is the same class."
@@ -202,9 +204,11 @@ class TrackingOptions:
     min_overlap: float = option(0.2, 'shared pixels / smaller region for an overlap link (above 1: none)', min=0, max=2)
     rotation_model: str = option('howard', "differential-rotation model of the position prediction ('none': no drift)",
                                  choices=('howard', 'snodgrass', 'allen', 'none'))
-    max_gap: int = option(2, 'longest run of records in which a feature may be missed and bridged', 'records', min=0, max=10)
+    max_gap: int = option(2, 'longest run of records in which a feature may be missed and bridged', 'records',
+                          min=0, max=10)
     min_tracklet: int = option(2, 'detections each side of a gap needs to be bridged', 'records', min=1, max=20)
-    min_lifetime: float = option(0.6, 'a track born and dying inside the sequence must live this long', 'h', min=0, max=1000)
+    min_lifetime: float = option(0.6, 'a track born and dying inside the sequence must live this long', 'h',
+                                 min=0, max=1000)
     min_detections: int = option(2, 'and be seen in at least this many records', 'records', min=1, max=100)
     min_area: float = option(2.5, 'smallest region tracked (smaller rows of a region table are left out)', 'Mm2',
                              min=0, max=1e5)
@@ -270,18 +274,19 @@ def _overlap_pairs(la, lb, dx=0, dy=0, aa=None, ab=None, pix_a=None):
     ia, ib = np.divmod(key, nb + 1)
     return ia, ib, cnt, aa[ia], ab[ib]
 
-# %% ../nbs/05_tracking.ipynb #853a81ad
+# %% ../nbs/05_tracking.ipynb #5c9c5bb6
 def _grid_offset(ga, gb):
     "Pixel offset (dx, dy) such that pixel (x, y) of grid B is pixel (x + dx, y + dy) of grid A."
-    if not ga or not gb or any(k not in ga or k not in gb for k in ('CRVAL1', 'CRVAL2', 'CRPIX1', 'CRPIX2', 'CDELT1', 'CDELT2')):
+    keys = ('CRVAL1', 'CRVAL2', 'CRPIX1', 'CRPIX2', 'CDELT1', 'CDELT2')
+    if not ga or not gb or any(k not in ga or k not in gb for k in keys):
         return 0.0, 0.0
     dx = (float(gb['CRVAL1']) - float(ga['CRVAL1'])) / float(ga['CDELT1']) - (float(gb['CRPIX1']) - float(ga['CRPIX1']))
     dy = (float(gb['CRVAL2']) - float(ga['CRVAL2'])) / float(ga['CDELT2']) - (float(gb['CRPIX2']) - float(ga['CRPIX2']))
     return dx, dy
 
-# %% ../nbs/05_tracking.ipynb #7a663abe
+# %% ../nbs/05_tracking.ipynb #98a424fb
 def link_pair(fa:Frame, fb:Frame,             # consecutive frames
-              pa:np.ndarray, pb:np.ndarray,   # predicted positions of A's regions at B's time, B's positions [Mm] (n, 2)
+              pa:np.ndarray, pb:np.ndarray,   # A's regions predicted to B's time, B's regions: (n, 2) [Mm]
               p:TrackParams,                  # parameters
               shift_px:float=0.0,             # mean differential-rotation drift of A between the frames [px in x]
               dt:float|None=None,             # time from A to B [s]; default: from the T_RECs
@@ -300,7 +305,8 @@ def link_pair(fa:Frame, fb:Frame,             # consecutive frames
     if na and nb and fa.labels is not None and fb.labels is not None and p.min_overlap <= 1:
         (lut_a, pix_a, aa), (lut_b, _, ab) = info(fa), info(fb)
         gx, gy = _grid_offset(fa.grid, fb.grid)
-        la_, lb_, n, aa_, ab_ = _overlap_pairs(fa.labels, fb.labels, int(round(gx - shift_px)), int(round(gy)), aa, ab, pix_a)
+        dx, dy = int(round(gx - shift_px)), int(round(gy))
+        la_, lb_, n, aa_, ab_ = _overlap_pairs(fa.labels, fb.labels, dx, dy, aa, ab, pix_a)
         ok = n >= p.min_overlap * np.minimum(aa_, ab_)
         ia, ib, ov = _look(lut_a, la_[ok]), _look(lut_b, lb_[ok]), n[ok]
         good = (ia >= 0) & (ib >= 0)
@@ -434,12 +440,13 @@ class TrackingResult:
 
     def graph(self) -> nx.DiGraph: return tracking_graph(self)
 
-# %% ../nbs/05_tracking.ipynb #f821fd36
+# %% ../nbs/05_tracking.ipynb #c566892d
 Tracking = TrackingResult
 
 def _trec_seconds(t_rec:str) -> float:
     "Seconds since 2000-01-01 of a T_REC on its own (TAI) scale: exact differences, no leap seconds in TAI."
-    return (np.datetime64(parse_trec_iso(t_rec), 'ms') - np.datetime64('2000-01-01T00:00:00', 'ms')).astype(np.int64) / 1e3
+    since = np.datetime64(parse_trec_iso(t_rec), 'ms') - np.datetime64('2000-01-01T00:00:00', 'ms')
+    return since.astype(np.int64) / 1e3
 
 # %% ../nbs/05_tracking.ipynb #164f1854
 def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
@@ -525,7 +532,7 @@ def _detection_table(tabs:list, XY:list, XP:list, times:list, trecs:list) -> tup
     det['x [Mm]'], det['y [Mm]'], det['xp [Mm/s]'] = xy[:, 0], xy[:, 1], np.concatenate(XP)
     return det, times
 
-# %% ../nbs/05_tracking.ipynb #a5abeb91
+# %% ../nbs/05_tracking.ipynb #63a45220
 def link_stream(frames,                       # iterable of `Frame` in time order (a generator is read once)
                 p:TrackingOptions,            # options
                 keep_frames:bool=False,       # keep the frames (for the movie); False: hold one at a time
@@ -553,7 +560,8 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
     if not times: raise TrackingInputError('no frames to track')
     det, times = _detection_table(tabs, XY, XP, times, trecs)
     cat = lambda j, dt_: np.concatenate([l[j] for l in links]).astype(dt_) if links else np.zeros(0, dt_)
-    return det, cat(0, np.int64), cat(1, np.int64), cat(2, np.int64), cat(3, float), times, kept, _stream_notes(ref, steps, p)
+    notes = _stream_notes(ref, steps, p)
+    return det, cat(0, np.int64), cat(1, np.int64), cat(2, np.int64), cat(3, float), times, kept, notes
 
 # %% ../nbs/05_tracking.ipynb #fc14f0d7
 def track_frames(frames,                          # `Frame`s: a list (any order; sorted) or a generator in time order
@@ -579,7 +587,7 @@ def track_frames(frames,                          # `Frame`s: a list (any order;
     res.notes = list(notes or []) + n2 + res.notes
     return res
 
-# %% ../nbs/05_tracking.ipynb #aa786aca
+# %% ../nbs/05_tracking.ipynb #535c75af
 def _finish(det, src, dst, shared, dist, is_gap, frames, p, n_frames):
     "Name edges and events, find primary edges and tracks, build the track table."
     n = len(det)
@@ -595,8 +603,9 @@ def _finish(det, src, dst, shared, dist, is_gap, frames, p, n_frames):
     best_in[dst[rs]] = rs
     e = np.arange(len(src))
     primary = (best_out[src] == e) & (best_in[dst] == e) if len(e) else np.zeros(0, bool)
+    ts = det['time [s]'].to_numpy()
     links = pd.DataFrame({'source': src, 'target': dst, 'kind': kind, 'primary': primary, 'shared [px]': shared,
-                          'distance [Mm]': dist, 'dt [s]': det['time [s]'].to_numpy()[dst] - det['time [s]'].to_numpy()[src]})
+                          'distance [Mm]': dist, 'dt [s]': ts[dst] - ts[src]})
     links = links.sort_values(['source', 'target'], kind='stable').reset_index(drop=True)
     g = coo_matrix((np.ones(int(primary.sum())), (src[primary], dst[primary])), shape=(n, n))
     _, comp = connected_components(g, directed=True, connection='weak')
@@ -622,7 +631,7 @@ def _finish(det, src, dst, shared, dist, is_gap, frames, p, n_frames):
     det.index = pd.RangeIndex(n, name='node')
     return TrackingResult(det, links, track_table(det, links, last), p, frames, n_frames=n_frames)
 
-# %% ../nbs/05_tracking.ipynb #5c2cac04
+# %% ../nbs/05_tracking.ipynb #3f755780
 def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> TrackingResult:
     "Remove tracks born and dying inside the sequence that are shorter than the options allow; name events again."
     p, det = res.params, res.detections
@@ -643,8 +652,8 @@ def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> Trac
     out = _finish(d2, s[ok], t[ok], L['shared [px]'].to_numpy()[ok], L['distance [Mm]'].to_numpy()[ok],
                   (L['kind'] == 'gap').to_numpy()[ok], res.frames, p, n_frames)
     out.noise = det.iloc[np.flatnonzero(noise)]
-    out.notes = res.notes + [f'{int(short.sum())} noise tracks ({int(noise.sum())} detections, fewer than {need} records '
-                             f'at a {cadence:.0f} s cadence) removed']
+    out.notes = res.notes + [f'{int(short.sum())} noise tracks ({int(noise.sum())} detections, fewer than {need} '
+                             f'records at a {cadence:.0f} s cadence) removed']
     return out
 
 # %% ../nbs/05_tracking.ipynb #f2124a22
@@ -732,7 +741,11 @@ def graph_to_tracking(G:nx.DiGraph, tracks:pd.DataFrame|None=None) -> Tracking:
     tracks = tracks if tracks is not None else track_table(det, links, nf - 1 if nf else None)
     return TrackingResult(det, links, tracks, p, [], json.loads(G.graph.get('notes', '[]')), n_frames=nf)
 
-# %% ../nbs/05_tracking.ipynb #c9d2604f
+# %% ../nbs/05_tracking.ipynb #ee8282dc
+def _json_value(x):
+    "A plain Python value for a JSON list: NaN becomes None (JSON has no NaN)."
+    return None if isinstance(x, float) and np.isnan(x) else _py(x)
+
 def save_tracking(res:Tracking, folder, stem:str='tracking',  # files <folder>/<stem>.graphml and <stem>.tracks.csv
                   fmt:str='graphml',                         # graph format: 'graphml' or 'json'
                  ) -> list[Path]:
@@ -754,11 +767,11 @@ def save_tracking(res:Tracking, folder, stem:str='tracking',  # files <folder>/<
     tp = folder/f'{stem}.tracks.csv'
     t = res.tracks.copy()
     for c in t.columns:
-        if c.endswith(' series'): t[c] = [json.dumps([_py(x) if not (isinstance(x, float) and np.isnan(x)) else None for x in v]) for v in t[c]]
+        if c.endswith(' series'): t[c] = [json.dumps([_json_value(x) for x in v]) for v in t[c]]
     with atomic_path(tp) as tmp: t.to_csv(tmp, index=False)
     return [gp, tp]
 
-# %% ../nbs/05_tracking.ipynb #b5d5c96c
+# %% ../nbs/05_tracking.ipynb #4b101cd2
 def load_tracking(path) -> Tracking:
     "Read a `Tracking` back from the graph file written by `save_tracking` (and its track table beside it)."
     path = Path(path)
@@ -775,12 +788,14 @@ def load_tracking(path) -> Tracking:
     if tp.exists():
         tracks = pd.read_csv(tp, keep_default_na=False, na_values=[''])
         for c in tracks.columns:
-            if c.endswith(' series'): tracks[c] = [[np.nan if x is None else x for x in json.loads(v)] for v in tracks[c]]
+            if not c.endswith(' series'): continue
+            tracks[c] = [[np.nan if x is None else x for x in json.loads(v)] for v in tracks[c]]
     return graph_to_tracking(G, tracks)
 
-# %% ../nbs/05_tracking.ipynb #28e23b3b
+# %% ../nbs/05_tracking.ipynb #9f633f30
 _MARK = {'birth': ('o', 'g'), 'death': ('x', 'k'), 'merge': ('v', 'm'), 'split': ('^', 'darkcyan')}
-_YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]', 'area [Mm2]': 'area [Mm$^2$]'}
+_YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]',
+           'area [Mm2]': 'area [Mm$^2$]'}
 
 # %% ../nbs/05_tracking.ipynb #de834e3c
 def track_colours(n:int) -> list:
@@ -883,7 +898,7 @@ def plot_tracks(res:Tracking,              # tracking result
                  f'{(kinds == "split").sum()} split / {(kinds == "gap").sum()} gap links, from {d["T_REC"].iloc[0]}')
     return fig
 
-# %% ../nbs/05_tracking.ipynb #82a0fdbe
+# %% ../nbs/05_tracking.ipynb #edc08fbd
 def track_movie(res:Tracking,             # tracking result that kept its frames
                 path,                     # output file; the suffix becomes .gif when ffmpeg is missing
                 fps:float=4,              # frames per second
@@ -892,7 +907,8 @@ def track_movie(res:Tracking,             # tracking result that kept its frames
     "A movie of the tracked sequence: continuum, region contours, track ids."
     import matplotlib.pyplot as plt
     from matplotlib import animation
-    if not res.frames: raise TrackingInputError('track_movie needs a result with frames (track_frames(keep_frames=True))')
+    if not res.frames:
+        raise TrackingInputError('track_movie needs a result with frames (track_frames(keep_frames=True))')
     path = Path(path)
     use_ffmpeg = animation.writers.is_available('ffmpeg')
     path = path.with_suffix('.mp4' if use_ffmpeg and path.suffix == '.mp4' else '.gif')
@@ -1025,7 +1041,7 @@ def tracking_widget(frames,                          # `Frame`s of one sequence
 # %% ../nbs/05_tracking.ipynb #f5a0cfc6
 _HEADER_KEYS = _GRID_KEYS + ('HARPNUM', 'RSUN_REF', 'PV2_1')
 
-# %% ../nbs/05_tracking.ipynb #92368e9d
+# %% ../nbs/05_tracking.ipynb #33736df3
 def read_region_products(t_rec:str,      # T_REC of the record
                          labels_path,    # `<record>.regions.labels.fits`
                          regions_path,   # `<record>.regions.csv`
@@ -1044,7 +1060,8 @@ def read_region_products(t_rec:str,      # T_REC of the record
                     hdu = next(h for h in hd if getattr(h, 'is_image', False) and h.header.get('NAXIS', 0) == 2)
                     lab = np.asarray(hdu.data)
                     hdr = {k: hdu.header[k] for k in _HEADER_KEYS if k in hdu.header}
-        except StopIteration: raise TrackingInputError(f'record {t_rec}: {labels_path} holds no 2-D label image') from None
+        except StopIteration:
+            raise TrackingInputError(f'record {t_rec}: {labels_path} holds no 2-D label image') from None
         except OSError as e: raise TrackingInputError(f'record {t_rec}: {labels_path} cannot be read ({e})') from e
     try: table = pd.read_csv(regions_path)
     except Exception as e: raise TrackingInputError(f'record {t_rec}: {regions_path} cannot be read ({e})') from e
@@ -1053,7 +1070,8 @@ def read_region_products(t_rec:str,      # T_REC of the record
     if lab.ndim != 2 or lab.size == 0 or not np.issubdtype(lab.dtype, np.integer):
         raise TrackingInputError(f'record {t_rec}: {labels_path} is not a 2-D integer label image')
     t_rec = t_rec if _TREC_RE.match(str(t_rec)) else format_trec(t_rec)
-    return Frame(t_rec, table, lab.astype(np.int32, copy=False), harp, psize, {k: hdr[k] for k in _GRID_KEYS if k in hdr})
+    grid = {k: hdr[k] for k in _GRID_KEYS if k in hdr}
+    return Frame(t_rec, table, lab.astype(np.int32, copy=False), harp, psize, grid)
 
 # %% ../nbs/05_tracking.ipynb #21f7b61e
 _TREC_RE = __import__('re').compile(r'^\d{4}\.\d\d\.\d\d_\d\d:\d\d:\d\d(\.\d+)?_TAI$')
@@ -1067,11 +1085,11 @@ def _pixel_side(ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1) -> float|None:
                                  (ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1)) if v is not None}
     return float(np.sqrt(cea_pixel_area(types.SimpleNamespace(meta=meta))).to_value(u.Mm))
 
-# %% ../nbs/05_tracking.ipynb #41a7f21f
+# %% ../nbs/05_tracking.ipynb #7e08e8cf
 _BITPIX = {8: '>u1', 16: '>i2', 32: '>i4', 64: '>i8'}
 
 def _read_plain_fits(path) -> tuple|None:
-    "(data, header keys) of a FITS file whose primary HDU is a plain 2-D integer image (as `write_map` writes labels); else None."
+    "(data, header keys) of a FITS file whose primary HDU is a plain 2-D integer image (`write_map`'s labels), or None."
     with open(path, 'rb') as fh: raw = fh.read()
     hdr, pos = {}, 0
     while True:
@@ -1104,12 +1122,13 @@ def _read_plain_fits(path) -> tuple|None:
     data = np.frombuffer(raw, dt, ny * nx, pos).reshape(ny, nx)
     return data, {k: hdr[k] for k in _HEADER_KEYS if k in hdr}
 
-# %% ../nbs/05_tracking.ipynb #ad215264
+# %% ../nbs/05_tracking.ipynb #660f7e1b
 def _dedupe_items(items) -> tuple:
     "Items sorted by time, duplicates of one T_REC removed (identical tables) or refused; and the notes."
     items, notes = [tuple(it) for it in items], []
     for i, it in enumerate(items):
-        if len(it) != 3: raise TrackingInputError(f'item {i} is {it!r}: expected (T_REC, labels path, regions CSV path)')
+        if len(it) != 3:
+            raise TrackingInputError(f'item {i} is {it!r}: expected (T_REC, labels path, regions CSV path)')
     secs = np.array([_trec_seconds(it[0]) for it in items])
     order = np.argsort(secs, kind='stable')
     if (np.diff(order) < 0).any(): notes.append('records given out of time order: sorted by T_REC')
@@ -1119,7 +1138,8 @@ def _dedupe_items(items) -> tuple:
         if out and secs[i] == _trec_seconds(out[-1][0]):
             a_, b_ = pd.read_csv(out[-1][2]), pd.read_csv(it[2])
             if not a_.equals(b_):
-                raise TrackingInputError(f'duplicate T_REC {it[0]} with different region tables: {out[-1][2]} and {it[2]}')
+                raise TrackingInputError(f'duplicate T_REC {it[0]} with different region tables: '
+                                         f'{out[-1][2]} and {it[2]}')
             notes.append(f'duplicate T_REC {it[0]} (two exports of one record): kept {out[-1][2]}, dropped {it[2]}')
             continue
         out.append(it)
@@ -1161,9 +1181,9 @@ def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> l
         out.append(Frame(trecs[i], t, lab, 7115, 0.3644, grid))
     return out
 
-# %% ../nbs/05_tracking.ipynb #a77e5b28
+# %% ../nbs/05_tracking.ipynb #ceab8890
 def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict:
-    "Track `n_records` records from on-disk region products (`n_distinct` real-frame truth records, cycled back and forth)."
+    "Track `n_records` records from on-disk region products (`n_distinct` real-frame truth records, back and forth)."
     import time, tracemalloc
     from solarnb.limb import normalize_quiet_sun
     folder = Path(folder)
@@ -1194,7 +1214,7 @@ def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict
     return {'records': n_records, 'seconds': s, 'ms/record': 1e3 * s / n_records, 'save [s]': w,
             'detections': len(res.detections), 'peak RSS growth [MB]': peak / 1e6}
 
-# %% ../nbs/05_tracking.ipynb #859518bd
+# %% ../nbs/05_tracking.ipynb #4e712a18
 def bench_tracking(quick:bool=False) -> list:
     "Tracking 100 detections per frame over 1k and 10k frames (200 and 2k when quick); 2,500 on-disk records (250)."
     import time, tempfile
@@ -1212,6 +1232,7 @@ def bench_tracking(quick:bool=False) -> list:
         for n in ((100, 250) if quick else (500, 2500)):
             b = bench_products(n, d)
             rows.append({'stage': 'tracking', 'case': f'{n} HARP 7115-size records from region products on disk',
-                         'seconds': b['seconds'], 'note': f"{b['ms/record']:.2f} ms/record; peak RSS growth "
-                         f"{b['peak RSS growth [MB]']:.1f} MB for {b['detections']} detections; save_tracking {b['save [s]']:.2f} s"})
+                         'seconds': b['seconds'], 'note': f"{b['ms/record']:.2f} ms/record, peak RSS growth "
+                         f"{b['peak RSS growth [MB]']:.1f} MB for {b['detections']} detections, "
+                         f"save_tracking {b['save [s]']:.2f} s"})
     return rows
