@@ -566,9 +566,13 @@ def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
     d = np.asarray(res.map.data, dtype=float)
     pos = d[np.isfinite(d) & (d > 0)]
     norm = LogNorm(vmin=max(np.percentile(pos, 1), 1e-3), vmax=np.percentile(pos, vmax_pct)) if pos.size else None
-    ax.imshow(d, origin='lower', cmap='gray', norm=norm)
+    im = ax.imshow(d, origin='lower', cmap='gray', norm=norm)
+    unit = res.map.unit.to_string('latex_inline') if res.map.unit is not None else 'DN/s'
+    fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02, label=f'AIA {res.wavelength} A intensity [{unit}]')
     for lab, colour in ((res.ch_labels, 'tab:blue'), (res.ar_labels, 'tab:red')):
-        if lab.max(): ax.contour(lab > 0, levels=[0.5], colors=colour, linewidths=1)
+        if lab.max():
+            ax.contour(lab > 0, levels=[0.5], colors=colour, linewidths=1)
+    _corona_legend(ax, res)
     for _, row in res.table.iterrows():
         lab = res.ch_labels if row['kind'] == 'CH' else res.ar_labels
         yy, xx = np.nonzero(lab == row['label'])
@@ -577,9 +581,17 @@ def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
                             path_effects=[patheffects.withStroke(linewidth=2, foreground='k')])
     ax.set_title(f"AIA {res.wavelength} A {res.map.date.isot[:16]}: {(res.table.kind == 'CH').sum()} CH, "
                  f"{(res.table.kind == 'AR').sum()} AR", fontsize=10)
-    ax.set_xlabel('Helioprojective longitude')
-    ax.set_ylabel('Helioprojective latitude')
+    ax.set_xlabel('Helioprojective longitude (Solar-X) [arcsec]')
+    ax.set_ylabel('Helioprojective latitude (Solar-Y) [arcsec]')
     return fig
+
+def _corona_legend(ax, res):
+    "A legend of the contours: coronal holes in blue, active regions in red, with their counts."
+    from matplotlib.lines import Line2D
+    n_ch, n_ar = (res.table.kind == 'CH').sum(), (res.table.kind == 'AR').sum()
+    handles = [Line2D([], [], color='tab:blue', label=f'coronal holes ({n_ch})'),
+               Line2D([], [], color='tab:red', label=f'active regions ({n_ar})')]
+    ax.legend(handles=handles, loc='lower left', fontsize=8, framealpha=0.7)
 
 # %% ../nbs/11_corona.ipynb #88a28424
 def harp_position(ar:ActiveRegion, time) -> SkyCoord:

@@ -1220,7 +1220,8 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
     "Radiance, Doppler velocity and width of one line, as maps (raster) or profiles along the slit (one exposure)."
     import matplotlib.pyplot as plt
     maps = maps or line_products(fit)[key]
-    fig = fig or plt.figure(figsize=(12, 3.6))
+    fig = fig or plt.figure(figsize=(12, 3.9))
+    tx, ty = _slit_coords(fit.win)
     specs = [('radiance', 'radiance [W m$^{-2}$ sr$^{-1}$]', 'viridis'), ('velocity', 'velocity [km/s]', 'RdBu_r'),
              ('width', 'FWHM [$\\AA$]', 'magma')]
     ny, nx = fit.shape
@@ -1229,10 +1230,10 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
         v, e = maps[q], maps[q + '_err']
         if nx == 1:
             det = (maps['radiance'] > 3 * maps['radiance_err'])[:, 0]     # detected at 3 sigma
-            yy = np.arange(ny)
+            yy = np.arange(ny) if ty is None else ty[:, 0]
             ax.plot(yy[~det], v[~det, 0], '.', color='0.8', ms=2, label='not detected (3 sigma)')
             ax.errorbar(yy[det], v[det, 0], e[det, 0], fmt='.', ms=3, lw=0.5, color='C0', label='detected')
-            ax.set_xlabel('pixel along the slit')
+            ax.set_xlabel('pixel along the slit' if ty is None else 'solar-Y along the slit [arcsec]')
             ax.set_ylabel(label)
             if det.sum() > 2:
                 lo, hi = np.nanpercentile(v[det, 0], [2, 98])
@@ -1240,13 +1241,37 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
             if j == 0: ax.legend(fontsize=7)
         else:
             lim = np.nanpercentile(np.abs(v), 98) if q == 'velocity' else None
-            im = ax.imshow(v, origin='lower', aspect='auto', cmap=cmap, vmin=-lim if lim else None, vmax=lim)
+            kw = dict(cmap=cmap, vmin=-lim if lim else None, vmax=lim)
+            if tx is None:
+                im = ax.imshow(v, origin='lower', aspect='auto', **kw)
+                ax.set_xlabel('raster position')
+                ax.set_ylabel('pixel along the slit')
+            else:
+                im = ax.pcolormesh(tx, ty, v, shading='nearest', **kw)
+                ax.set_xlabel('solar-X [arcsec]')
+                ax.set_ylabel('solar-Y [arcsec]')
             fig.colorbar(im, ax=ax, label=label)
-            ax.set_xlabel('raster position')
-            ax.set_ylabel('pixel along the slit')
         ax.set_title(f'{ion_label(key.rsplit("_", 1)[0])} {fit.model.rest(key):.2f} $\\AA$: {q}')
+    fig.suptitle(f"SPICE {fit.win.header.get('DATE-OBS', '')}: window {fit.win.name}", fontsize=10)
     fig.tight_layout()
     return fig
+
+def _slit_coords(win) -> tuple:
+    "(solar-X, solar-Y) [arcsec] of each (y, x) pixel of a window from its header WCS; (None, None) without one."
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            w = WCS(win.header)
+            ny, nx = win.shape[:2]
+            yy, xx = np.mgrid[:ny, :nx]
+            zero = np.zeros_like(xx)
+            world = w.pixel_to_world_values(*([xx, yy] + [zero] * (w.pixel_n_dim - 2)))
+    except Exception:
+        return None, None
+    if not str(win.header.get('CTYPE1', '')).startswith('HPLN'):
+        return None, None
+    lon, lat = (np.asarray(c, float) * 3600 for c in world[:2])      # degrees -> arcsec
+    return np.where(lon > 648000, lon - 1296000, lon), lat
 
 # %% ../nbs/10_spectra.ipynb #16c9db1f
 def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line's own photon noise
@@ -1491,10 +1516,11 @@ def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
         ax.plot(fine, bg_fine, ':', color='gray', label='background')
         rx.plot(wl, (d - m.evaluate(wl, p[None], basis=B)[0]) / s, '.k', ms=3)
     rx.axhline(0, color='gray', lw=0.5)
-    ax.set_ylabel('W m$^{-2}$ sr$^{-1}$ nm$^{-1}$')
+    ax.set_ylabel('spectral radiance [W m$^{-2}$ sr$^{-1}$ nm$^{-1}$]')
     rx.set_ylabel('resid./$\\sigma$')
     rx.set_xlabel('wavelength [$\\AA$]')
-    ax.set_title(f'{fit.win.name} pixel (y={y}, x={x}), kernel {fit.binning[y, x]} px, '
+    ax.set_title(f"SPICE {fit.win.header.get('DATE-OBS', '')[:19]} {fit.win.name} pixel (y={y}, x={x}), "
+                 f'kernel {fit.binning[y, x]} px, '
                  f'$\\chi^2_r$={fit.result.redchi2[n]:.2f}', fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
