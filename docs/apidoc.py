@@ -291,6 +291,7 @@ main {{ padding: 0 1.2rem 4rem; }}
 .highlight pre {{ font-size: 13px; line-height: 1.45; }}
 .highlight .linenos {{ color: #999; display: inline-block; width: 4.5em; text-align: right; padding-right: 1em; user-select: none; }}
 .highlight a[href^="#L-"] {{ text-decoration: none; }}
+.highlight a[id] {{ scroll-margin-top: 4.5rem; }}
 .highlight :target + a .linenos {{ background: #ffeb8a; color: #000; }}
 {css}
 </style></head>

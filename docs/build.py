@@ -179,7 +179,7 @@ def execute_notebook(src, dst, skip_flags=(), key: str = '', force_flags=()) -> 
     warnings.filterwarnings('ignore')
     for p in (str(ROOT),):
         if p not in sys.path: sys.path.insert(0, p)
-    from execnb.nbio import write_nb
+    from execnb.nbio import read_nb, write_nb
     from execnb.shell import CaptureShell
     from nbdev.process import NBProcessor
     from nbdev.frontmatter import FrontmatterProc
@@ -210,9 +210,12 @@ def execute_notebook(src, dst, skip_flags=(), key: str = '', force_flags=()) -> 
             info['error'] = (f'cell {bad.idx_}: {first}\n    ' if bad is not None else '') + f'{type(e).__name__}: {e}'[:400]
     info['seconds'] = round(time.time() - t0, 1)
     info['skipped'] = len(skipped)
-    for c in nb.cells:   # back to plain notebook cells
-        for a in [a for a in c if a.endswith('_')]: c.pop(a, None)
-    nb.pop('path_', None); nb.pop('frontmatter_', None)
+    raw = read_nb(src)   # the notebook as written (nbdev's reader took the directives off the sources)
+    for c in nb.cells:
+        if c.cell_type == 'code' and c.idx_ < len(raw.cells):
+            raw.cells[c.idx_]['outputs'] = c.get('outputs', [])
+            raw.cells[c.idx_]['execution_count'] = c.get('execution_count')
+    nb = raw
     nb.metadata['solarnb_docs'] = dict(key=key, **info)
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -387,8 +390,7 @@ def clean_outputs(outs: list) -> list:
         if t == 'stream':
             txt = o.get('text', ''); txt = ''.join(txt) if isinstance(txt, list) else txt
             txt = clean_stream(clean_paths(txt))
-            if o.get('name') == 'stderr' and not txt.strip(): continue
-            if not txt: continue
+            if not txt.strip(): continue
             res.append(dict(o, text=txt)); continue
         if t in ('display_data', 'execute_result'):
             data = dict(o.get('data', {}))
@@ -397,7 +399,8 @@ def clean_outputs(outs: list) -> list:
                 pic = ''.join(pic) if isinstance(pic, list) else pic
                 note = (f'<div class="sn-widget"><p class="sn-widget-note">{WIDGET_NOTE}</p>'
                         f'<div class="sn-widget-picture">{clean_paths(pic)}</div></div>')
-                res.append(dict(output_type='display_data', metadata={}, data={'text/html': note})); continue
+                # the control first, then the figures its callback drew when the cell ran
+                res.insert(0, dict(output_type='display_data', metadata={}, data={'text/html': note})); continue
             for k in ('text/plain', 'text/html', 'text/markdown', 'text/latex'):
                 if k in data:
                     v = data[k]; v = ''.join(v) if isinstance(v, list) else v
@@ -430,11 +433,30 @@ def _anchor(name: str) -> str:
     "myst's heading slug (`myst_heading_anchors`) for an nbdev anchor: lower case, spaces -> '-', no punctuation."
     return re.sub(r'[^\w\- ]', '', name.strip().lower()).replace(' ', '-')
 
+ANCHORS: dict[str, set] = {}   # page -> heading anchors on it (filled by `collect_anchors` before converting)
+
 def _local_links(text: str, site_url: str) -> str:
-    "nbdev links names to the published site; point them at the local pages (resolved by Sphinx)."
+    """nbdev links names to the published site; point them at the local pages (resolved by Sphinx). A link to a
+    name the target page does not document (a private helper) becomes plain code."""
     if not site_url: return text
-    pat = re.compile(r'\]\(' + re.escape(site_url.rstrip('/')) + r'/([\w.-]+)\.html(#[\w.\-]+)?\)')
-    return pat.sub(lambda m: f']({m.group(1)}.ipynb' + (f'#{_anchor(m.group(2)[1:])}' if m.group(2) else '') + ')', text)
+    pat = re.compile(r'\[([^\]\n]*)\]\(' + re.escape(site_url.rstrip('/')) + r'/([\w.-]+)\.html(#[\w.\-]+)?\)')
+    def sub(m):
+        page, frag = m.group(2), _anchor(m.group(3)[1:]) if m.group(3) else ''
+        if frag and ANCHORS and frag not in ANCHORS.get(page, ()): return m.group(1)
+        return f'[{m.group(1)}]({page}.ipynb' + (f'#{frag}' if frag else '') + ')'
+    return pat.sub(sub, text)
+
+def collect_anchors(nb: dict) -> set:
+    "The heading anchors (myst's slugs, levels 1-4) of a processed notebook: its markdown and show_doc output."
+    out = set()
+    for c in nb['cells']:
+        texts = [_src(c)] if c['cell_type'] == 'markdown' else []
+        for o in c.get('outputs', []) or []:
+            md = (o.get('data') or {}).get('text/markdown')
+            if md: texts.append(''.join(md) if isinstance(md, list) else md)
+        for t in texts:
+            for m in re.finditer(r'^#{1,4} +(.+?)\s*$', t, re.M): out.add(_anchor(m.group(1)))
+    return out
 
 def _show_doc_md(cell) -> str | None:
     "The markdown that a show_doc cell displayed, without the leading rule."
@@ -660,6 +682,7 @@ def main(argv=None):
     log('3/4 converting for myst-nb ...')
     url = site_url()
     pages = [nb_pages[p.name] for p in nbs if nb_pages[p.name] != 'index']
+    for p in nbs: ANCHORS[nb_pages[p.name]] = collect_anchors(json.loads((proc/p.name).read_text()))
     for p in nbs:
         name = nb_pages[p.name]
         st = status.get(p.name, {})
