@@ -169,7 +169,7 @@ def _picture_widgets(cell):
         try: data['text/html'] = widget_html(instances[mid])
         except Exception as e: data['text/html'] = f'<!-- widget picture failed: {type(e).__name__} -->'
 
-def execute_notebook(src, dst, skip_flags=(), key: str = '', force_flags=()) -> dict:
+def execute_notebook(src, dst, skip_flags=(), key: str = '', force_flags=(), show_tb: bool = False) -> dict:
     """Execute notebook `src` in this process (execnb, cwd = its folder), as nbdev's `test_nb` does, and
     write it with its outputs to `dst`. Returns dict(ok, error, seconds, skipped). Used by `build.py` and,
     through `solarnb test --save`, by the test run, so one run gives the tests and the pages."""
@@ -205,6 +205,7 @@ def execute_notebook(src, dst, skip_flags=(), key: str = '', force_flags=()) -> 
             with working_directory(src.parent): k.run_all(nb, exc_stop=True, preproc=no_eval, postproc=_picture_widgets)
         except BaseException as e:
             info['ok'] = False
+            if show_tb: sys.stderr.write(k.prettytb(fname=src) + '\n')
             bad = next((c for c in nb.cells if any(o.get('output_type') == 'error' for o in c.get('outputs') or [])), None)
             first = (bad.source.strip().splitlines() or [''])[-1][:120] if bad is not None else ''
             info['error'] = (f'cell {bad.idx_}: {first}\n    ' if bad is not None else '') + f'{type(e).__name__}: {e}'[:400]
