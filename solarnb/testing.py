@@ -23,11 +23,15 @@ fits = LazyModule('astropy.io.fits')
 
 # %% ../nbs/90_testing.ipynb #ecadfcfb
 SNODGRASS_ULRICH = (14.713, -2.396, -1.787)
-"Sidereal differential rotation of magnetic features, deg/day: A + B sin^2(lat) + C sin^4(lat) (Snodgrass & Ulrich 1990)."
+"Sidereal rotation of magnetic features, deg/day: A + B sin^2(lat) + C sin^4(lat) (Snodgrass & Ulrich 1990)."
 
-CARRINGTON_SIDEREAL = 14.1844   # deg/day
+CARRINGTON_SIDEREAL = 14.1844
+"Sidereal rotation rate of the Carrington frame, deg/day."
+
 CARRINGTON_SYNODIC_DAYS = 27.2753
+"Synodic Carrington rotation period, days: the observer's Carrington longitude turns 360 deg in this time."
 
+# %% ../nbs/90_testing.ipynb #74b11bec
 def drift_rate(lat_deg) -> np.ndarray:
     "Carrington-longitude drift of photospheric magnetic features at latitude `lat_deg`, deg/day."
     s2 = np.sin(np.deg2rad(lat_deg)) ** 2
@@ -43,16 +47,20 @@ def _sharp_cards() -> set:
     from solarnb.features import SHARP_KEYWORDS, SHARP_ERRORS, LOS_KEYWORDS
     return set(SHARP_KEYWORDS) | set(SHARP_ERRORS.values()) | set(LOS_KEYWORDS) | {'CMASK', 'GWILL'}
 
+# %% ../nbs/90_testing.ipynb #f6d540d9
 def _clean_header(hdr:fits.Header) -> fits.Header:
     "A copy of `hdr` without storage cards, stale SHARP keywords, and cards whose values astropy cannot parse."
     drop, cards = _SKIP_CARDS | _sharp_cards(), []
     for c in hdr.cards:
-        try: v = c.value
-        except Exception: continue
+        try:
+            v = c.value
+        except Exception:
+            continue
         if c.keyword in drop or not c.keyword: continue
         cards.append(fits.Card(c.keyword, v, c.comment))
     return fits.Header(cards)             # one build: much faster than setting card by card
 
+# %% ../nbs/90_testing.ipynb #32c96c9a
 def _read_raw(path) -> tuple:
     "(data as float64 or int, header, (bscale, bzero) or None, compressed?) of a SHARP segment file."
     with warnings.catch_warnings():
@@ -73,7 +81,9 @@ def _shift_rows(a:np.ndarray, shift_px:np.ndarray, order:int) -> np.ndarray:
     x = np.clip(x, 0, nx - 1)
     rows = np.arange(ny)[:, None]
     if order == 0: return a[rows, np.rint(x).astype(int)]
-    i0 = np.floor(x).astype(int); i1 = np.minimum(i0 + 1, nx - 1); w = x - i0
+    i0 = np.floor(x).astype(int)
+    i1 = np.minimum(i0 + 1, nx - 1)
+    w = x - i0
     return a[rows, i0] * (1 - w) + a[rows, i1] * w
 
 # %% ../nbs/90_testing.ipynb #e8aa8bd0
@@ -85,21 +95,33 @@ def row_latitudes(hdr) -> np.ndarray:
 # %% ../nbs/90_testing.ipynb #8d5fbe32
 NOISE = {'continuum': ('rel', 0.005), 'Br': ('abs', 10.0), 'Bp': ('abs', 10.0), 'Bt': ('abs', 10.0),
          'magnetogram': ('abs', 10.0), 'Dopplergram': ('abs', 3000.0)}
-"Noise added per segment: relative to the median, or absolute in the segment's unit (G; cm/s for Doppler)."
+"Noise added per segment: relative to the median, or absolute in the segment's unit (G, or cm/s for Doppler)."
 
 EVOLVE = ('continuum', 'Br', 'Bp', 'Bt', 'magnetogram')
+"Segments whose contrast is modulated (10% over the sequence)."
 
 CATEGORICAL = ('bitmap', 'conf_disambig', 'disambig')
 "Segments whose values are codes: shifted by whole pixels (nearest), never interpolated, written as integers."
 
-def _frame_data(seg, data, k, n, shift, rng, evolve, noise):
+# %% ../nbs/90_testing.ipynb #5abbef69
+def _frame_data(seg:str,            # segment name
+                data:np.ndarray,    # the source record's segment
+                k:int,              # frame number, 1 ... n
+                n:int,              # frames in the sequence
+                shift:np.ndarray,   # shift of each row [px]
+                rng,                # numpy Generator of the noise
+                evolve:bool,        # modulate the contrast
+                noise:bool,         # add noise
+               ) -> np.ndarray:
+    "Frame `k` of segment `seg`: `data` shifted row by row, modulated (`EVOLVE`) and with noise (`NOISE`)."
     if data.dtype.kind in 'iu': return _shift_rows(data, shift, 0).astype(data.dtype)
     if seg in CATEGORICAL: return np.rint(_shift_rows(np.nan_to_num(data), shift, 0)).astype(np.int16)
     d = _shift_rows(data.astype(np.float64), shift, 1)
     if evolve and seg in EVOLVE:
         f = 1 + 0.1 * np.sin(2 * np.pi * k / max(n, 1))
         if seg == 'continuum':
-            med = np.nanmedian(d); d = med + (d - med) * f
+            med = np.nanmedian(d)
+            d = med + (d - med) * f
         else: d = d * f
     if noise and seg in NOISE:
         kind, s = NOISE[seg]
@@ -107,7 +129,9 @@ def _frame_data(seg, data, k, n, shift, rng, evolve, noise):
         d = d + rng.normal(0, sig, d.shape)
     return d
 
+# %% ../nbs/90_testing.ipynb #781debc2
 def _write_segment(path, data, hdr, scale, comp, history):
+    "Write one derived segment file atomically, stored as the source was (RICE with its BSCALE/BZERO, or plain)."
     h = _clean_header(hdr)
     for line in history: h.add_history(line)
     path = Path(path)
@@ -126,6 +150,46 @@ def _write_segment(path, data, hdr, scale, comp, history):
         hl.writeto(tmp, overwrite=True)
     tmp.replace(path)
 
+# %% ../nbs/90_testing.ipynb #7144cc34
+def _obs_offset(h, t_rec):
+    "DATE-OBS (UTC) minus T_REC (TAI) of the source header: when in its slot the observation was taken."
+    from astropy.time import Time
+    try:
+        return Time(h['DATE-OBS'], scale='utc') - parse_trec(t_rec)
+    except Exception:
+        return 0 * u.s
+
+# %% ../nbs/90_testing.ipynb #5dc5f0ed
+def _frame_header(hdr:fits.Header,   # the source segment's header
+                  step,              # time since the source record (Quantity)
+                  trec:str,          # T_REC of the frame
+                  t_obs,             # observation time of the frame (astropy Time, TAI)
+                  days:float,        # time since the source record, days
+                 ) -> fits.Header:
+    "Frame header: T_REC, T_OBS and DATE-OBS moved on by `step`, CRLN_OBS turned at the synodic Carrington rate."
+    h = hdr.copy()
+    if 'T_REC' in h: h['T_REC'] = trec
+    if 'T_OBS' in h: h['T_OBS'] = format_trec(parse_trec(h['T_OBS']) + step)
+    if 'DATE-OBS' in h: h['DATE-OBS'] = t_obs.utc.isot
+    if 'CRLN_OBS' in h: h['CRLN_OBS'] = (float(h['CRLN_OBS']) - 360 * days / CARRINGTON_SYNODIC_DAYS) % 360
+    return h
+
+# %% ../nbs/90_testing.ipynb #d7d7ec87
+def _history(rec:Record, segs:list, days:float, seed:int, evolve:bool, noise:bool) -> list:
+    "The HISTORY lines of a derived record: its source, the shift, the seed, and that it is not an observation."
+    src = Path(rec.files[segs[0]]).name.rsplit(".", 2)[0]
+    return [f'solarnb.testing.make_sequence: derived from {src}',
+            f'rows shifted by Snodgrass-Ulrich differential rotation over {days * 24:.3f} h; seed {seed}',
+            f'evolution {"on" if evolve else "off"}, noise {"on" if noise else "off"}; not a real observation']
+
+# %% ../nbs/90_testing.ipynb #2dce4929
+def _source_record(harp:int, source=None) -> Record:
+    "The first record of `harp` under `source` (default: the example data), or a `SolarnbError`."
+    root = source or example_data_path()
+    recs = find_records(root, harp)
+    if not recs: raise SolarnbError(f'make_sequence: no record of HARP {harp} under {root}')
+    return recs[0]
+
 # %% ../nbs/90_testing.ipynb #403d7b1b
 def make_sequence(root,                       # folder to write into (a flat JSOC export folder); created
                   harp:int=377,               # a HARP of the bundled example data: 377 or 7115
@@ -138,11 +202,9 @@ def make_sequence(root,                       # folder to write into (a flat JSO
                   compress:bool=True,         # RICE-compressed like JSOC (else plain float32)
                   source=None,                # data root holding the source record (default: example data)
                  ) -> list:
-    "Write `n` SHARP records derived from the bundled record of `harp`; return them as `Record`s."
+    "Write `n` SHARP records derived from the bundled record of `harp`, and return them as `Record`s."
     if n < 1: raise SolarnbError(f'make_sequence: n must be at least 1, not {n}')
-    recs = find_records(source or example_data_path(), harp)
-    if not recs: raise SolarnbError(f'make_sequence: no record of HARP {harp} under {source or example_data_path()}')
-    rec, root = recs[0], Path(root)
+    rec, root = _source_record(harp, source), Path(root)
     root.mkdir(parents=True, exist_ok=True)
     segs = [s for s in (segments or sorted(rec.files)) if s in rec.files]
     raw = {s: _read_raw(rec.files[s]) for s in segs}
@@ -156,25 +218,14 @@ def make_sequence(root,                       # folder to write into (a flat JSO
         trec = format_trec(t)
         days = k * dt / 86400
         shift = drift_rate(lat) * days / ref_hdr['CDELT1']
-        history = [f'solarnb.testing.make_sequence: derived from {Path(rec.files[segs[0]]).name.rsplit(".", 2)[0]}',
-                   f'rows shifted by Snodgrass-Ulrich differential rotation over {days * 24:.3f} h; seed {seed}',
-                   f'evolution {"on" if evolve else "off"}, noise {"on" if noise else "off"}; not a real observation']
+        history = _history(rec, segs, days, seed, evolve, noise)
         for s in segs:
             data, hdr, scale, comp = raw[s]
             d = _frame_data(s, data, k, n, shift, rng, evolve, noise)
-            h = hdr.copy()
-            for key in ('T_REC', 'T_OBS'):
-                if key in h: h[key] = format_trec(parse_trec(h[key]) + k * dt * u.s) if key == 'T_OBS' else trec
-            if 'DATE-OBS' in h: h['DATE-OBS'] = (t + obs_offset).utc.isot
-            if 'CRLN_OBS' in h: h['CRLN_OBS'] = (float(h['CRLN_OBS']) - 360 * days / CARRINGTON_SYNODIC_DAYS) % 360
-            _write_segment(root/format_sharp_filename(rec.series, harp, trec, s), d, h, scale, compress and comp, history)
+            h = _frame_header(hdr, k * dt * u.s, trec, t + obs_offset, days)
+            path = root/format_sharp_filename(rec.series, harp, trec, s)
+            _write_segment(path, d, h, scale, compress and comp, history)
     return [r for r in find_records(root, harp) if parse_trec(r.t_rec) > t0]
-
-def _obs_offset(h, t_rec):
-    "DATE-OBS (UTC) minus T_REC (TAI) of the source header: when in its slot the observation was taken."
-    from astropy.time import Time
-    try: return Time(h['DATE-OBS'], scale='utc') - parse_trec(t_rec)
-    except Exception: return 0 * u.s
 
 # %% ../nbs/90_testing.ipynb #43d69e53
 def example_sequence(n:int=24, cadence=12 * u.min, harp:int=377) -> Path:
@@ -207,10 +258,13 @@ def tree_digest(folder, exclude=('manifest', 'timings.csv')) -> dict:
 def damaged_copy(rec:Record, dest, segment:str, how:str='truncate') -> Path:
     "Copy the files of `rec` into `dest`, damaging `segment` as `how` ('truncate', 'zeros', 'missing')."
     import shutil
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
     for s, p in rec.files.items():
         q = dest/Path(p).name
-        if s != segment: shutil.copyfile(p, q); continue
+        if s != segment:
+            shutil.copyfile(p, q)
+            continue
         b = Path(p).read_bytes()
         if how == 'truncate': q.write_bytes(b[:len(b) // 2])
         elif how == 'zeros': q.write_bytes(bytes(len(b)))
@@ -229,18 +283,26 @@ def harp_proxy(Br:sunpy.map.GenericMap, # radial field [G], CEA
     "A HARP-like bitmap (34 inside, 1 outside) from |Br|, for records without the JSOC bitmap."
     s = ndi.gaussian_filter(np.nan_to_num(np.abs(np.asarray(Br.data, float))),
                             (u.Quantity(smooth, u.Mm) / pixel_size(Br)).decompose().value)
-    m = ndi.binary_fill_holes(s > u.Quantity(field, u.G).value)
-    lab, n = ndi.label(m)
-    if n:
-        cnt = np.bincount(lab.ravel()); keep = cnt >= 0.05 * cnt[1:].max(); keep[0] = False; m = keep[lab]
-    meta = dict(Br.meta); meta.update(bunit='', snbseg='bitmap_proxy')
+    m = _drop_small_regions(ndi.binary_fill_holes(s > u.Quantity(field, u.G).value))
+    meta = dict(Br.meta)
+    meta.update(bunit='', snbseg='bitmap_proxy')
     return sunpy.map.Map(np.where(m, 34, 1).astype(np.int16), meta)
+
+# %% ../nbs/90_testing.ipynb #463be3e9
+def _drop_small_regions(m:np.ndarray, frac:float=0.05) -> np.ndarray:
+    "The mask `m` without its connected parts smaller than `frac` of the largest one."
+    lab, n = ndi.label(m)
+    if not n: return m
+    cnt = np.bincount(lab.ravel())
+    keep = cnt >= frac * cnt[1:].max()
+    keep[0] = False
+    return keep[lab]
 
 # %% ../nbs/90_testing.ipynb #d11454aa
 from .features import green_kernel, GREEN_DZ, GREEN_HALF
 
 def greenpot_loop(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
-    "Reference: the same potential field by an explicit loop over pixels (slow; for tests and benchmarks)."
+    "Reference: the same potential field by an explicit loop over pixels (slow: for tests and benchmarks)."
     bz = np.asarray(getattr(bz, 'data', bz), float)
     ny, nx = bz.shape
     src = np.nan_to_num(bz, nan=0.0)
@@ -275,74 +337,158 @@ def truth_sequence(ic_norm:sunpy.map.GenericMap,  # real normalised continuum (q
                    background:str='real',         # 'real': the frame's own small features and granulation; 'flat': 1
                   ) -> dict:
     "A sequence of continuum Maps with known truth: {'maps', 'objects' (per-record object-id images), 'info'}."
+    if background not in ('real', 'flat'): raise ValueError(f"background must be 'real' or 'flat', not {background!r}")
     rng = np.random.default_rng(seed)
     img0 = np.nan_to_num(np.asarray(ic_norm.data, float), nan=1.0)
-    ny, nx_ = img0.shape
     psize = float(np.sqrt(cea_pixel_area(ic_norm)).to_value(u.Mm))
+    objs, halo = _truth_objects(img0, threshold, min_area, psize)
+    cdelt1 = float(_meta(ic_norm, 'cdelt1', 0.03))
+    vel, rate_px = _object_velocities(ic_norm, objs, rotation_model, speed, psize, cdelt1, rng)
+    info, centre = _event_plan(objs, img0, n_frames, cadence, events)
+    t0 = parse_trec(_meta(ic_norm, 't_rec', '2000.01.01_00:00:00_TAI'))
+    bg = np.where(halo > 0, 1.0, img0) if background == 'real' else np.ones_like(img0)   # objects taken out
+    bg_rate = float(np.median(rate_px)) if len(objs) else 0.0
+    pore_rate = float(carrington_drift_rate(0, rotation_model)) / 86400 / cdelt1 if info['pores'] else 0.0
+    maps, objects = [], []
+    for f in range(n_frames):
+        t = f * cadence
+        img = _shifted_background(bg, int(round(bg_rate * t)))  # the background rotates with the median drift
+        if noise: img += rng.normal(0, noise, img.shape)
+        oid = np.zeros(img.shape, np.int32)
+        _paste_objects(img, oid, objs, vel, t, f, info if events else None)
+        if info['pores']: _paste_pores(img, oid, info, centre, f, int(round(pore_rate * t)), threshold)
+        maps.append(_frame_map(img, ic_norm, t0, t))
+        objects.append(oid)
+    return {'maps': maps, 'objects': objects, 'info': info}
+
+# %% ../nbs/90_testing.ipynb #e6795528
+def _truth_objects(img0:np.ndarray, threshold:float, min_area:float, psize:float) -> tuple:
+    "The objects of a frame as [(ys, xs, values, is_core)], and the image of their labels with halos."
     core, n = ndi.label(img0 < threshold, structure=np.ones((3, 3), int))
     sizes = np.bincount(core.ravel(), minlength=n + 1)
-    keep = np.flatnonzero(sizes * psize**2 >= min_area); keep = keep[keep > 0]
+    keep = np.flatnonzero(sizes * psize**2 >= min_area)
+    keep = keep[keep > 0]
     halo = ndi.grey_dilation(np.where(np.isin(core, keep), core, 0), size=(7, 7))
     objs = []   # (ys, xs, values, is_core) per object
     for k in keep:
         ys, xs = np.nonzero(halo == k)
         objs.append((ys, xs, img0[ys, xs], core[ys, xs] == k))
-    cdelt1 = float({str(k).lower(): v for k, v in ic_norm.meta.items()}.get('cdelt1', 0.03))
-    cy = np.array([o[0].mean() for o in objs]); cx = np.array([o[1].mean() for o in objs])
+    return objs, halo
+
+# %% ../nbs/90_testing.ipynb #c097c64f
+def _meta(m:sunpy.map.GenericMap, key:str, default):
+    "The value of header card `key` (lower case) of a Map, or `default`."
+    return {str(k).lower(): v for k, v in m.meta.items()}.get(key, default)
+
+# %% ../nbs/90_testing.ipynb #67f2cfa1
+def _object_velocities(ic_norm, objs:list, rotation_model, speed:float, psize:float, cdelt1:float, rng) -> tuple:
+    "(velocity (x, y) of each object [px/s], differential-rotation drift in x of each object [px/s])."
+    cy = np.array([o[0].mean() for o in objs])
+    cx = np.array([o[1].mean() for o in objs])
     lat = ic_norm.wcs.pixel_to_world_values(cx, cy)[1] if len(objs) else np.zeros(0)
     rate_px = carrington_drift_rate(lat, rotation_model) / 86400 / cdelt1          # px/s in x
-    ang = rng.uniform(0, 2 * np.pi, len(objs)); v = rng.uniform(0, speed, len(objs)) * 1e-3 / psize   # px/s
+    ang = rng.uniform(0, 2 * np.pi, len(objs))
+    v = rng.uniform(0, speed, len(objs)) * 1e-3 / psize   # px/s
     vel = np.c_[v * np.cos(ang) + rate_px, v * np.sin(ang)]
-    q = n_frames // 4
-    info = {'n objects': len(objs), 'cadence [s]': cadence, 'birth': None, 'death': None, 'gap': None, 'pores': None,
-            'birth_at': q, 'death_at': 3 * q, 'gap_at': (n_frames // 2, n_frames // 2 + 1),
-            'merge_at': n_frames // 3, 'split_at': 2 * n_frames // 3}
-    if events and len(objs) >= 3:
-        by_size = np.argsort([len(o[0]) for o in objs])[::-1] + 1            # largest first
-        info['birth'], info['death'], info['gap'] = (int(k) for k in by_size[[1, 2, 3]])
-        dist = ndi.distance_transform_edt(img0 > 0.8)     # two pores in the quietest place, away from the edges
-        dist[:25] = dist[-25:] = 0; dist[:, :40] = dist[:, -40:] = 0
-        py, px = np.unravel_index(np.argmax(dist), dist.shape)
-        yy, xx = np.mgrid[-12:13, -12:13]; g = 1 - 0.8 * np.exp(-(xx**2 + yy**2) / (2 * 4.0**2))
-        info['pores'] = (len(objs) + 1, len(objs) + 2)
-    t0 = parse_trec({str(k).lower(): v for k, v in ic_norm.meta.items()}.get('t_rec', '2000.01.01_00:00:00_TAI'))
-    if background not in ('real', 'flat'): raise ValueError(f"background must be 'real' or 'flat', not {background!r}")
-    bg = np.where(halo > 0, 1.0, img0) if background == 'real' else np.ones_like(img0)   # objects taken out
-    bg_rate = float(np.median(rate_px)) if len(objs) else 0.0
-    def absent(k, f):
-        return ((k == info['birth'] and f < info['birth_at']) or (k == info['death'] and f >= info['death_at'])
-                or (k == info['gap'] and f in info['gap_at']))
-    maps, objects = [], []
-    for f in range(n_frames):
-        t = f * cadence
-        sx = int(round(bg_rate * t))                      # the background rotates with the patch's median drift
-        img = np.ones((ny, nx_))
-        if abs(sx) < nx_: img[:, max(sx, 0):nx_ + min(sx, 0)] = bg[:, max(-sx, 0):nx_ - max(sx, 0)]
-        if noise: img += rng.normal(0, noise, (ny, nx_))
-        oid = np.zeros((ny, nx_), np.int32)
-        def paste(ys, xs, vals, is_core, k):
-            ok = (ys >= 0) & (ys < ny) & (xs >= 0) & (xs < nx_)
-            ys, xs, vals, is_core = ys[ok], xs[ok], vals[ok], is_core[ok]
-            darker = vals < img[ys, xs]
-            img[ys[darker], xs[darker]] = vals[darker]
-            c = is_core & (vals <= img[ys, xs]); oid[ys[c], xs[c]] = k
-        for k, (ys, xs, vals, is_core) in enumerate(objs, 1):
-            if events and absent(k, f): continue
-            dx, dy = np.round(vel[k - 1] * t).astype(int)
-            paste(ys + dy, xs + dx, vals, is_core, k)
-        if info['pores']:
-            m0, s0 = info['merge_at'], info['split_at']
-            sep = 4 if m0 <= f < s0 else 4 + 3 * (m0 - f if f < m0 else f - s0 + 1) + 5
-            drift = int(round(float(carrington_drift_rate(0, rotation_model)) / 86400 / cdelt1 * t))
-            for k, sgn in zip(info['pores'], (-1, 1)):
-                x0 = px + sgn * (sep // 2 + (sep % 2) * (sgn > 0)) + drift
-                ys, xs = (yy + py).ravel(), (xx + x0).ravel()
-                paste(ys, xs, g.ravel(), (g < threshold).ravel(), k)
-        m = sunpy.map.Map(img, dict(ic_norm.meta)); m.meta['t_rec'] = format_trec(Time(t0.tai + t * u.s))
-        m.meta['qslevel'] = 1.0
-        maps.append(m); objects.append(oid)
-    return {'maps': maps, 'objects': objects, 'info': info}
+    return vel, rate_px
 
+# %% ../nbs/90_testing.ipynb #82239882
+def _event_plan(objs:list, img0:np.ndarray, n_frames:int, cadence:float, events:bool) -> tuple:
+    "The `info` of a truth sequence (which object has which event, when), and the pores' centre (or None)."
+    q = n_frames // 4
+    info = {'n objects': len(objs), 'cadence [s]': cadence, 'birth': None, 'death': None, 'gap': None,
+            'pores': None, 'birth_at': q, 'death_at': 3 * q, 'gap_at': (n_frames // 2, n_frames // 2 + 1),
+            'merge_at': n_frames // 3, 'split_at': 2 * n_frames // 3}
+    if not (events and len(objs) >= 3): return info, None
+    by_size = np.argsort([len(o[0]) for o in objs])[::-1] + 1            # largest first
+    info['birth'], info['death'], info['gap'] = (int(k) for k in by_size[[1, 2, 3]])
+    info['pores'] = (len(objs) + 1, len(objs) + 2)
+    return info, _quietest_point(img0)
+
+# %% ../nbs/90_testing.ipynb #cebccd00
+def _quietest_point(img0:np.ndarray) -> tuple:
+    "(y, x) of the pixel farthest from any feature darker than 0.8, away from the patch's edges."
+    dist = ndi.distance_transform_edt(img0 > 0.8)
+    dist[:25] = dist[-25:] = 0
+    dist[:, :40] = dist[:, -40:] = 0
+    return np.unravel_index(np.argmax(dist), dist.shape)
+
+# %% ../nbs/90_testing.ipynb #fa3aff04
+def _absent(k:int, f:int, info:dict) -> bool:
+    "Whether object `k` is missing from record `f`: before its birth, after its death, or in its gap."
+    return ((k == info['birth'] and f < info['birth_at']) or (k == info['death'] and f >= info['death_at'])
+            or (k == info['gap'] and f in info['gap_at']))
+
+# %% ../nbs/90_testing.ipynb #3bfca309
+def _shifted_background(bg:np.ndarray, sx:int) -> np.ndarray:
+    "`bg` moved by `sx` whole pixels in x, the columns shifted in set to the quiet Sun (1)."
+    ny, nx = bg.shape
+    img = np.ones((ny, nx))
+    if abs(sx) < nx: img[:, max(sx, 0):nx + min(sx, 0)] = bg[:, max(-sx, 0):nx - max(sx, 0)]
+    return img
+
+# %% ../nbs/90_testing.ipynb #5734ce91
+def _paste(img:np.ndarray, oid:np.ndarray, ys, xs, vals, is_core, k:int):
+    "Paste object `k` into `img` where it is darker (in place), and mark in `oid` the core pixels it holds."
+    ny, nx = img.shape
+    ok = (ys >= 0) & (ys < ny) & (xs >= 0) & (xs < nx)
+    ys, xs, vals, is_core = ys[ok], xs[ok], vals[ok], is_core[ok]
+    darker = vals < img[ys, xs]
+    img[ys[darker], xs[darker]] = vals[darker]
+    c = is_core & (vals <= img[ys, xs])
+    oid[ys[c], xs[c]] = k
+
+# %% ../nbs/90_testing.ipynb #e426a3de
+def _paste_objects(img, oid, objs:list, vel:np.ndarray, t:float, f:int, info:dict|None):
+    "Paste the objects present in record `f` (all when `info` is None) at their positions at time `t` [s]."
+    for k, (ys, xs, vals, is_core) in enumerate(objs, 1):
+        if info is not None and _absent(k, f, info): continue
+        dx, dy = np.round(vel[k - 1] * t).astype(int)
+        _paste(img, oid, ys + dy, xs + dx, vals, is_core, k)
+
+# %% ../nbs/90_testing.ipynb #e727b324
+def _pore_profile() -> tuple:
+    "(yy, xx, g): the 25x25 pixel offsets and the Gaussian pore, depth 0.8 and sigma 4 px, on the quiet Sun."
+    yy, xx = np.mgrid[-12:13, -12:13]
+    g = 1 - 0.8 * np.exp(-(xx**2 + yy**2) / (2 * 4.0**2))
+    return yy, xx, g
+
+def _pore_separation(f:int, merge_at:int, split_at:int) -> int:
+    "Distance between the two pores' centres in record `f` [px]."
+    if merge_at <= f < split_at: return 4
+    return 4 + 3 * (merge_at - f if f < merge_at else f - split_at + 1) + 5
+
+# %% ../nbs/90_testing.ipynb #c730afd0
+def _paste_pores(img, oid, info:dict, centre:tuple, f:int, drift:int, threshold:float):
+    "Paste the two pores of record `f` either side of `centre`, moved by `drift` px."
+    yy, xx, g = _pore_profile()
+    py, px = centre
+    sep = _pore_separation(f, info['merge_at'], info['split_at'])
+    for k, sgn in zip(info['pores'], (-1, 1)):
+        x0 = px + sgn * (sep // 2 + (sep % 2) * (sgn > 0)) + drift
+        _paste(img, oid, (yy + py).ravel(), (xx + x0).ravel(), g.ravel(), (g < threshold).ravel(), k)
+
+# %% ../nbs/90_testing.ipynb #feaef1e3
+def _frame_map(img:np.ndarray, ic_norm, t0, t:float) -> sunpy.map.GenericMap:
+    "Record image `img` as a Map with the header of `ic_norm`, its T_REC `t` seconds after `t0`, quiet Sun 1."
+    m = sunpy.map.Map(img, dict(ic_norm.meta))
+    m.meta['t_rec'] = format_trec(Time(t0.tai + t * u.s))
+    m.meta['qslevel'] = 1.0
+    return m
+
+# %% ../nbs/90_testing.ipynb #2d3bb624
+def _object_labels(f, oid:np.ndarray, min_share:float) -> list:
+    "(object, label) of each object of record `f` and the detection holding most of its core (at least `min_share`)."
+    m = (oid > 0) & (f.labels > 0)
+    if not m.any(): return []
+    nl = int(f.labels.max()) + 1
+    key, cnt = np.unique(oid[m].astype(np.int64) * nl + f.labels[m], return_counts=True)
+    tot = np.bincount(oid.ravel())
+    best = pd.DataFrame({'o': key // nl, 'l': key % nl, 'n': cnt})
+    best = best.sort_values('n', ascending=False).drop_duplicates('o')
+    return [(int(o), int(l)) for o, l, c in best.itertuples(index=False) if c >= min_share * tot[o]]
+
+# %% ../nbs/90_testing.ipynb #5895417e
 def truth_links(frames:list, objects:list,   # frames (as tracked) and the per-record object-id images
                 max_gap:int=2,               # objects missing for up to this many records are linked across
                 min_share:float=0.25,        # least share of an object's core a detection must hold
@@ -350,25 +496,20 @@ def truth_links(frames:list, objects:list,   # frames (as tracked) and the per-r
     "The true links {(record, label, record, label)} of a truth sequence."
     seen = {}                                # object -> [(record, label)]
     for i, (f, oid) in enumerate(zip(frames, objects)):
-        m = (oid > 0) & (f.labels > 0)
-        if not m.any(): continue
-        nl = int(f.labels.max()) + 1
-        key, cnt = np.unique(oid[m].astype(np.int64) * nl + f.labels[m], return_counts=True)
-        tot = np.bincount(oid.ravel())
-        best = pd.DataFrame({'o': key // nl, 'l': key % nl, 'n': cnt}).sort_values('n', ascending=False).drop_duplicates('o')
-        for o, l, c in best.itertuples(index=False):
-            if c >= min_share * tot[o]: seen.setdefault(int(o), []).append((i, int(l)))
+        for o, l in _object_labels(f, oid, min_share): seen.setdefault(o, []).append((i, l))
     out = set()
     for o, L in seen.items():
         for (fa, la_), (fb, lb_) in zip(L, L[1:]):
             if fb - fa <= max_gap + 1 and (fa, la_) != (fb, lb_): out.add((fa, la_, fb, lb_))
     return out
 
+# %% ../nbs/90_testing.ipynb #bc371a32
 def truth_events(links:set, nodes:set, n_frames:int) -> set:
     "Events {(event, record, label)} implied by links among `nodes` {(record, label)}: births, deaths, merges, splits."
     ind, outd = {}, {}
     for fa, la_, fb, lb_ in links:
-        outd[(fa, la_)] = outd.get((fa, la_), 0) + 1; ind[(fb, lb_)] = ind.get((fb, lb_), 0) + 1
+        outd[(fa, la_)] = outd.get((fa, la_), 0) + 1
+        ind[(fb, lb_)] = ind.get((fb, lb_), 0) + 1
     ev = set()
     for nd in nodes:
         if nd[0] > 0 and ind.get(nd, 0) == 0: ev.add(('birth',) + nd)
@@ -377,22 +518,31 @@ def truth_events(links:set, nodes:set, n_frames:int) -> set:
         if outd.get(nd, 0) > 1: ev.add(('split',) + nd)
     return ev
 
+# %% ../nbs/90_testing.ipynb #5531905f
 def predicted_links(res:TrackingResult) -> set:
     "The links of a tracking result as {(record, label, record, label)}."
-    d = res.detections; fr, lab = d['frame'].to_numpy(), d['label'].to_numpy()
+    d = res.detections
+    fr, lab = d['frame'].to_numpy(), d['label'].to_numpy()
     pos = pd.Series(np.arange(len(d)), index=d.index)
     s, t = pos[res.links['source']].to_numpy(), pos[res.links['target']].to_numpy()
     return set(zip(fr[s].tolist(), lab[s].tolist(), fr[t].tolist(), lab[t].tolist()))
 
+# %% ../nbs/90_testing.ipynb #b6f53e43
+def _ratio(a:int, b:int) -> float:
+    "a / b, and 1 when there is nothing to find (b = 0)."
+    return a / b if b else 1.0
+
 def truth_scores(res:TrackingResult, truth:set, n_frames:int|None=None) -> dict:
     "Link and event precision and recall of a tracking result against the true links."
     n_frames = n_frames or res.n_frames
-    pred = predicted_links(res); tp = len(pred & truth)
+    pred = predicted_links(res)
+    tp = len(pred & truth)
     d = res.detections
     pnodes = set(zip(d['frame'].tolist(), d['label'].tolist()))
     tnodes = {(a, b) for a, b, _, _ in truth} | {(c, e) for _, _, c, e in truth}
-    pe = truth_events(pred, pnodes, n_frames); te = truth_events(truth, tnodes, n_frames)
-    ratio = lambda a, b: a / b if b else 1.0
-    return {'precision': ratio(tp, len(pred)), 'recall': ratio(tp, len(truth)),
-            'event precision': ratio(len(pe & te), len(pe)), 'event recall': ratio(len(pe & te), len(te)),
-            'true links': len(truth), 'found links': len(pred), 'correct': tp, 'true events': len(te), 'found events': len(pe)}
+    pe = truth_events(pred, pnodes, n_frames)
+    te = truth_events(truth, tnodes, n_frames)
+    return {'precision': _ratio(tp, len(pred)), 'recall': _ratio(tp, len(truth)),
+            'event precision': _ratio(len(pe & te), len(pe)), 'event recall': _ratio(len(pe & te), len(te)),
+            'true links': len(truth), 'found links': len(pred), 'correct': tp, 'true events': len(te),
+            'found events': len(pe)}
