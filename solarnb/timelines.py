@@ -621,23 +621,23 @@ def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=Non
         fig.colorbar(im2, cax=caxes[nc + i], label=p['vlabel'])
         ax2.set_title(f"{p['vtitle']}: {int(kept.sum())} kept tiles", fontsize=10, y=1, pad=4)
         ax2.set_facecolor('white')
+        ax.tick_params(labelbottom=False)                # x is shared with the tile-mean map below
+        ax2.set_xlabel('x [px]')
         for a in (ax, ax2):
-            a.set_xlabel('x [px]')
             a.set_ylabel('y [px]')
             _draw_tile_grid(a, grid, dropped, outline)
         ax.set_xlim(-.5, p['img'].shape[1] - .5)
         ax.set_ylim(-.5, p['img'].shape[0] - .5)
     fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}: single-frame tiles '
-                 f'(ids row-major from y = 0; hatched rows dropped)')
+                 f'(ids row-major from y = 0, on the left panel; hatched rows dropped)')
     nd = len(str(int(table['tile'].max())))
     k = table[table['kept']]
-    for i, p in enumerate(panels):                       # the layout is fixed, so ids are sized without drawing
-        fs = _tile_id_fontsize(axes[i], p['img'].shape, grid, nd)
-        ol = [pe.withStroke(linewidth=max(1.2, fs / 4.5), foreground='black')]
-        dx, dy = .06 * grid.tile_w, .08 * grid.tile_h
-        for x, y, t in zip(k['x0 [px]'].to_numpy(), k['y1 [px]'].to_numpy(), k['tile'].to_numpy()):
-            axes[i].text(x - .5 + dx, y - .5 - dy, str(t), color='white', fontsize=fs, fontweight='bold',
-                         ha='left', va='top', path_effects=ol, clip_on=True)
+    fs = _tile_id_fontsize(axes[0], panels[0]['img'].shape, grid, nd)   # fixed layout: sized without drawing
+    ol = [pe.withStroke(linewidth=max(1.2, fs / 4.5), foreground='black')]
+    dx, dy = .06 * grid.tile_w, .08 * grid.tile_h
+    for x, y, t in zip(k['x0 [px]'].to_numpy(), k['y1 [px]'].to_numpy(), k['tile'].to_numpy()):
+        axes[0].text(x - .5 + dx, y - .5 - dy, str(t), color='white', fontsize=fs, fontweight='bold',
+                     ha='left', va='top', path_effects=ol, clip_on=True)   # on the first panel: the grid is shared
     return fig
 
 # %% ../nbs/07_timelines.ipynb #55987bd6
