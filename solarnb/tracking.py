@@ -525,9 +525,9 @@ def _stream_notes(ref:dict, steps:dict, p:TrackingOptions) -> list:
         notes.append('mixed cadences: ' + ', '.join(f'{n} steps of {s} s' for s, n in sorted(steps.items())))
     return notes
 
-# %% ../nbs/05_tracking.ipynb #3fc30bdd
+# %% ../nbs/05_tracking.ipynb #4ed50880
 def _detection_table(tabs:list, XY:list, XP:list, times:list, trecs:list) -> tuple:
-    "(detection table: frame, T_REC, time [s], the region columns, x, y [Mm], drift, and the times since the first [s])."
+    "The detection table (frame, T_REC, time [s], region columns, x, y [Mm], drift) and the times since the first [s]."
     sizes = [len(xy_) for xy_ in XY]
     cols = list(dict.fromkeys(c for t_ in tabs for c in t_))
     det = pd.DataFrame({c: np.concatenate([t_[c] if c in t_ else np.full(n_, np.nan) for t_, n_ in zip(tabs, sizes)])
