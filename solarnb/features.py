@@ -33,7 +33,7 @@ signal = LazyModule('scipy.signal')   # 1-3 s to import: at its first use
 stats = LazyModule('scipy.stats')
 sp_fft = LazyModule('scipy.fft')
 
-# %% ../nbs/06_features.ipynb #b2542b15
+# %% ../nbs/06_features.ipynb #b2644a20
 class FeatureError(SolarnbError, ValueError):
     "Input to a feature computation is unusable (shapes, scales, masks)."
 
@@ -82,8 +82,9 @@ def pipeline_gradient(f) -> tuple[np.ndarray, np.ndarray]:
     gy[-1] = (3 * f[-1] - 4 * f[-2] + f[-3]) * h
     return gx, gy
 
-# %% ../nbs/06_features.ipynb #41842e25
-GREEN_DZ, GREEN_HALF = 0.001, 10   # the pipeline's monopole depth [px] and window half-width [px]
+# %% ../nbs/06_features.ipynb #967cb7a4
+GREEN_DZ, GREEN_HALF = 0.001, 10
+"The pipeline's monopole depth [px] and Green's window half-width [px]."
 
 def green_kernel(dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
     "The pipeline's Green's-function weights for offsets -half..half-1 (rows dj, columns di)."
@@ -158,7 +159,7 @@ SHARP_ERRORS = {'USFLUX': 'ERRVF', 'MEANGAM': 'ERRGAM', 'MEANGBT': 'ERRBT', 'MEA
 LOS_KEYWORDS = ('USFLUXL', 'MEANGBL', 'CMASKL', 'R_VALUE')
 "The line-of-sight keywords (from the magnetogram)."
 
-# %% ../nbs/06_features.ipynb #029aba39
+# %% ../nbs/06_features.ipynb #cd6d851e
 SHARP_UNITS = {'USFLUX': 'Mx', 'MEANGAM': 'deg', 'MEANGBT': 'G/px', 'MEANGBZ': 'G/px', 'MEANGBH': 'G/px',
                'MEANJZD': 'mA/m2', 'TOTUSJZ': 'A', 'MEANALP': '1/Mm', 'MEANJZH': 'G2/m', 'TOTUSJH': 'G2/m',
                'ABSNJZH': 'G2/m', 'SAVNCPP': 'A (pipeline factor)', 'MEANPOT': 'erg/cm3', 'TOTPOT': 'erg/cm',
@@ -176,12 +177,14 @@ SHARP_QUANTITY_UNITS = {'USFLUX': u.Mx, 'MEANGAM': u.deg, 'MEANGBT': u.G / _PX, 
 
 def keyword_unit(k:str, # a SHARP keyword, error keyword or LOS keyword (JSOC name)
                 ) -> u.UnitBase:
-    "The astropy unit of a SHARP, error or LOS keyword (`SHARP_QUANTITY_UNITS`); KeyError for an unknown name."
+    "The astropy unit of a SHARP, error or LOS keyword (`SHARP_QUANTITY_UNITS`), KeyError for an unknown name."
     base = next((a for a, b in SHARP_ERRORS.items() if b == k), k)
     return SHARP_QUANTITY_UNITS[base]
 
-# %% ../nbs/06_features.ipynb #bbe6fbf8
-def _mean(v, n): return float(v / n) if n else float('nan')
+# %% ../nbs/06_features.ipynb #441468fd
+def _mean(v, n):
+    "v / n as a float, NaN when n = 0 (an empty mask)."
+    return float(v / n) if n else float('nan')
 
 # %% ../nbs/06_features.ipynb #3d05c133
 def _check2d(a, name, shape=None):
@@ -192,11 +195,15 @@ def _check2d(a, name, shape=None):
         raise ShapeMismatchError(f'{name} has shape {a.shape}, but Bz has {shape}')
     return a.reshape(-1)
 
-# %% ../nbs/06_features.ipynb #c25541dc
-def _f32(a, j): return a[j].astype(np.float32)
+# %% ../nbs/06_features.ipynb #f51f6d92
+def _f32(a, j):
+    "a[j] in single precision, as the pipeline reads it."
+    return a[j].astype(np.float32)
 
-# %% ../nbs/06_features.ipynb #223a8b65
-def _e2(a, j): return a[j].astype(np.float32).astype(float)**2
+# %% ../nbs/06_features.ipynb #c4c5a47e
+def _e2(a, j):
+    "The squared errors a[j], through single precision as the pipeline reads them."
+    return a[j].astype(np.float32).astype(float)**2
 
 # %% ../nbs/06_features.ipynb #9c6e99e1
 def _gather(bx, by, bz, mask, errs:tuple):
@@ -221,9 +228,9 @@ def _gather(bx, by, bz, mask, errs:tuple):
     g.EX2, g.EY2, g.EZ2 = (_e2(e, g.M) for e in g.errs) if g.have_err else (nan, nan, nan)
     return g
 
-# %% ../nbs/06_features.ipynb #f6097319
+# %% ../nbs/06_features.ipynb #27e0d860
 def _flux_keywords(g, area:float) -> dict:
-    "CMASK, USFLUX [Mx] and ERRVF from the gathered Bz; `area` is the pixel area [cm2]."
+    "CMASK, USFLUX [Mx] and ERRVF from the gathered Bz (`area`: the pixel area [cm2])."
     ok = np.isfinite(g.Z)
     nan = float('nan')
     return {'CMASK': float(ok.sum()), 'USFLUX': float(np.abs(g.Z[ok]).sum() * area) if ok.any() else nan,
@@ -269,9 +276,9 @@ def _neighbour_errors(x_, y_, z_, b_, h_, ex2, ey2, ez2) -> tuple:
     he2 = ((np.sqrt(xx + yy) / h_).astype(np.float32).astype(float))**2
     return be2, he2
 
-# %% ../nbs/06_features.ipynb #72a18063
+# %% ../nbs/06_features.ipynb #06bed19c
 def _neighbours(g, derivs:dict|None) -> dict:
-    "Values at the 4 neighbours of the interior mask pixels: (f, e^2) of |B|, Bz, Bh; Bx, By; (ex^2, ey^2)."
+    "Values at the 4 neighbours of the interior mask pixels: (f, e^2) of |B|, Bz, Bh, then Bx, By, (ex^2, ey^2)."
     nb = {'B': [], 'Bz': [], 'Bh': [], 'Bx': [], 'By': [], 'e': []}
     for o in (1, -1, g.W, -g.W):
         j = g.I + o
@@ -306,9 +313,9 @@ def _vertical_current(g, nb:dict, derivs:dict|None) -> tuple:
     if g.have_err: jze[g.inner] = 0.5 * np.sqrt(nb['e'][2][0] + nb['e'][3][0] + nb['e'][0][1] + nb['e'][1][1])
     return jz, jze
 
-# %% ../nbs/06_features.ipynb #1f6b8cae
+# %% ../nbs/06_features.ipynb #dca12bf3
 def _current_keywords(jz, jze, pl:float) -> dict:
-    "MEANJZD [mA/m2], TOTUSJZ [A] and their errors; `pl` is the pixel side [m]."
+    "MEANJZD [mA/m2], TOTUSJZ [A] and their errors (`pl`: the pixel side [m])."
     fJ = 1e-4 / MU0
     k = np.isfinite(jz)
     n = int(k.sum())
@@ -502,9 +509,9 @@ def _record_fields(ar:ActiveRegion, fields:dict) -> tuple:
     segs = (lambda: ar.Bp_err.data, lambda: ar.Bt_err.data, lambda: ar.Br_err.data)
     return vec, {k.lower(): get(k, f) for k, f in zip(keys, segs)}
 
-# %% ../nbs/06_features.ipynb #3c572140
+# %% ../nbs/06_features.ipynb #b563ed1f
 def _record_los(ar:ActiveRegion, fields:dict, los_mask, mask, cdelt:float, mpa:float) -> dict|None:
-    "The LOS keywords of a record; None when it has no magnetogram (and `fields` gives none)."
+    "The LOS keywords of a record, None when it has no magnetogram (and `fields` gives none)."
     if 'los' not in fields and not ar.has('magnetogram'): return None
     if los_mask is None: los_mask = sharp_mask(ar.bitmap) if ar.has('bitmap') else mask
     b = fields['los'] if 'los' in fields else ar.magnetogram.data
@@ -560,9 +567,9 @@ def header_tolerance(card_value:str) -> float:
     dec = len(mant.split('.')[1]) if '.' in mant else 0
     return 0.5 * 10.0**(-dec) * 10.0**(int(exp) if exp else 0)
 
-# %% ../nbs/06_features.ipynb #c1bcab84
+# %% ../nbs/06_features.ipynb #1796b2cb
 def _card_number(text) -> float|None:
-    "The number a FITS card's value text holds; None when it holds none (a string, or JSOC's 'nan')."
+    "The number a FITS card's value text holds, None when it holds none (a string, or JSOC's 'nan')."
     try: v = float(str(text).strip().strip("'"))
     except ValueError: return None
     return v if np.isfinite(v) else None
@@ -595,18 +602,24 @@ def header_cards(path) -> dict:
                         out[c.keyword] = c.image[10:].split('/')[0].strip()
     return out
 
-# %% ../nbs/06_features.ipynb #205747e5
+# %% ../nbs/06_features.ipynb #3cb86340
 SOLARMASK_SCALARS = ('Bz_tot', 'Bz_totabs', 'itot', 'itotabs', 'itot_polarity', 'ihtot', 'ihtotabs', 'hctot',
                      'hctotabs', 'totrho')
+"solarmask's ten totals per segment."
 SOLARMASK_FIELDS = ('Bz', 'Bh', 'gamma', 'grad_B', 'grad_Bz', 'grad_Bh', 'J', 'Jh', 'twist', 'hc', 'shear', 'rho')
+"The twelve fields whose mean, std, skew and kurtosis solarmask gives per segment."
 SOLARMASK_LABELS = SOLARMASK_SCALARS + tuple(f'{f}_{s}' for f in SOLARMASK_FIELDS
                                              for s in ('mean', 'std', 'skew', 'kurt'))
+"solarmask's 58 feature labels of one segment, in its order."
 SOLARMASK_SEGMENTS = {'baseline': '', 'nl': 'nl_', 'umbra': 'umbra_', 'penumbra': 'penumbra_',
                       'background': 'background_'}
+"Segment name -> label prefix (nl = neutral line)."
 SOLARMASK_MU0 = 4 * np.pi * 1e-3
+"solarmask's vacuum permeability (4 pi 1e-3, its units)."
 
-# %% ../nbs/06_features.ipynb #66475842
+# %% ../nbs/06_features.ipynb #e6116633
 def _solarmask_kernel(radius=10, dz=0.001):
+    "solarmask's circular Green's-function kernel (radius 10 px, monopole depth dz), float32."
     o = np.arange(-radius, radius + 1)
     r2 = o[:, None]**2 + o[None, :]**2
     k = np.where(np.sqrt(r2) <= radius, dz / np.sqrt(r2 + dz * dz), 0.0)
@@ -657,7 +670,7 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
         d['rho'] = (d['B'] - magp)**2 / (8 * np.pi)
     return d
 
-# %% ../nbs/06_features.ipynb #3ab5bdb4
+# %% ../nbs/06_features.ipynb #f8cec3fe
 def solarmask_masks(Br, continuum) -> dict:
     "solarmask 1.0.5's segment masks: 'baseline', 'nl', 'umbra', 'penumbra', 'background' (bool arrays)."
     from skimage.measure import label
@@ -665,7 +678,7 @@ def solarmask_masks(Br, continuum) -> dict:
     cont = np.array(getattr(continuum, 'data', continuum), np.float32)
     if cont.shape != Bz.shape: raise ShapeMismatchError(f'continuum has shape {cont.shape}, Br has {Bz.shape}')
     if not np.isfinite(cont).all():
-        raise EmptyImageError('the continuum holds NaN pixels; solarmask skips such records (limb crossing)')
+        raise EmptyImageError('the continuum holds NaN pixels: solarmask skips such records (limb crossing)')
     dil = lambda b: ndimage.maximum_filter(b.view(np.uint8), size=5, mode='constant', cval=0).view(bool)  # 5x5 box
     nl = dil(Bz < -150) & dil(Bz > 150)
     ptp = np.ptp(cont)
@@ -760,9 +773,9 @@ def _threshold_local_gaussian(img, block, offset):
     img = img.astype(np.float64)
     return _reflect_gauss_matrix(img.shape[0], sigma) @ img @ _reflect_gauss_matrix(img.shape[1], sigma).T - offset
 
-# %% ../nbs/06_features.ipynb #366ee26a
+# %% ../nbs/06_features.ipynb #bb6db8a3
 def _solarmask_record(ar, Bp, Bt, Br, continuum, need_continuum:bool) -> tuple:
-    "(Bp, Bt, Br, continuum) of a record where not given; the continuum only when segment masks must be made."
+    "(Bp, Bt, Br, continuum) of a record where not given, the continuum only when segment masks must be made."
     ar = _as_ar(ar)
     Bp = ar.Bp.data if Bp is None else Bp
     Bt = ar.Bt.data if Bt is None else Bt
@@ -969,9 +982,9 @@ def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarm
         row.update(solarmask_features(ar, segments=segs, convention=convention))
     return row
 
-# %% ../nbs/06_features.ipynb #a1c1020f
+# %% ../nbs/06_features.ipynb #6d579373
 def feature_table(records, **kw) -> pd.DataFrame:
-    "One row per record (ActiveRegions, paths or `Record`s); a failing record gets its error in column `error`."
+    "One row per record (ActiveRegions, paths or `Record`s), a failing record with its error in column `error`."
     from tqdm.auto import tqdm
     rows = []
     for r in tqdm(list(records), desc='features', disable=len(records) < 3):
@@ -982,9 +995,9 @@ def feature_table(records, **kw) -> pd.DataFrame:
             rows.append({'source': str(getattr(r, 'harp', r)), 'error': f'{type(e).__name__}: {e}'})
     return pd.DataFrame(rows)
 
-# %% ../nbs/06_features.ipynb #7c7704e6
+# %% ../nbs/06_features.ipynb #96c37638
 def column_units(columns) -> dict:
-    "Units of table columns: from a '[unit]' suffix, or JSOC's unit of a SHARP keyword; '' when dimensionless."
+    "Units of table columns: from a '[unit]' suffix, or JSOC's unit of a SHARP keyword ('' when dimensionless)."
     out = {}
     for c in map(str, columns):
         m = re.search(r'\[([^\]]+)\]\s*$', c)
@@ -992,15 +1005,15 @@ def column_units(columns) -> dict:
         out[c] = m.group(1) if m else SHARP_UNITS.get(c, SHARP_UNITS.get(base, ''))
     return out
 
-# %% ../nbs/06_features.ipynb #c03e74ce
+# %% ../nbs/06_features.ipynb #e580dc93
 def write_table(df:pd.DataFrame, path) -> Path:
-    "Write a table atomically, `.csv` or `.parquet`; Parquet keeps each column's unit in its metadata."
+    "Write a table atomically, `.csv` or `.parquet` (Parquet keeps each column's unit in its metadata)."
     import pyarrow as pa, pyarrow.parquet as pq
     from solarnb import __version__
     from solarnb.core import atomic_path
     path = Path(path)
     if path.suffix not in ('.csv', '.parquet'):
-        raise FeatureError(f'{path}: unknown table format {path.suffix!r}; use .csv or .parquet')
+        raise FeatureError(f'{path}: unknown table format {path.suffix!r}: use .csv or .parquet')
     with atomic_path(path) as tmp:
         if path.suffix == '.csv':
             df.to_csv(tmp, index=False)
@@ -1017,13 +1030,15 @@ def read_table_units(path) -> dict:
     import pyarrow.parquet as pq
     return json.loads(pq.read_schema(path).metadata[b'solarnb.units'])
 
-# %% ../nbs/06_features.ipynb #f9bd3d5d
+# %% ../nbs/06_features.ipynb #b587be61
 def _sharp_setup(p):
+    "Arguments of `solarnb sharp`."
     p.add_argument('path', help='a SHARP record folder or one of its segment files')
     p.add_argument('--json', action='store_true', help='print one JSON object keyword -> value')
 
-# %% ../nbs/06_features.ipynb #ac9defad
+# %% ../nbs/06_features.ipynb #fc30d174
 def _sharp_run(args):
+    "`solarnb sharp`: print a record's SHARP keywords with their units (or JSON)."
     import sys
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
@@ -1034,14 +1049,16 @@ def _sharp_run(args):
     for x in w: print(f'warning: {x.message}', file=sys.stderr)
     return 0
 
-# %% ../nbs/06_features.ipynb #5cd4759b
+# %% ../nbs/06_features.ipynb #71acf7b0
 def _features_setup(p):
+    "Arguments of `solarnb features`."
     p.add_argument('path', help='a SHARP record folder/file, or a folder of records')
     p.add_argument('--out', required=True, help='output table (.csv, or .parquet with pyarrow)')
     p.add_argument('--convention', default='solarmask', choices=['solarmask', 'physical'])
 
-# %% ../nbs/06_features.ipynb #2626d07c
+# %% ../nbs/06_features.ipynb #02032dce
 def _features_run(args):
+    "`solarnb features`: write the feature table of the records under a path."
     p = Path(args.path)
     recs = [p] if p.is_file() else find_records(p)
     if not recs: raise MissingSegmentError(f'{p}: no SHARP records found')
@@ -1062,9 +1079,9 @@ class FeatureOptions:
     los: bool = option(True, 'line-of-sight keywords USFLUXL, MEANGBL, CMASKL, R_VALUE (need the magnetogram)')
     shear_error_full: bool = option(False, "ERRMSHA by full error propagation instead of JSOC's value")
 
-# %% ../nbs/06_features.ipynb #7c6f23c5
+# %% ../nbs/06_features.ipynb #b3ca2e36
 def _feature_segments(o:FeatureOptions) -> tuple:
-    "The solarmask segments named by `o.segments`; `OptionError` naming the option otherwise."
+    "The solarmask segments named by `o.segments` (`OptionError` naming the option otherwise)."
     text = str(o.segments).strip()
     names = tuple(SOLARMASK_SEGMENTS) if text == 'all' else tuple(x.strip() for x in text.split(',') if x.strip())
     if not names or any(x not in SOLARMASK_SEGMENTS for x in names):

@@ -35,11 +35,11 @@ linear_sum_assignment = LazyObject('scipy.optimize', 'linear_sum_assignment')
 coo_matrix = LazyObject('scipy.sparse', 'coo_matrix')
 connected_components = LazyObject('scipy.sparse.csgraph', 'connected_components')
 
-# %% ../nbs/05_tracking.ipynb #bfad042c
+# %% ../nbs/05_tracking.ipynb #073882dd
 class TrackingInputError(SolarnbError, ValueError):
     "A frame sequence cannot be tracked: duplicate times, mixed HARPs, missing columns, empty images."
 
-# %% ../nbs/05_tracking.ipynb #bc900605
+# %% ../nbs/05_tracking.ipynb #23ebf4c4
 REQUIRED_COLUMNS = ('label', 'x [px]', 'y [px]', 'area [px]')
 "The columns of the region table (`solarnb.regions.REGION_COLUMNS`) tracking cannot do without."
 RSUN_MM = RSUN_HMI.to_value(u.Mm)
@@ -59,9 +59,11 @@ class Frame:
     continuum: np.ndarray|None = None     # image to draw in the movie
 
     @property
-    def time(self) -> Time: return parse_trec(self.t_rec)
+    def time(self) -> Time:
+        "The frame's `T_REC` as an astropy `Time` (TAI)."
+        return parse_trec(self.t_rec)
 
-# %% ../nbs/05_tracking.ipynb #a2b5fd34
+# %% ../nbs/05_tracking.ipynb #48f0ea02
 def make_frame(labels=None,            # label `Map` or int array (0 = background), or None
                regions=None,           # region table; None: an empty table
                t_rec=None,             # T_REC; default: the label Map's T_REC
@@ -82,7 +84,7 @@ def make_frame(labels=None,            # label `Map` or int array (0 = backgroun
     if labels is not None:
         labels = np.asarray(labels)
         if labels.ndim != 2 or labels.size == 0:
-            raise EmptyImageError(f'frame {t_rec}: label image has shape {labels.shape}; '
+            raise EmptyImageError(f'frame {t_rec}: label image has shape {labels.shape}, '
                                   'expected a non-empty 2-D array')
         if not np.issubdtype(labels.dtype, np.integer):
             if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
@@ -175,11 +177,11 @@ def _check_frame(f, i, prev, ref):
             raise ShapeMismatchError(f'frame {f.t_rec} is on a different grid ({g}) from frame {r[0]} ({r[1]}): '
                                      'resample the sequence to one pixel scale and projection first')
 
-# %% ../nbs/05_tracking.ipynb #b191459d
+# %% ../nbs/05_tracking.ipynb #4203f608
 def prepare_frames(frames,                   # iterable of `Frame`
                    sort:bool=True,           # sort by time; False: raise on out-of-order frames
                   ) -> list[Frame]:
-    "Validate a frame sequence and return it in time order; raise `TrackingInputError` on bad input."
+    "Validate a frame sequence and return it in time order (`TrackingInputError` on bad input)."
     frames = list(frames)
     for i, f in enumerate(frames):
         if not isinstance(f, Frame): raise TrackingInputError(f'item {i} is a {type(f).__name__}, not a Frame')
@@ -196,10 +198,10 @@ def prepare_frames(frames,                   # iterable of `Frame`
     for i, f in enumerate(frames): _check_frame(f, i, None, ref)   # columns, labels, one HARP, one grid
     return frames
 
-# %% ../nbs/05_tracking.ipynb #aa1319d6
+# %% ../nbs/05_tracking.ipynb #9c2d008f
 @dataclass
 class TrackingOptions:
-    "Options of the tracking stage, in physical units; `TrackParams` is the same class."
+    "Options of the tracking stage, in physical units (`TrackParams` is the same class)."
     link_radius: float = option(2.0, 'distance gate at zero time difference', 'Mm', min=0, max=100)
     drift_speed: float = option(1.0, 'proper-motion speed the distance gate allows for', 'km/s', min=0, max=20)
     max_radius: float = option(20.0, 'largest distance gate, whatever the time difference', 'Mm', min=0, max=500)
@@ -228,8 +230,9 @@ class TrackingOptions:
         if not np.isfinite(cadence_s) or cadence_s <= 0: return int(self.min_detections)
         return int(max(self.min_detections, math.ceil(self.min_lifetime * 3600 / cadence_s - 1e-9)))
 
-# %% ../nbs/05_tracking.ipynb #4075f74e
+# %% ../nbs/05_tracking.ipynb #c2e28202
 TrackParams = TrackingOptions
+"The earlier name of `TrackingOptions` (the same class)."
 
 def tracking_options(params=None, **kw) -> TrackingOptions:
     "A checked `TrackingOptions` from an options object or dict, with keyword overrides (unknown names refused)."
@@ -238,7 +241,7 @@ def tracking_options(params=None, **kw) -> TrackingOptions:
     base.update(kw)
     names = {f.name for f in dataclasses.fields(TrackingOptions)}
     bad = sorted(set(base) - names)
-    if bad: raise TrackingInputError(f'unknown tracking options {bad}; known: {sorted(names)}')
+    if bad: raise TrackingInputError(f'unknown tracking options {bad} (known: {sorted(names)})')
     return TrackingOptions(**base)
 
 # %% ../nbs/05_tracking.ipynb #dbd5b5f4
@@ -337,14 +340,16 @@ def link_pair(fa:Frame, fb:Frame,             # consecutive frames
     d = pb[dst] - pa[src]
     return src, dst, ov, np.sqrt(d[:, 0]**2 + d[:, 1]**2)
 
-# %% ../nbs/05_tracking.ipynb #de95491e
+# %% ../nbs/05_tracking.ipynb #6c79e5f0
 def _lut(labels):
+    "Look-up table label -> row of a region table (-1 for labels it does not hold)."
     lut = np.full(int(labels.max()) + 1 if len(labels) else 1, -1, np.int64)
     lut[labels.astype(np.int64)] = np.arange(len(labels))
     return lut
 
-# %% ../nbs/05_tracking.ipynb #2fd93eab
+# %% ../nbs/05_tracking.ipynb #e84d528f
 def _look(lut, v):
+    "Rows of the labels `v` in a `_lut` table (-1 where unknown)."
     out = np.full(len(v), -1, np.int64)
     ok = v < len(lut)
     out[ok] = lut[v[ok]]
@@ -427,32 +432,35 @@ def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm
     keep = np.array(sorted(keep), np.int64)
     return (e[keep], s[keep], dist[keep]) if len(keep) else empty
 
-# %% ../nbs/05_tracking.ipynb #473f9067
+# %% ../nbs/05_tracking.ipynb #45e0bda0
 @dataclass
 class TrackingResult:
     "The result of `track_frames` / `track_products`: detections (nodes), links (edges), tracks, options, notes."
     detections: pd.DataFrame   # one row per detection; index = node id
     links: pd.DataFrame        # 'source', 'target', 'kind', 'primary', 'shared [px]', 'distance [Mm]', 'dt [s]'
     tracks: pd.DataFrame       # one row per track (see `track_table`)
-    params: TrackingOptions
+    params: TrackingOptions    # the options the tracking ran with
     frames: list = field(default_factory=list, repr=False)   # the frames (for the movie), may be empty
     notes: list = field(default_factory=list)                 # what was sorted, deduplicated, dropped
     noise: pd.DataFrame|None = field(default=None, repr=False)  # detections removed as noise tracks
     n_frames: int = 0                                          # records in the sequence
 
-    def graph(self) -> nx.DiGraph: return tracking_graph(self)
+    def graph(self) -> nx.DiGraph:
+        "The result as a networkx graph (`tracking_graph`)."
+        return tracking_graph(self)
 
-# %% ../nbs/05_tracking.ipynb #c566892d
+# %% ../nbs/05_tracking.ipynb #aeb5a2f7
 Tracking = TrackingResult
+"Short name of `TrackingResult`."
 
 def _trec_seconds(t_rec:str) -> float:
     "Seconds since 2000-01-01 of a T_REC on its own (TAI) scale: exact differences, no leap seconds in TAI."
     since = np.datetime64(parse_trec_iso(t_rec), 'ms') - np.datetime64('2000-01-01T00:00:00', 'ms')
     return since.astype(np.int64) / 1e3
 
-# %% ../nbs/05_tracking.ipynb #164f1854
+# %% ../nbs/05_tracking.ipynb #b1a41505
 def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
-    "(x, y) [Mm], latitude, drift rate [deg/day] of one frame's regions; `ref` fixes the projection on first use."
+    "(x, y) [Mm], latitude, drift rate [deg/day] of one frame's regions (`ref` fixes the projection on first use)."
     t = f.regions
     n = len(t)
     lon = t['lon [deg]'].to_numpy(float) if 'lon [deg]' in t else np.full(n, np.nan)
@@ -472,9 +480,9 @@ def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
     rate = np.where(world, rate, 0.0)
     return xy, np.where(world, lat, np.nan), rate
 
-# %% ../nbs/05_tracking.ipynb #baacc61b
+# %% ../nbs/05_tracking.ipynb #8e51dd34
 def _drop_small(reg:pd.DataFrame, min_area:float, ref:dict) -> pd.DataFrame:
-    "The region table without the rows smaller than `min_area` [Mm2]; their number is added to `ref['small']`."
+    "The region table without the rows smaller than `min_area` [Mm2] (their number is added to `ref['small']`)."
     if not min_area or 'area [Mm2]' not in reg or not len(reg): return reg
     small = reg['area [Mm2]'].to_numpy(float) < min_area
     if not small.any(): return reg
@@ -492,9 +500,9 @@ def _stream_step(f:Frame, ref:dict, p:TrackingOptions) -> tuple:
     if f.labels is not None: pix = _label_pixels(f.labels, reg if len(reg) == len(f.regions) else None)
     return f, reg, xy, xp, rate, _trec_seconds(f.t_rec), (lut, *pix)
 
-# %% ../nbs/05_tracking.ipynb #1d4ba472
+# %% ../nbs/05_tracking.ipynb #6acc97dc
 def _link_step(prev:tuple, cur:tuple, p:TrackingOptions, steps:dict) -> tuple:
-    "`link_pair` between two consecutive `_stream_step`s, positions predicted to the later time; counts the step."
+    "`link_pair` between two consecutive `_stream_step`s, positions predicted to the later time (the step counted)."
     pf, preg, pxy, pxp, prate, pt, pinfo = prev
     f, reg, xy, _, _, t, info = cur
     dt = t - pt
@@ -519,9 +527,9 @@ def _stream_notes(ref:dict, steps:dict, p:TrackingOptions) -> list:
         notes.append('mixed cadences: ' + ', '.join(f'{n} steps of {s} s' for s, n in sorted(steps.items())))
     return notes
 
-# %% ../nbs/05_tracking.ipynb #5d603b33
+# %% ../nbs/05_tracking.ipynb #4ed50880
 def _detection_table(tabs:list, XY:list, XP:list, times:list, trecs:list) -> tuple:
-    "(detection table: frame, T_REC, time [s], the region columns, x, y [Mm], drift; times since the first [s])."
+    "The detection table (frame, T_REC, time [s], region columns, x, y [Mm], drift) and the times since the first [s]."
     sizes = [len(xy_) for xy_ in XY]
     cols = list(dict.fromkeys(c for t_ in tabs for c in t_))
     det = pd.DataFrame({c: np.concatenate([t_[c] if c in t_ else np.full(n_, np.nan) for t_, n_ in zip(tabs, sizes)])
@@ -565,7 +573,7 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
     notes = _stream_notes(ref, steps, p)
     return det, cat(0, np.int64), cat(1, np.int64), cat(2, np.int64), cat(3, float), times, kept, notes
 
-# %% ../nbs/05_tracking.ipynb #fc14f0d7
+# %% ../nbs/05_tracking.ipynb #729a5c2f
 def track_frames(frames,                          # `Frame`s: a list (any order; sorted) or a generator in time order
                  params:TrackingOptions|None=None,  # tracking options
                  keep_frames:bool=True,           # keep the frames in the result (for the movie)
@@ -573,7 +581,7 @@ def track_frames(frames,                          # `Frame`s: a list (any order;
                  notes:list|None=None,            # notes from reading the input, carried into the result
                  **kw,                            # overrides of `TrackingOptions` fields
                 ) -> TrackingResult:
-    "Track regions through a sequence of frames: links, births, deaths, merges, splits, gaps, tracks; noise removed."
+    "Track regions through a sequence of frames: links, births, deaths, merges, splits, gaps, tracks, noise removed."
     p = tracking_options(params, **kw)
     if isinstance(frames, (list, tuple)): frames = prepare_frames(frames)
     det, src, dst, shared, dist, times, kept, n2 = link_stream(frames, p, keep_frames, progress)
@@ -633,9 +641,9 @@ def _finish(det, src, dst, shared, dist, is_gap, frames, p, n_frames):
     det.index = pd.RangeIndex(n, name='node')
     return TrackingResult(det, links, track_table(det, links, last), p, frames, n_frames=n_frames)
 
-# %% ../nbs/05_tracking.ipynb #3f755780
+# %% ../nbs/05_tracking.ipynb #01bf6269
 def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> TrackingResult:
-    "Remove tracks born and dying inside the sequence that are shorter than the options allow; name events again."
+    "Remove tracks born and dying inside the sequence that are shorter than the options allow, and name events again."
     p, det = res.params, res.detections
     if len(det) == 0 or n_frames < 3: return res
     need = p.required_detections(cadence)
@@ -658,8 +666,9 @@ def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> Trac
                              f'records at a {cadence:.0f} s cadence) removed']
     return out
 
-# %% ../nbs/05_tracking.ipynb #f2124a22
+# %% ../nbs/05_tracking.ipynb #24a73d18
 SERIES_COLUMNS = ('T_REC', 'area [Mm2]', 'flux [Mx]', 'lon [deg]', 'lat [deg]', 'x [Mm]', 'y [Mm]')
+"The detection columns whose time series the track table holds (column `<name> series`)."
 
 def track_table(det:pd.DataFrame, links:pd.DataFrame,
                 last_frame:int|None=None,   # index of the sequence's last record (default: the last detection's)
@@ -743,7 +752,7 @@ def graph_to_tracking(G:nx.DiGraph, tracks:pd.DataFrame|None=None) -> Tracking:
     tracks = tracks if tracks is not None else track_table(det, links, nf - 1 if nf else None)
     return TrackingResult(det, links, tracks, p, [], json.loads(G.graph.get('notes', '[]')), n_frames=nf)
 
-# %% ../nbs/05_tracking.ipynb #ee8282dc
+# %% ../nbs/05_tracking.ipynb #6516177e
 def _json_value(x):
     "A plain Python value for a JSON list: NaN becomes None (JSON has no NaN)."
     return None if isinstance(x, float) and np.isnan(x) else _py(x)
@@ -751,7 +760,7 @@ def _json_value(x):
 def save_tracking(res:Tracking, folder, stem:str='tracking',  # files <folder>/<stem>.graphml and <stem>.tracks.csv
                   fmt:str='graphml',                         # graph format: 'graphml' or 'json'
                  ) -> list[Path]:
-    "Write the track graph and the track table; return the paths."
+    "Write the track graph and the track table, and return their paths."
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     G = tracking_graph(res)
@@ -1002,18 +1011,18 @@ def _tracking_sliders(p:TrackingOptions) -> dict:
             'max_gap': I(value=p.max_gap, min=0, max=5, description='max gap [records]', **lay),
             'drift_speed': F(value=p.drift_speed, min=0, max=5, step=0.1, description='drift speed [km/s]', **lay)}
 
-# %% ../nbs/05_tracking.ipynb #156dd0cf
+# %% ../nbs/05_tracking.ipynb #38f3bb2d
 def _link_summary(r:Tracking) -> str:
     "One HTML line: the number of tracks and of links of each kind."
     k = r.links['kind'].value_counts()
-    return f'<b>{len(r.tracks)} tracks</b>; links: ' + ', '.join(f'{n} {c}' for c, n in k.items())
+    return f'<b>{len(r.tracks)} tracks</b>, links: ' + ', '.join(f'{n} {c}' for c, n in k.items())
 
-# %% ../nbs/05_tracking.ipynb #9fc42ae6
+# %% ../nbs/05_tracking.ipynb #cc4c1a3f
 def tracking_widget(frames,                          # `Frame`s of one sequence
                     params:TrackingOptions|None=None,  # options the sliders start from
                     plot:str='links',                # 'links' (`plot_links`) or 'tracks' (`plot_tracks`)
                    ):
-    "Sliders for the tracking options with a live figure; `.state` holds the latest result, figure, redraw count."
+    "Sliders for the tracking options with a live figure (`.state`: the latest result, figure, redraw count)."
     import ipywidgets as W
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -1124,9 +1133,9 @@ def _read_plain_fits(path) -> tuple|None:
     data = np.frombuffer(raw, dt, ny * nx, pos).reshape(ny, nx)
     return data, {k: hdr[k] for k in _HEADER_KEYS if k in hdr}
 
-# %% ../nbs/05_tracking.ipynb #660f7e1b
+# %% ../nbs/05_tracking.ipynb #fb85ee87
 def _dedupe_items(items) -> tuple:
-    "Items sorted by time, duplicates of one T_REC removed (identical tables) or refused; and the notes."
+    "(Items sorted by time, duplicates of one T_REC removed (identical tables) or refused, the notes)."
     items, notes = [tuple(it) for it in items], []
     for i, it in enumerate(items):
         if len(it) != 3:
@@ -1216,9 +1225,9 @@ def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict
     return {'records': n_records, 'seconds': s, 'ms/record': 1e3 * s / n_records, 'save [s]': w,
             'detections': len(res.detections), 'peak RSS growth [MB]': peak / 1e6}
 
-# %% ../nbs/05_tracking.ipynb #4e712a18
+# %% ../nbs/05_tracking.ipynb #9d3550b7
 def bench_tracking(quick:bool=False) -> list:
-    "Tracking 100 detections per frame over 1k and 10k frames (200 and 2k when quick); 2,500 on-disk records (250)."
+    "Tracking 100 detections per frame over 1k and 10k frames (200 and 2k when quick), 2,500 on-disk records (250)."
     import time, tempfile
     rows = []
     for n in ((200, 2000) if quick else (1000, 10000)):
