@@ -181,11 +181,17 @@ class DiskGeometry:
     shape: tuple       # (ny, nx)
 
     @property
-    def rsun_angle(self) -> float: return math.asin(self.rsun / self.dsun)
+    def rsun_angle(self) -> float:
+        "Angular radius of the Sun seen from the observer [rad]."
+        return math.asin(self.rsun / self.dsun)
     @property
-    def rsun_pix(self) -> float: return self.rsun_angle / abs(self.cdelt[0])
+    def rsun_pix(self) -> float:
+        "Radius of the solar disk [px]."
+        return self.rsun_angle / abs(self.cdelt[0])
     @property
-    def centre_pixel_size(self) -> float: return (self.dsun - self.rsun) * abs(self.cdelt[0])
+    def centre_pixel_size(self) -> float:
+        "Size of a pixel at disk centre on the Sun [m]."
+        return (self.dsun - self.rsun) * abs(self.cdelt[0])
 
     def binned(self, b:int) -> 'DiskGeometry':
         "The geometry of the same map binned by `b` x `b` pixels."
@@ -491,7 +497,9 @@ class CoronaResult:
             return sunpy.map.Map(lab.astype(np.int16), meta)
 
     @property
-    def wavelength(self) -> int: return _wavelength(self.map)
+    def wavelength(self) -> int:
+        "The EUV channel of the map [Angstrom]."
+        return _wavelength(self.map)
 
 # %% ../nbs/11_corona.ipynb #c8de2ccd
 def _work_factor(shape, work_size:int) -> int:
@@ -926,7 +934,9 @@ class PairDataset:
         if len(images) != len(masks): raise ShapeError(f'{len(images)} images but {len(masks)} masks')
         self.images, self.masks, self.size = list(images), list(masks), size
 
-    def __len__(self): return len(self.images)
+    def __len__(self):
+        "Number of image-mask pairs."
+        return len(self.images)
 
     def _load(self, x, mask):
         if isinstance(x, (str, Path)): x = read_map(x) if mask else read_euv(x)

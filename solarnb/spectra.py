@@ -54,13 +54,21 @@ class SpiceWindow:
         if self.segment is None: self.segment = np.zeros(len(self.wavelength), int)
 
     @property
-    def shape(self) -> tuple: return self.data.shape
+    def shape(self) -> tuple:
+        "(y, x, wavelength) of the data."
+        return self.data.shape
     @property
-    def detector(self) -> str: return str(self.header.get('DETECTOR', 'SW')).strip()
+    def detector(self) -> str:
+        "The SPICE detector of the window: 'SW' or 'LW'."
+        return str(self.header.get('DETECTOR', 'SW')).strip()
     @property
-    def exptime(self) -> float: return float(self.header.get('XPOSURE', 1.0))
+    def exptime(self) -> float:
+        "Exposure time [s] (XPOSURE)."
+        return float(self.header.get('XPOSURE', 1.0))
     @property
-    def dispersion(self) -> float: return float(np.median(np.diff(self.wavelength)))
+    def dispersion(self) -> float:
+        "Median wavelength step [Angstrom per pixel]."
+        return float(np.median(np.diff(self.wavelength)))
 
     @property
     def wcs(self) -> WCS:
@@ -179,7 +187,9 @@ class LineCatalogue:
         "The bundled catalogue (see `CATALOGUE_NOTICE`)."
         return cls(_LINES, _WINDOWS, CATALOGUE_NOTICE)
 
-    def __len__(self): return len(self.lines)
+    def __len__(self):
+        "Number of lines in the catalogue."
+        return len(self.lines)
     def __repr__(self): return f'LineCatalogue({len(self.lines)} lines, {len(self.windows)} windows)'
 
     def validate(self) -> list[str]:
@@ -309,13 +319,22 @@ class LineModel:
         for t in ties: self.tie(t.param, t.ref, t.ratio, t.offset)
 
     @property
-    def n_lines(self) -> int: return len(self.lines)
+    def n_lines(self) -> int:
+        "Number of Gaussian lines."
+        return len(self.lines)
     @property
-    def n_params(self) -> int: return len(self.names)
+    def n_params(self) -> int:
+        "Number of parameters, tied ones included."
+        return len(self.names)
     @property
-    def free(self) -> list[str]: return [n for n in self.names if n not in {t.param for t in self.ties}]
-    def rest(self, key:str) -> float: return dict(self.lines)[key]
+    def free(self) -> list[str]:
+        "Names of the free (untied) parameters."
+        return [n for n in self.names if n not in {t.param for t in self.ties}]
+    def rest(self, key:str) -> float:
+        "Rest wavelength [Angstrom] of line `key`."
+        return dict(self.lines)[key]
     def index(self, name:str) -> int:
+        "Position of parameter `name` in `names`."
         if name not in self.names: raise ModelError(f'no parameter {name!r}; parameters are {self.names}')
         return self.names.index(name)
     def __repr__(self):
@@ -415,9 +434,15 @@ class FitResult:
     niter: np.ndarray           # (N,) iterations
     status: np.ndarray          # (N,) 1 converged, 0 iteration limit, -1 too few valid points
     @property
-    def redchi2(self) -> np.ndarray: return np.where(self.dof > 0, self.chi2 / np.maximum(self.dof, 1), np.nan)
-    def __getitem__(self, name:str) -> np.ndarray: return self.params[:, self.names.index(name)]
-    def error(self, name:str) -> np.ndarray: return self.errors[:, self.names.index(name)]
+    def redchi2(self) -> np.ndarray:
+        "Reduced chi2 per spectrum (NaN where no degrees of freedom are left)."
+        return np.where(self.dof > 0, self.chi2 / np.maximum(self.dof, 1), np.nan)
+    def __getitem__(self, name:str) -> np.ndarray:
+        "The fitted values of parameter `name`, one per spectrum."
+        return self.params[:, self.names.index(name)]
+    def error(self, name:str) -> np.ndarray:
+        "The 1-sigma errors of parameter `name`, one per spectrum."
+        return self.errors[:, self.names.index(name)]
 
 def _weights(y, sigma):
     y = np.atleast_2d(np.asarray(y, float))
@@ -1064,7 +1089,9 @@ class WindowFit:
     notes: list                 # warnings
     seconds: float = 0.0
     @property
-    def shape(self) -> tuple: return self.win.shape[:2]
+    def shape(self) -> tuple:
+        "(y, x) of the fitted pixels."
+        return self.win.shape[:2]
 
 def _prepare(win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple, list]:
     "Despike, weight and bin a window: (data, sigma, binning map, noise correlation, history lines)."
