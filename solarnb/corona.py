@@ -114,6 +114,7 @@ def _wavelength(m) -> int:
     if w is None and m.wavelength is not None: w = m.wavelength.to_value(u.AA)
     return int(round(float(w))) if w is not None else 0
 
+# %% ../nbs/11_corona.ipynb #f04f1211
 def _open_euv(path:Path) -> sunpy.map.GenericMap:
     "Open `path` as a Map and check that it is an EUV image with a helioprojective WCS and an observer."
     if not path.exists(): raise EuvReadError(f'{path}: no such file')
@@ -135,6 +136,7 @@ def _open_euv(path:Path) -> sunpy.map.GenericMap:
     if m.meta.get('dsun_obs') is None: raise ObserverError(f'{path}: no observer distance (DSUN_OBS)')
     return m
 
+# %% ../nbs/11_corona.ipynb #836f452d
 def _jp2_to_dn(data, meta, wl:int) -> tuple:
     "Helioviewer bytes -> (DN/s data, history lines), fixing a resampled header in `meta` in place."
     hist = []
@@ -148,6 +150,7 @@ def _jp2_to_dn(data, meta, wl:int) -> tuple:
     kind, lo, hi, _ = HV_SCALING[wl]
     return lin, hist + [f'Helioviewer bytes linearised to DN/s ({kind} scaling {lo}-{hi})']
 
+# %% ../nbs/11_corona.ipynb #40fe0080
 def _fits_to_dn(data, meta, path) -> tuple:
     "Level-1 DN -> (DN/s data, history lines): divide by EXPTIME, which becomes 1 s."
     exptime = float(meta.get('exptime', 0) or 0)
@@ -155,6 +158,7 @@ def _fits_to_dn(data, meta, path) -> tuple:
     meta['exptime'], meta['bunit'] = 1.0, 'DN/s'
     return data / np.float32(exptime), [f'exposure-normalised: divided by EXPTIME={exptime:.6g} s']
 
+# %% ../nbs/11_corona.ipynb #a9bc7d76
 def read_euv(path, # AIA level-1 FITS file or Helioviewer JPEG2000 (.jp2) image
             ) -> sunpy.map.GenericMap:
     "Read a full-disk (or cut-out) EUV image as a Map in DN/s with its WCS and observer."
@@ -183,11 +187,17 @@ class DiskGeometry:
     shape: tuple       # (ny, nx)
 
     @property
-    def rsun_angle(self) -> float: return math.asin(self.rsun / self.dsun)
+    def rsun_angle(self) -> float:
+        "Angular radius of the Sun seen from the observer [rad]."
+        return math.asin(self.rsun / self.dsun)
     @property
-    def rsun_pix(self) -> float: return self.rsun_angle / abs(self.cdelt[0])
+    def rsun_pix(self) -> float:
+        "Radius of the solar disk [px]."
+        return self.rsun_angle / abs(self.cdelt[0])
     @property
-    def centre_pixel_size(self) -> float: return (self.dsun - self.rsun) * abs(self.cdelt[0])
+    def centre_pixel_size(self) -> float:
+        "Size of a pixel at disk centre on the Sun [m]."
+        return (self.dsun - self.rsun) * abs(self.cdelt[0])
 
     def binned(self, b:int) -> 'DiskGeometry':
         "The geometry of the same map binned by `b` x `b` pixels."
@@ -223,6 +233,7 @@ class DiskGeometry:
         return {'mu': mu, 'area': area, 'x': s * cy * np.sin(tx), 'y': s * np.sin(ty),
                 'z': self.dsun - s * cy * np.cos(tx)}
 
+# %% ../nbs/11_corona.ipynb #1c88214e
 def disk_geometry(m:sunpy.map.GenericMap) -> DiskGeometry:
     "The `DiskGeometry` of a helioprojective map from its WCS and observer."
     name = m.meta.get('snbfile', 'map')
@@ -243,6 +254,7 @@ def bin_image(data:np.ndarray, b:int) -> np.ndarray:
     ny, nx = (data.shape[0] // b) * b, (data.shape[1] // b) * b
     return np.asarray(data[:ny, :nx], dtype=np.float32).reshape(ny // b, b, nx // b, b).mean(axis=(1, 3))
 
+# %% ../nbs/11_corona.ipynb #b8c807b4
 def unbin_labels(labels:np.ndarray, b:int, shape:tuple) -> np.ndarray:
     "Labels of a `b`-binned grid repeated back onto the full grid of `shape` (uncovered edges get 0)."
     if b <= 1: return labels
@@ -259,10 +271,12 @@ def _annulus_medians(d, k, nbins):
     parts = np.split(d[order], np.cumsum(counts)[:-1])
     return np.array([np.median(p) if p.size else np.nan for p in parts]), counts
 
+# %% ../nbs/11_corona.ipynb #18bac6bc
 def _shell_path(r, eta):
     "Path length (in R_sun) through a shell from 1 to 1 + eta radii along lines of sight at disk radius r < 1."
     return np.sqrt((1 + eta)**2 - r**2) - np.sqrt(np.clip(1 - r**2, 0, None))
 
+# %% ../nbs/11_corona.ipynb #367af70f
 def _fit_shell(rb, med, w, etas=np.geomspace(0.005, 0.5, 40)):
     "Weighted least-squares fit of B + A * path(r, eta) over a grid of eta: (B, A, eta)."
     best = (np.inf, None)
@@ -273,6 +287,7 @@ def _fit_shell(rb, med, w, etas=np.geomspace(0.005, 0.5, 40)):
         if chi < best[0]: best = (chi, (c[0], c[1], eta))
     return best[1]
 
+# %% ../nbs/11_corona.ipynb #d16a86d3
 def limb_profile(data:np.ndarray, r:np.ndarray, nbins:int=50, rmax:float=0.99, max_pixels:int=250_000,
                  lo:float=0.6, hi:float=1.6):
     "The centre-to-limb variation: annulus centres (in disk radii), fitted quiet-Sun profile, annulus medians."
@@ -299,6 +314,7 @@ def limb_profile(data:np.ndarray, r:np.ndarray, nbins:int=50, rmax:float=0.99, m
         fit = np.maximum(model, 1e-3 * np.median(d))
     return rb, fit, med
 
+# %% ../nbs/11_corona.ipynb #befbd55e
 def correct_limb(data:np.ndarray, r:np.ndarray, profile, rmax:float=0.99) -> np.ndarray:
     "`data` divided by the limb profile `(r_bins, fit, ...)`, scaled to its disk-centre value, NaN beyond `rmax`."
     rb, val = profile[0], profile[1]
@@ -315,6 +331,7 @@ def _disk_struct(radius_pix:float):
     y, x = np.mgrid[-n:n + 1, -n:n + 1]
     return x * x + y * y <= radius_pix * radius_pix + 1e-9
 
+# %% ../nbs/11_corona.ipynb #4abdd882
 def _area_grid(g:DiskGeometry, r:np.ndarray|None=None) -> np.ndarray:
     "Area on the sphere of every pixel of geometry `g` [Mm2], NaN off the disk (from the radius grid `r`)."
     r = g.radius_grid() if r is None else r
@@ -324,6 +341,7 @@ def _area_grid(g:DiskGeometry, r:np.ndarray|None=None) -> np.ndarray:
     s = g.dsun * np.cos(rho) - sq
     return (s * s * abs(g.cdelt[0] * g.cdelt[1]) * g.rsun / sq).astype(np.float32)
 
+# %% ../nbs/11_corona.ipynb #3d457314
 def clean_mask(mask:np.ndarray, g:DiskGeometry, open_mm:float, close_mm:float, min_area:float,
                area:np.ndarray|None=None, fill:bool=True) -> np.ndarray:
     "Open, close, fill holes and drop components smaller than `min_area` Mm2, returns labels (int32)."
@@ -356,6 +374,7 @@ def _boundary_gradient(corr, grad, thr, valid):
     edge = m & ~ndimage.binary_erosion(m)
     return float(grad[edge].mean()) if edge.any() else 0.0
 
+# %% ../nbs/11_corona.ipynb #a732618f
 def ch_threshold(corr:np.ndarray, r:np.ndarray, opts:CoronaOptions) -> float:
     "The coronal-hole intensity threshold [DN/s, limb-corrected] of `opts.ch_method` for the corrected image."
     if opts.ch_method == 'fixed': return float(opts.ch_threshold)
@@ -374,6 +393,7 @@ def _ch_labels(corr, r, g, thr, opts, area):
     valid = r < math.sin(math.radians(opts.ch_max_angle))
     return clean_mask((corr < thr) & valid, g, opts.ch_open, opts.ch_close, opts.ch_min_area, area)
 
+# %% ../nbs/11_corona.ipynb #6db8504a
 def _ar_labels(corr, r, g, med, opts, area):
     sig = opts.ar_smooth / g.centre_pixel_size
     sm = ndimage.gaussian_filter(np.nan_to_num(corr, nan=0.), sig) if sig >= 0.3 else np.nan_to_num(corr)
@@ -395,6 +415,7 @@ REGION_COLUMNS = ['kind', 'label', 'pixels', 'area [Mm2]', 'area [MSH]', 'hgs_lo
                   'bright_hgc_lon [deg]', 'bright_hgc_lat [deg]']
 "The columns of a region table (intensities in the map's unit, DN/s)."
 
+# %% ../nbs/11_corona.ipynb #0fcc8eba
 def region_table(m:sunpy.map.GenericMap, labels:np.ndarray, kind:str='CH', g:DiskGeometry|None=None,
                  corrected:np.ndarray|None=None, median:float|None=None, data:np.ndarray|None=None,
                  binning:int=1) -> pd.DataFrame:
@@ -449,6 +470,7 @@ def synthetic_euv_map(n:int=1024, scale:float=2.4, date:str='2011-02-15T00:00:00
     hdr['wavelnth'], hdr['rsun_ref'] = wavelength, 696_000_000.
     return sunpy.map.Map(data, hdr)
 
+# %% ../nbs/11_corona.ipynb #07576036
 def _hgs_of_pixels(m):
     "Stonyhurst (lon, lat) in radians of every pixel of `m`, by sunpy's transforms (NaN off the disk)."
     from sunpy.map import all_coordinates_from_map
@@ -457,6 +479,7 @@ def _hgs_of_pixels(m):
         c = all_coordinates_from_map(m).transform_to('heliographic_stonyhurst')
     return np.deg2rad(c.lon.deg), np.deg2rad(c.lat.deg)
 
+# %% ../nbs/11_corona.ipynb #b6753731
 def _cap_labels(hgs, lon, lat, radius):
     "Labels (1) of the pixels within `radius` of Stonyhurst (lon, lat), given their coordinates `hgs`."
     lo, la = hgs
@@ -493,12 +516,15 @@ class CoronaResult:
             return sunpy.map.Map(lab.astype(np.int16), meta)
 
     @property
-    def wavelength(self) -> int: return _wavelength(self.map)
+    def wavelength(self) -> int:
+        "The EUV channel of the map [Angstrom]."
+        return _wavelength(self.map)
 
 # %% ../nbs/11_corona.ipynb #c8de2ccd
 def _work_factor(shape, work_size:int) -> int:
     return max(1, int(math.ceil(max(shape) / work_size)))
 
+# %% ../nbs/11_corona.ipynb #4ba1a440
 def _sensitivity(corr, r, gb, thr, opts, area, ch_b, spread:float=0.1):
     "Area [Mm2] of each coronal hole at (1-spread) and (1+spread) times the threshold."
     n = int(ch_b.max())
@@ -514,6 +540,7 @@ def _sensitivity(corr, r, gb, thr, opts, area, ch_b, spread:float=0.1):
         out.append(res)
     return out
 
+# %% ../nbs/11_corona.ipynb #d699eb82
 def _detect_ch(m, corr, r, gb, b, area, opts, model):
     "Coronal-hole labels on the working grid, the threshold, the areas at -+10%, and warnings."
     wl = _wavelength(m)
@@ -531,6 +558,7 @@ def _detect_ch(m, corr, r, gb, b, area, opts, model):
     lo, hi = _sensitivity(corr, r, gb, thr, opts, area, ch) if ch.max() else (None, None)
     return ch, thr, lo, hi, []
 
+# %% ../nbs/11_corona.ipynb #e465c2d7
 def detect_corona(m:sunpy.map.GenericMap, options:CoronaOptions|None=None, model=None) -> CoronaResult:
     "Find coronal holes and active regions in EUV map `m` and measure them on the sphere."
     opts = check_options(options or CoronaOptions(), 'corona')
@@ -587,6 +615,7 @@ def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
     ax.set_ylabel('Helioprojective latitude (Solar-Y) [arcsec]')
     return fig
 
+# %% ../nbs/11_corona.ipynb #72b9dd85
 def _corona_legend(ax, res):
     "A legend of the contours: coronal holes in blue, active regions in red, with their counts."
     from matplotlib.lines import Line2D
@@ -608,12 +637,14 @@ def harp_position(ar:ActiveRegion, time) -> SkyCoord:
         rot = SkyCoord(RotatedSunFrame(base=c, rotated_time=t1))
         return rot.transform_to(HeliographicCarrington(observer='earth', obstime=t1))
 
+# %% ../nbs/11_corona.ipynb #4076eb95
 def _gc_distance(lon1, lat1, lon2, lat2):
     "Great-circle distance in degrees."
     l1, b1, l2, b2 = map(np.deg2rad, (lon1, lat1, lon2, lat2))
     c = np.sin(b1) * np.sin(b2) + np.cos(b1) * np.cos(b2) * np.cos(l1 - l2)
     return np.rad2deg(np.arccos(np.clip(c, -1, 1)))
 
+# %% ../nbs/11_corona.ipynb #9d98e4fd
 def link_harp(res:CoronaResult, ar:ActiveRegion, max_distance:float|None=None) -> dict:
     "Which EUV active region of `res` is HARP `ar`: its label, the distance [deg] and how it was matched."
     max_distance = res.options.link_max_distance if max_distance is None else max_distance
@@ -651,6 +682,7 @@ def _stem(path) -> str:
         if name.lower().endswith(ext): return name[:-len(ext)]
     return Path(path).stem
 
+# %% ../nbs/11_corona.ipynb #3cbb0d84
 def write_corona(res:CoronaResult, out, stem:str) -> list[Path]:
     "Write `<stem>.ch_mask.fits`, `<stem>.ar_mask.fits` and `<stem>.corona.csv` into folder `out`."
     out = Path(out)
@@ -726,6 +758,7 @@ def corona_files(paths, out, options:CoronaOptions|None=None, sharp:ActiveRegion
     with atomic_path(Path(out)/'corona_summary.csv') as tmp: df.to_csv(tmp, index=False)
     return df
 
+# %% ../nbs/11_corona.ipynb #7194e306
 def corona_folder(folder, out, options:CoronaOptions|None=None, sharp:ActiveRegion|None=None,
                   progress:bool=True) -> pd.DataFrame:
     "The pipeline stage: every EUV image (FITS, JPEG2000) in `folder`, products and summary in `out`."
@@ -797,6 +830,7 @@ def _torch():
         return torch
     except ImportError as e: raise TorchMissingError('the U-Net needs PyTorch: pip install torch') from e
 
+# %% ../nbs/11_corona.ipynb #deca52c2
 def has_torch() -> bool:
     "Whether PyTorch can be imported."
     try:
@@ -804,6 +838,7 @@ def has_torch() -> bool:
         return True
     except TorchMissingError: return False
 
+# %% ../nbs/11_corona.ipynb #1df3e79d
 def resolve_device(device:str='auto') -> str:
     "'cuda' when asked for or when `device='auto'` and a GPU is present, else 'cpu'."
     torch = _torch()
@@ -851,6 +886,7 @@ def _unet_class():
             return torch.sigmoid(self.head(x))
     return SCSSNet
 
+# %% ../nbs/11_corona.ipynb #354124ec
 def scss_net(filters:int=32, # filters of the first level (doubling each level)
              levels:int=4, # encoder levels below the bottleneck
              dropout:float=0.5, # dropout probability
@@ -859,6 +895,7 @@ def scss_net(filters:int=32, # filters of the first level (doubling each level)
     "The SCSS-Net U-Net (Mackovjak et al. 2021) as a PyTorch module, needs torch."
     return _unet_class()(filters, levels, dropout, in_channels)
 
+# %% ../nbs/11_corona.ipynb #92cc42c3
 def count_parameters(model) -> dict:
     "Trainable parameters, and the total with the batch-norm running statistics."
     train = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -872,6 +909,7 @@ def dice(pred, truth) -> float:
     s = a.sum() + b.sum()
     return 1.0 if s == 0 else float(2 * (a & b).sum() / s)
 
+# %% ../nbs/11_corona.ipynb #6c11eabd
 def iou(pred, truth) -> float:
     "Intersection over union (Jaccard index) of two binary masks."
     a, b = np.asarray(pred).astype(bool), np.asarray(truth).astype(bool)
@@ -885,6 +923,7 @@ def dice_loss(prob, truth, smooth:float=1.0):
     inter = (prob * truth).sum(dims)
     return (1 - (2 * inter + smooth) / (prob.sum(dims) + truth.sum(dims) + smooth)).mean()
 
+# %% ../nbs/11_corona.ipynb #21752986
 def iou_loss(prob, truth, smooth:float=1.0):
     "Soft IoU (Jaccard) loss of probabilities against masks (torch tensors)."
     dims = tuple(range(1, prob.ndim))
@@ -893,6 +932,7 @@ def iou_loss(prob, truth, smooth:float=1.0):
 
 LOSSES = ('dice', 'iou', 'bce', 'bce+dice')
 
+# %% ../nbs/11_corona.ipynb #7a0c4743
 def _loss_fn(name:str):
     torch = _torch()
     bce = lambda p, t: torch.nn.functional.binary_cross_entropy(p.clamp(1e-6, 1 - 1e-6), t)
@@ -912,6 +952,7 @@ def prepare_image(img, size:int=256) -> np.ndarray:
     lo, hi = np.log10(np.percentile(pos, [1, 99.5]))
     return np.clip((np.log10(np.clip(d, 10**lo, None)) - lo) / max(hi - lo, 1e-6), 0, 1).astype(np.float32)
 
+# %% ../nbs/11_corona.ipynb #f19ca891
 def prepare_mask(mask, size:int=256) -> np.ndarray:
     "A mask (Map or array, nonzero = inside) resampled to `size` x `size` by nearest neighbour, float32 0/1."
     from skimage.transform import resize
@@ -922,13 +963,16 @@ def prepare_mask(mask, size:int=256) -> np.ndarray:
 class ShapeError(SolarnbError, ValueError):
     "Images and masks that must pair up do not."
 
+# %% ../nbs/11_corona.ipynb #6766b00f
 class PairDataset:
     "(image, mask) pairs as float32 arrays of 1 x size x size, for a torch DataLoader."
     def __init__(self, images, masks, size:int=256):
         if len(images) != len(masks): raise ShapeError(f'{len(images)} images but {len(masks)} masks')
         self.images, self.masks, self.size = list(images), list(masks), size
 
-    def __len__(self): return len(self.images)
+    def __len__(self):
+        "Number of image-mask pairs."
+        return len(self.images)
 
     def _load(self, x, mask):
         if isinstance(x, (str, Path)): x = read_map(x) if mask else read_euv(x)
@@ -946,6 +990,7 @@ class Annotation:
     polygons: list      # [(kind 'CH' or 'AR', array of (x, y) vertices in 4096x4096 pixels), ...]
     path: str = ''
 
+# %% ../nbs/11_corona.ipynb #6056f3e5
 def parse_annotation(path) -> Annotation:
     "Read an SCSS-Net polygon annotation file (DATE, RADIUS, then CH/AR blocks of vertex lines)."
     path = Path(path)
@@ -974,6 +1019,7 @@ def parse_annotation(path) -> Annotation:
     if date is None: raise AnnotationError(f'{path}: no DATE line')
     return Annotation(date, float(radius) if radius is not None else np.nan, polys, str(path))
 
+# %% ../nbs/11_corona.ipynb #dd338178
 def annotation_mask(ann:Annotation, size:int=256, kinds=('CH',), full:int=4096) -> np.ndarray:
     "The polygons of `kinds` rasterised on a `size` x `size` grid (bottom-left origin, as a Map), uint8."
     from skimage.draw import polygon
@@ -985,6 +1031,7 @@ def annotation_mask(ann:Annotation, size:int=256, kinds=('CH',), full:int=4096) 
         out[rr, cc] = 1
     return out
 
+# %% ../nbs/11_corona.ipynb #b50f9d5d
 class PolygonDataset(PairDataset):
     "Images paired with SCSS-Net polygon annotation files, masks rasterised for `kinds`."
     def __init__(self, annotation_files, images, size:int=256, kinds=('CH',)):
@@ -1003,6 +1050,7 @@ def _augment(x, y, gen):
     scale = 0.8 + 0.4 * torch.rand(x.shape[0], 1, 1, 1, generator=gen)
     return (x * scale.to(x.device)).clamp(0, 1), y
 
+# %% ../nbs/11_corona.ipynb #dce32080
 def recalibrate_batchnorm(model, dataset, batch_size:int=8, device:str='cpu'):
     "Recompute every batch-norm layer's running mean and variance over `dataset`, dropout off."
     torch = _torch()
@@ -1021,6 +1069,7 @@ def recalibrate_batchnorm(model, dataset, batch_size:int=8, device:str='cpu'):
     model.eval()
     return model
 
+# %% ../nbs/11_corona.ipynb #923dc49e
 def evaluate(model, dataset, threshold:float=0.5, device:str='cpu', batch_size:int=8) -> dict:
     "Mean Dice and IoU of the thresholded eval-mode output over `dataset`."
     torch = _torch()
@@ -1034,6 +1083,7 @@ def evaluate(model, dataset, threshold:float=0.5, device:str='cpu', batch_size:i
                 ious.append(iou(a, b))
     return {'dice': float(np.mean(ds)), 'iou': float(np.mean(ious))}
 
+# %% ../nbs/11_corona.ipynb #5d54d1c7
 def train_unet(model, train, # a dataset of (image, mask) pairs (PairDataset, PolygonDataset...)
                val=None, # a validation dataset (default: the training set)
                epochs:int=10, batch_size:int=8, lr:float=1e-3, loss:str='dice',
@@ -1074,6 +1124,7 @@ def save_checkpoint(model, path, **extra) -> Path:
         torch.save({'config': dict(model.config), 'state_dict': model.state_dict(), 'extra': extra}, tmp)
     return path
 
+# %% ../nbs/11_corona.ipynb #e4f365ae
 def load_checkpoint(path, device:str='auto'):
     "The U-Net saved at `path`, in evaluation mode on `device`."
     torch = _torch()
@@ -1085,6 +1136,7 @@ def load_checkpoint(path, device:str='auto'):
     model.load_state_dict(ck['state_dict'])
     return model.to(resolve_device(device)).eval()
 
+# %% ../nbs/11_corona.ipynb #98257ea4
 def predict_map(model, m:sunpy.map.GenericMap, size:int=256, device:str='auto') -> np.ndarray:
     "The network's probability for every pixel of map `m` (run at `size` x `size`, resampled back)."
     torch = _torch()
@@ -1095,6 +1147,7 @@ def predict_map(model, m:sunpy.map.GenericMap, size:int=256, device:str='auto') 
     with torch.no_grad(): p = model(x)[0, 0].cpu().numpy()
     return resize(p, m.data.shape, order=1, preserve_range=True).astype(np.float32)
 
+# %% ../nbs/11_corona.ipynb #23efdb3a
 def segment_map(model, m:sunpy.map.GenericMap, threshold:float=0.5, size:int=256, device:str='auto'):
     "A mask Map (uint8, 1 = coronal hole) of the network's thresholded output, with `m`'s WCS."
     prob = predict_map(model, m, size, device)
@@ -1137,6 +1190,7 @@ def _map_4096() -> sunpy.map.GenericMap:
         warnings.simplefilter('ignore')
         return sunpy.map.Map(data, meta)
 
+# %% ../nbs/11_corona.ipynb #12daa9d2
 def _time_cpu(f, *args, repeat:int=3) -> tuple:
     "Best wall and CPU times of this process over `repeat` calls of `f(*args)` [s], and the last result."
     import time
@@ -1147,6 +1201,7 @@ def _time_cpu(f, *args, repeat:int=3) -> tuple:
         wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
     return wall, cpu, out
 
+# %% ../nbs/11_corona.ipynb #00da6a22
 def bench_corona(quick:bool=False) -> list[dict]:
     "Detection and region tables on a 4096x4096 full-disk map, U-Net inference on 256x256 (CPU)."
     m = _map_4096()

@@ -56,13 +56,21 @@ class SpiceWindow:
         if self.segment is None: self.segment = np.zeros(len(self.wavelength), int)
 
     @property
-    def shape(self) -> tuple: return self.data.shape
+    def shape(self) -> tuple:
+        "(y, x, wavelength) of the data."
+        return self.data.shape
     @property
-    def detector(self) -> str: return str(self.header.get('DETECTOR', 'SW')).strip()
+    def detector(self) -> str:
+        "The SPICE detector of the window: 'SW' or 'LW'."
+        return str(self.header.get('DETECTOR', 'SW')).strip()
     @property
-    def exptime(self) -> float: return float(self.header.get('XPOSURE', 1.0))
+    def exptime(self) -> float:
+        "Exposure time [s] (XPOSURE)."
+        return float(self.header.get('XPOSURE', 1.0))
     @property
-    def dispersion(self) -> float: return float(np.median(np.diff(self.wavelength)))
+    def dispersion(self) -> float:
+        "Median wavelength step [Angstrom per pixel]."
+        return float(np.median(np.diff(self.wavelength)))
 
     @property
     def wcs(self) -> WCS:
@@ -86,6 +94,7 @@ def _radcal(hdul, name, n) -> np.ndarray:
             if v.size == n: return v
     return np.full(n, float(hdul[name].header.get('RADCAL', np.nan)))
 
+# %% ../nbs/10_spectra.ipynb #de1cd2c7
 def _window_from_hdu(hdul, i, path) -> SpiceWindow:
     h = hdul[i].header
     name = str(h.get('EXTNAME', f'HDU{i}'))
@@ -110,6 +119,7 @@ def _ndcube(win:SpiceWindow):
     unit = u.Unit(str(win.header.get('BUNIT', 'W/m2/sr/nm')).replace('W/m2/sr/nm', 'W m-2 sr-1 nm-1'))
     return NDCube(d, wcs=win.wcs, unit=unit, meta=dict(win.header))
 
+# %% ../nbs/10_spectra.ipynb #9d1eec1f
 def read_spice(path, # a SPICE L2 FITS file
                reader:str='astropy', # 'astropy' (fast), or 'sunraster' (the SPICE reader of sunraster)
                cube:bool=True, # also build an NDCube with the full WCS for each window
@@ -163,6 +173,7 @@ def ion_label(ion:str) -> str:
     if not m: return ion
     return f'{m.group(1).capitalize()} {_ROMAN[int(m.group(2))] if int(m.group(2)) < len(_ROMAN) else m.group(2)}'
 
+# %% ../nbs/10_spectra.ipynb #6792d79f
 def line_key(ion:str, wvl:float) -> str:
     "The name solarnb gives a line in products and ties: 'mg_9_706.02'."
     return f'{ion}_{wvl:.2f}'
@@ -181,7 +192,9 @@ class LineCatalogue:
         "The bundled catalogue (see `CATALOGUE_NOTICE`)."
         return cls(_LINES, _WINDOWS, CATALOGUE_NOTICE)
 
-    def __len__(self): return len(self.lines)
+    def __len__(self):
+        "Number of lines in the catalogue."
+        return len(self.lines)
     def __repr__(self): return f'LineCatalogue({len(self.lines)} lines, {len(self.windows)} windows)'
 
     def validate(self) -> list[str]:
@@ -226,6 +239,7 @@ def _load(cls, path=None, # a SAFFRON-format JSON catalogue; None for the bundle
         cat._fix()
     return cat
 
+# %% ../nbs/10_spectra.ipynb #4384743c
 def _fix(self):
     "Drop references to unknown lines, windows left empty and repeated windows."
     ids, seen, keep = set(self.lines.ID), set(), []
@@ -249,6 +263,7 @@ def _lines_in(self, wmin:float, wmax:float, # wavelength range, Angstrom
     t['key'] = [line_key(i, w) for i, w in zip(t.ion, t.wvl)]
     return t.reset_index(drop=True)
 
+# %% ../nbs/10_spectra.ipynb #bb45c02c
 def _add_line(self, ion:str, wvl:float, ID:int|None=None) -> int:
     "Add a line (ion 'mg_9', rest wavelength in Angstrom), return its ID."
     ID = int(self.lines.ID.max() + 1 if ID is None and len(self.lines) else (ID or 1))
@@ -257,12 +272,14 @@ def _add_line(self, ion:str, wvl:float, ID:int|None=None) -> int:
                            ignore_index=True)
     return ID
 
+# %% ../nbs/10_spectra.ipynb #eea02fd2
 def _remove_line(self, ID:int):
     "Remove line `ID` and its references in windows."
     if ID not in set(self.lines.ID): raise CatalogueError(f'no line with ID {ID}')
     self.lines = self.lines[self.lines.ID != ID].reset_index(drop=True)
     return self._fix()
 
+# %% ../nbs/10_spectra.ipynb #7267e578
 def _add_window(self, ids, max_line:int|None=None) -> int:
     "Add a window of line IDs fitted together, return its index."
     ids = [int(i) for i in ids]
@@ -271,11 +288,13 @@ def _add_window(self, ids, max_line:int|None=None) -> int:
     self.windows.append({'lines': ids, 'max_line': int(ids[0] if max_line is None else max_line)})
     return len(self.windows) - 1
 
+# %% ../nbs/10_spectra.ipynb #72c2c90b
 def _remove_window(self, i:int):
     "Remove window number `i`."
     del self.windows[i]
     return self
 
+# %% ../nbs/10_spectra.ipynb #83d0eaa5
 def _save(self, path) -> Path:
     "Write the catalogue as JSON in the format `load` reads (atomically)."
     d = {'LINES': [{'ID': int(r.ID), 'name': r.ion, 'wvl': float(r.wvl)} for r in self.lines.itertuples()],
@@ -297,6 +316,7 @@ class Tie:
 
 _KINDS = ('intensity', 'position', 'width')
 
+# %% ../nbs/10_spectra.ipynb #196d9721
 class LineModel:
     "Gaussian lines plus a polynomial background per segment, with parameters tied by ratios and offsets."
     def __init__(self, lines, # (key, rest wavelength in Angstrom) for each line
@@ -311,13 +331,22 @@ class LineModel:
         for t in ties: self.tie(t.param, t.ref, t.ratio, t.offset)
 
     @property
-    def n_lines(self) -> int: return len(self.lines)
+    def n_lines(self) -> int:
+        "Number of Gaussian lines."
+        return len(self.lines)
     @property
-    def n_params(self) -> int: return len(self.names)
+    def n_params(self) -> int:
+        "Number of parameters, tied ones included."
+        return len(self.names)
     @property
-    def free(self) -> list[str]: return [n for n in self.names if n not in {t.param for t in self.ties}]
-    def rest(self, key:str) -> float: return dict(self.lines)[key]
+    def free(self) -> list[str]:
+        "Names of the free (untied) parameters."
+        return [n for n in self.names if n not in {t.param for t in self.ties}]
+    def rest(self, key:str) -> float:
+        "Rest wavelength [Angstrom] of line `key`."
+        return dict(self.lines)[key]
     def index(self, name:str) -> int:
+        "Position of parameter `name` in `names`."
         if name not in self.names: raise ModelError(f'no parameter {name!r}; parameters are {self.names}')
         return self.names.index(name)
     def __repr__(self):
@@ -361,6 +390,7 @@ def _param_map(self) -> tuple[np.ndarray, np.ndarray]:
         T[self.index(n)], b[self.index(n)] = row(n)
     return T, b
 
+# %% ../nbs/10_spectra.ipynb #421a7ddc
 def _basis(self, x:np.ndarray, seg:np.ndarray) -> np.ndarray:
     "Background basis (n_bg, M): powers of (x - segment mean) inside each segment, zero outside."
     B = np.zeros(((self.bg_degree + 1) * self.n_segments, len(x)))
@@ -371,6 +401,7 @@ def _basis(self, x:np.ndarray, seg:np.ndarray) -> np.ndarray:
         for j in range(self.bg_degree + 1): B[s * (self.bg_degree + 1) + j, m] = dx ** j
     return B
 
+# %% ../nbs/10_spectra.ipynb #5ab42cae
 def _evaluate(self, x:np.ndarray, p:np.ndarray, seg:np.ndarray|None=None, basis=None) -> np.ndarray:
     "The model spectra (N, M) at wavelengths `x` (M,) for full parameters `p` (N, n_params)."
     p = np.atleast_2d(p)
@@ -382,6 +413,7 @@ def _evaluate(self, x:np.ndarray, p:np.ndarray, seg:np.ndarray|None=None, basis=
         f += (I * np.exp(-0.5 * ((x - c) / s) ** 2)).sum(1)
     return f
 
+# %% ../nbs/10_spectra.ipynb #cdf6f132
 def _jacobian_t(self, x:np.ndarray, p:np.ndarray, seg:np.ndarray|None=None, basis=None, with_model:bool=False):
     "The transposed Jacobian (N, n_params, M) of the model for full parameters `p`, with the model too if asked."
     p = np.atleast_2d(p)
@@ -417,16 +449,24 @@ class FitResult:
     niter: np.ndarray           # (N,) iterations
     status: np.ndarray          # (N,) 1 converged, 0 iteration limit, -1 too few valid points
     @property
-    def redchi2(self) -> np.ndarray: return np.where(self.dof > 0, self.chi2 / np.maximum(self.dof, 1), np.nan)
-    def __getitem__(self, name:str) -> np.ndarray: return self.params[:, self.names.index(name)]
-    def error(self, name:str) -> np.ndarray: return self.errors[:, self.names.index(name)]
+    def redchi2(self) -> np.ndarray:
+        "Reduced chi2 per spectrum (NaN where no degrees of freedom are left)."
+        return np.where(self.dof > 0, self.chi2 / np.maximum(self.dof, 1), np.nan)
+    def __getitem__(self, name:str) -> np.ndarray:
+        "The fitted values of parameter `name`, one per spectrum."
+        return self.params[:, self.names.index(name)]
+    def error(self, name:str) -> np.ndarray:
+        "The 1-sigma errors of parameter `name`, one per spectrum."
+        return self.errors[:, self.names.index(name)]
 
+# %% ../nbs/10_spectra.ipynb #774e110a
 def _weights(y, sigma):
     y = np.atleast_2d(np.asarray(y, float))
     s = np.broadcast_to(np.asarray(1.0 if sigma is None else sigma, float), y.shape)
     ok = np.isfinite(y) & np.isfinite(s) & (s > 0)
     return np.where(ok, y, 0.0), np.where(ok, 1.0 / np.where(ok, s, 1.0), 0.0)
 
+# %% ../nbs/10_spectra.ipynb #d7a1a256
 def _corr_apply(Jt, corr):
     "Jt (N, Q, M) times the banded correlation matrix R (M, M) with R[i, i+k] = corr[k-1]."
     out = Jt.copy()
@@ -748,6 +788,7 @@ def _covariance(A, Bm, chi2, dof, scale_errors) -> np.ndarray:
     for i, j in zip(*np.nonzero(dead)): Ainv[i, j, :], Ainv[i, :, j] = np.nan, np.nan
     return Ainv
 
+# %% ../nbs/10_spectra.ipynb #0afd25e2
 def _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors, valid,
             normal=None) -> FitResult:
     "Covariances and the `FitResult`. A line with under half a pixel of its profile on valid data is NaN."
@@ -830,6 +871,7 @@ def _nan_mean_filter(a, size):
     c = uniform_filter(ok.astype(float), size, mode='constant')
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(c > 1e-9, s / c, np.nan)
 
+# %% ../nbs/10_spectra.ipynb #b5083b15
 def spice_noise(win:SpiceWindow,
                 signal:np.ndarray|None=None, # radiance whose photon noise is taken; default the smoothed data
                ) -> dict:
@@ -904,6 +946,7 @@ def _peak_snr(mean, sig):
         j = np.argmax(ex, axis=-1)[..., None]
         return (np.take_along_axis(ex, j, -1) / np.take_along_axis(sig, j, -1))[..., 0]
 
+# %% ../nbs/10_spectra.ipynb #edf0baec
 def adaptive_bin(data:np.ndarray, # (y, x, wavelength)
                  sigma:np.ndarray, # 1-sigma noise, same shape
                  target_snr:float=10.0, # S/N each pixel's kernel should reach
@@ -992,12 +1035,14 @@ def param_bounds(model:LineModel, win:SpiceWindow, opts:SpectraOptions) -> tuple
         lo[i + 2], hi[i + 2] = opts.min_width * disp, opts.max_width * disp
     return lo, hi
 
+# %% ../nbs/10_spectra.ipynb #1c7cfd48
 def _mean_spectrum(y, s):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)
         n = np.isfinite(y).sum(0)
         return np.nanmean(y, 0), np.sqrt(np.nansum(np.where(np.isfinite(y), s, 0) ** 2, 0)) / np.maximum(n, 1)
 
+# %% ../nbs/10_spectra.ipynb #b3f9d51f
 def initial_params(model:LineModel, win:SpiceWindow, y:np.ndarray, # (N, M) spectra of the window
                    sigma:np.ndarray, lo:np.ndarray, hi:np.ndarray, engine:str='auto') -> tuple[np.ndarray, np.ndarray]:
     "Per-pixel starting parameters (N, P) from the catalogue refined on the mean spectrum, and that refined set."
@@ -1066,8 +1111,11 @@ class WindowFit:
     notes: list                 # warnings
     seconds: float = 0.0
     @property
-    def shape(self) -> tuple: return self.win.shape[:2]
+    def shape(self) -> tuple:
+        "(y, x) of the fitted pixels."
+        return self.win.shape[:2]
 
+# %% ../nbs/10_spectra.ipynb #ee903daf
 def _prepare(win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple, list]:
     "Despike, weight and bin a window: (data, sigma, binning map, noise correlation, history lines)."
     hist = []
@@ -1108,6 +1156,7 @@ def _lock(model:LineModel, spec:str) -> list[str]:
         else: notes.append(f'lock {part!r} ignored: both lines must be in the fitted window(s)')
     return notes
 
+# %% ../nbs/10_spectra.ipynb #9a2d6475
 def _fit_chunks(model, x, y, s, p0, lo, hi, seg, opts, corr):
     "Fit the spectra in chunks of `opts.chunk`, in parallel with dask when a scheduler is chosen."
     idx = [slice(i, i + opts.chunk) for i in range(0, len(y), opts.chunk)]
@@ -1121,6 +1170,7 @@ def _fit_chunks(model, x, y, s, p0, lo, hi, seg, opts, corr):
     cat = lambda k: np.concatenate([getattr(p, k) for p in parts])
     return FitResult(parts[0].names, *(cat(k) for k in ('params', 'errors', 'cov', 'chi2', 'dof', 'niter', 'status')))
 
+# %% ../nbs/10_spectra.ipynb #f392cef2
 def fit_window(win:SpiceWindow, options:SpectraOptions|None=None, catalogue:LineCatalogue|None=None,
                model:LineModel|None=None, # a ready model (e.g. with ties); default: from the catalogue
               ) -> WindowFit | None:
@@ -1190,6 +1240,7 @@ def _map_meta(win:SpiceWindow, unit:str, name:str) -> dict:
     meta.update({'BUNIT': unit, 'BTYPE': name, 'EXTNAME': name.upper()[:68]})
     return meta
 
+# %% ../nbs/10_spectra.ipynb #5fc19d4a
 def product_map(win:SpiceWindow, data:np.ndarray, unit:str, name:str):
     "A product as a sunpy Map with the raster's WCS."
     import sunpy.map
@@ -1197,6 +1248,7 @@ def product_map(win:SpiceWindow, data:np.ndarray, unit:str, name:str):
         warnings.simplefilter('ignore')
         return sunpy.map.Map(np.asarray(data, np.float32), _map_meta(win, unit, name))
 
+# %% ../nbs/10_spectra.ipynb #6d8b561f
 def write_line_products(fit:WindowFit, key:str, maps:dict, path, # line key, its maps, and the FITS file to write
                         extra_history=()) -> Path:
     "Write one line's maps to a multi-extension FITS file (radiance first), atomically, with HISTORY."
@@ -1258,6 +1310,7 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/10_spectra.ipynb #d6dd00a9
 def _slit_coords(win) -> tuple:
     "(solar-X, solar-Y) [arcsec] of each (y, x) pixel of a window from its header WCS; (None, None) without one."
     try:
@@ -1308,6 +1361,7 @@ def read_contribution_table(path) -> tuple[pd.DataFrame, dict]:
     if not np.all(np.isfinite(t.values)) or (t.values < 0).any(): raise SolarnbError(f'{path}: G must be finite, >= 0')
     return t, meta
 
+# %% ../nbs/10_spectra.ipynb #d6fa6488
 def write_contribution_table(G:pd.DataFrame, path, density:float, units:str='erg cm3 s-1 sr-1') -> Path:
     "Write G(T) columns (indexed by logT) in the format `read_contribution_table` reads."
     head = (f'# G(T, n) contribution functions, photospheric abundances included\n# density_cm-3: {density:g}\n'
@@ -1338,6 +1392,7 @@ def lcr_coefficients(G:pd.DataFrame, low_fip:list, high_fip:list, # G(T) table a
     mis = np.sqrt(np.mean((GL @ a - GH @ b) ** 2)) / np.sqrt(np.mean((GH @ b) ** 2))
     return dict(zip(low_fip, a)), dict(zip(high_fip, b)), float(mis)
 
+# %% ../nbs/10_spectra.ipynb #c99f3203
 def fip_bias_map(radiances:dict, alpha:dict, beta:dict) -> np.ndarray:
     "FIP bias = sum alpha_i I_i / sum beta_j I_j from radiance maps keyed by line."
     num = sum(a * np.asarray(radiances[k], float) for k, a in alpha.items() if a > 0)
@@ -1364,6 +1419,7 @@ def _fused(wins:list, spec:str, path) -> list:
         raise OptionError(f'{path}: option spectra.fuse={spec!r} needs distinct window indices below {len(wins)}')
     return [fuse_windows(*[wins[i] for i in g]) for g in groups] + [w for i, w in enumerate(wins) if i not in used]
 
+# %% ../nbs/10_spectra.ipynb #b80990bc
 def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
     "Fit every window of a SPICE L2 file, write per-line FITS maps into `out`, return the file's summary row."
     opts = check_options(options or SpectraOptions(), 'spectra')
@@ -1414,6 +1470,7 @@ def spectra_files(paths, out, options:SpectraOptions|None=None, scheduler:str|No
         rows = list(dask.compute(*[dask.delayed(one)(p) for p in paths], scheduler=scheduler))
     return pd.DataFrame(rows)
 
+# %% ../nbs/10_spectra.ipynb #47d59fcc
 def spectra_folder(folder, out, options:SpectraOptions|None=None, pattern:str='solo_L2_spice*.fits',
                    scheduler:str|None=None) -> pd.DataFrame:
     "The pipeline stage: every SPICE L2 file in `folder` (by `pattern`), written to `out`, the table of rows."
@@ -1421,6 +1478,7 @@ def spectra_folder(folder, out, options:SpectraOptions|None=None, pattern:str='s
     if not files: raise SpiceFileError(f'{folder}: no file matches {pattern!r}')
     return spectra_files(files, out, options, scheduler)
 
+# %% ../nbs/10_spectra.ipynb #82534bd6
 def main(argv=None):
     "`solarnb spectra FILE... --out DIR [-o key=value ...]`: fit SPICE files and print the table."
     import argparse, dataclasses
@@ -1457,11 +1515,13 @@ def _bench_spectra_set(n, seed=0):
     hi = np.array([np.inf, 700.5, 1.5, np.inf, 701.5, 1.5, np.inf, 702.5, 1.5, np.inf, np.inf])
     return m, x, y, p0, lo, hi
 
+# %% ../nbs/10_spectra.ipynb #ac95e329
 def _cpu(f, *a, **k):
     t, w = time.process_time(), time.perf_counter()
     r = f(*a, **k)
     return r, time.process_time() - t, time.perf_counter() - w
 
+# %% ../nbs/10_spectra.ipynb #3c5804e2
 def bench_spectra(quick:bool=False) -> list[dict]:
     "Fits per CPU-second of the LM engines against scipy curve_fit on the same spectra, and the stage on the example."
     n, nref = (2000, 100) if quick else (20000, 500)
