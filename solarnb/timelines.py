@@ -505,7 +505,7 @@ def ns_detrend(tiles,                 # (..., n_rows * n_cols) tile values, row-
 
 # %% ../nbs/07_timelines.ipynb #03d2e071
 def record_tiles(ar:ActiveRegion, grid:TileGrid|None=None, mu=None, continuum=None) -> pd.DataFrame:
-    "Per-tile table of one record: bounds, mu, unsigned flux density and flux, continuum; all tiles, `kept` marks the 63."
+    "Per-tile table of one record: bounds, mu, unsigned flux density and flux, continuum; `kept` marks the 63."
     src = 'magnetogram' if ar.has('magnetogram') else 'Br'
     b = ar.segment(src)
     grid = grid or tile_grid(b.data.shape, 9, align='center')
@@ -527,6 +527,7 @@ def record_tiles(ar:ActiveRegion, grid:TileGrid|None=None, mu=None, continuum=No
         t['continuum mean'] = grid.means(icd)
     return t
 
+# %% ../nbs/07_timelines.ipynb #f9b008ea
 def _means_nan_everywhere(self, a, min_valid:float=0.5) -> np.ndarray:
     "The previous `TileGrid.means`: NaN-aware sums over every tile (the benchmark's and the test's reference)."
     a = np.asarray(a); self.check(a.shape)
@@ -539,8 +540,9 @@ def _means_nan_everywhere(self, a, min_valid:float=0.5) -> np.ndarray:
         m = np.where(cnt >= min_valid * self.tile_h * self.tile_w, tot / np.maximum(cnt, 1), np.nan)
     return m.reshape(a.shape[:-2] + (self.n_tiles,))
 
+# %% ../nbs/07_timelines.ipynb #eeca7224
 def _continuum_unit(ic) -> str:
-    "Unit label of a continuum image: 'I/I_QS' when normalised to the quiet Sun (QSLEVEL in its header), else its BUNIT."
+    "Unit label of a continuum image: 'I/I_QS' when quiet-Sun normalised (QSLEVEL in its header), else its BUNIT."
     meta = {str(k).lower(): v for k, v in (getattr(ic, 'meta', None) or {}).items()}
     if 'qslevel' in meta: return 'I/I_QS'
     bunit = str(meta.get('bunit', '') or '').strip().replace(' ', '')
@@ -558,6 +560,7 @@ def _tile_id_fontsize(ax, img_shape, grid, n_digits:int) -> float:
     w, h = grid.tile_w * px, grid.tile_h * px
     return float(np.clip(min(0.45 * h, 0.45 * w / (0.62 * n_digits)), 7, 12))
 
+# %% ../nbs/07_timelines.ipynb #49d9ed9b
 def _tile_panels(ar:ActiveRegion, table:pd.DataFrame, continuum=None) -> list:
     "What plot_tiles draws: per column the image, its colour scale and labels, and the per-tile values below it."
     src = table['flux source'].iloc[0]
@@ -582,6 +585,7 @@ def _tile_panels(ar:ActiveRegion, table:pd.DataFrame, continuum=None) -> list:
                            vtitle='tile-mean continuum $\\langle$I$_c\\rangle$', extend='both'))
     return panels
 
+# %% ../nbs/07_timelines.ipynb #81d0d47a
 def _draw_tile_grid(ax, grid:TileGrid, dropped:list, outline):
     "The tile boundaries (two line collections) and the dropped rows, hatched and labelled."
     import matplotlib.patches as mp
@@ -595,6 +599,7 @@ def _draw_tile_grid(ax, grid:TileGrid, dropped:list, outline):
         ax.text((x0 + x1) / 2, y0 + (r + .5) * grid.tile_h, 'row dropped', color='white', ha='center',
                 va='center', fontsize=8, style='italic', path_effects=outline, clip_on=True)
 
+# %% ../nbs/07_timelines.ipynb #0ae92df6
 def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=None, fig=None):
     "Flux and continuum with the tile grid, ids and dropped rows drawn; the tile-mean maps below."
     import matplotlib.pyplot as plt, matplotlib.patheffects as pe
