@@ -477,8 +477,8 @@ class LimbExplorer:
             self.out.clear_output(wait=True)
             with self.out:
                 self.fig = plot_limb(ar.continuum, self._mu[i], norm, bins, fig=self.fig,
-                                     title=f'HARP {ar.harp}  {ar.t_rec}   quiet Sun = {norm.meta["qslevel"]:.0f} '
-                                           f'{unit_label(ar.continuum.meta.get("bunit", ""))}')
+                                     title=map_title(ar.continuum, f'quiet Sun = {norm.meta["qslevel"]:.0f} '
+                                                     f'{unit_label(ar.continuum.meta.get("bunit", ""))}'))
                 plt.close(self.fig)            # shown once, through the Output widget only
                 from IPython.display import display
                 display(self.fig)
