@@ -501,40 +501,55 @@ def _table_html(table:pd.DataFrame, # a region table
     fmt = {c: '{:.3e}'.format for c in t.columns if c.startswith(('flux', 'unsigned flux'))}
     return t.round(3).to_html(index=False, max_rows=max_rows, formatters=fmt, border=0)
 
+# %% ../nbs/04_regions.ipynb #cc4b7337
+_TUNER_SLIDERS = {'threshold': (0.05, 1.2, 0.01, 'threshold [I/I_QS]'),
+                  'min_area': (0.0, 50.0, 0.1, 'min area [Mm²]'),
+                  'umbra': (0.05, 1.2, 0.01, 'umbra: I/I_QS <'),
+                  'penumbra': (0.05, 1.2, 0.01, 'penumbra: I/I_QS <'),
+                  'pil_field': (10.0, 1000.0, 10.0, 'PIL |Br| > [G]'),
+                  'pil_radius': (0.0, 6.0, 0.1, 'PIL dilation [Mm]')}
+"Range (min, max), step and label of each `RegionTuner` slider."
+
+def _tuner_controls(values:dict) -> dict:
+    "The `RegionTuner` controls by parameter name, set to `values`: sliders, and toggle buttons for connectivity."
+    import ipywidgets as W
+    sty = {'description_width': '135px'}
+    lay = dict(style=sty, layout=W.Layout(width='325px'), continuous_update=False)
+    c = {k: W.FloatSlider(value=values[k], min=lo, max=hi, step=st, description=d, **lay)
+         for k, (lo, hi, st, d) in _TUNER_SLIDERS.items()}
+    c['connectivity'] = W.ToggleButtons(options=[4, 8], value=values['connectivity'], description='connectivity',
+                                        style={**sty, 'button_width': '60px'}, layout=W.Layout(width='325px'))
+    return c
+
+def _tuner_layout(c:dict, status, out, html, all_columns):
+    "The `RegionTuner` widget: three rows of controls, the status line, the figure and the scrolling region table."
+    import ipywidgets as W
+    row = lambda *ws: W.HBox(list(ws), layout=W.Layout(flex_flow='row wrap', align_items='center'))
+    box = W.Layout(overflow='auto', max_height='340px', width='100%', border='1px solid #ddd')
+    return W.VBox([row(c['threshold'], c['min_area'], c['connectivity']),    # detection
+                   row(c['umbra'], c['penumbra']),                           # umbra / penumbra masks
+                   row(c['pil_field'], c['pil_radius']),                     # polarity inversion line
+                   status, out, row(W.HTML('<b>region table</b>&nbsp;&nbsp;'), all_columns), W.Box([html], layout=box)],
+                  layout=W.Layout(width='100%', max_width='1100px'))
+
 # %% ../nbs/04_regions.ipynb #3137ea89
 class RegionTuner:
     "Interactive tuning of detection and segmentation: sliders, live contour overlay and live region table."
-    def __init__(self, ic_norm:sunpy.map.GenericMap, Br=None, Bp=None, Bt=None, bitmap=None, plot:bool=True,
-                 threshold=0.5, min_area=2.5, connectivity=8, umbra=0.5, penumbra=0.9, pil_field=150.0, pil_radius=1.5):
+    def __init__(self, ic_norm:sunpy.map.GenericMap,    # continuum / I_QS
+                 Br=None, Bp=None, Bt=None,             # field Maps [G] on the same grid (optional)
+                 bitmap=None,                           # JSOC HARP bitmap on the same grid (optional)
+                 plot:bool=True,                        # draw the overlay on each update
+                 threshold=0.5, min_area=2.5,           # initial detection threshold [I_QS] and minimum area [Mm2]
+                 connectivity=8,                        # initial connectivity, 4 or 8
+                 umbra=0.5, penumbra=0.9,               # initial umbra and penumbra levels [I_QS]
+                 pil_field=150.0, pil_radius=1.5):      # initial PIL field [G] and dilation radius [Mm]
         import ipywidgets as W
         self.ic, self.Br, self.Bp, self.Bt, self.bitmap, self.plot = ic_norm, Br, Bp, Bt, bitmap, plot
         check_same_grid(ic_norm, Br=Br, Bp=Bp, Bt=Bt, bitmap=bitmap)
         check_normalised(ic_norm)
-        sty = {'description_width': '135px'}
-        lay = dict(style=sty, layout=W.Layout(width='325px'), continuous_update=False)
-        self.controls = {
-            'threshold': W.FloatSlider(
-                value=threshold, min=0.05, max=1.2, step=0.01, description='threshold [I/I_QS]', **lay
-            ),
-            'min_area': W.FloatSlider(value=min_area, min=0.0, max=50.0, step=0.1, description='min area [Mm²]', **lay),
-            'connectivity': W.ToggleButtons(
-                options=[4, 8],
-                value=connectivity,
-                description='connectivity',
-                style={**sty, 'button_width': '60px'},
-                layout=W.Layout(width='325px'),
-            ),
-            'umbra': W.FloatSlider(value=umbra, min=0.05, max=1.2, step=0.01, description='umbra: I/I_QS <', **lay),
-            'penumbra': W.FloatSlider(
-                value=penumbra, min=0.05, max=1.2, step=0.01, description='penumbra: I/I_QS <', **lay
-            ),
-            'pil_field': W.FloatSlider(
-                value=pil_field, min=10.0, max=1000.0, step=10.0, description='PIL |Br| > [G]', **lay
-            ),
-            'pil_radius': W.FloatSlider(
-                value=pil_radius, min=0.0, max=6.0, step=0.1, description='PIL dilation [Mm]', **lay
-            ),
-        }
+        start = dict(threshold=threshold, min_area=min_area, connectivity=connectivity, umbra=umbra, penumbra=penumbra,
+                     pil_field=pil_field, pil_radius=pil_radius)
+        self.controls = _tuner_controls(start)
         self.out = W.Output()
         self.html = W.HTML()
         self.status = W.HTML(layout=W.Layout(width='100%'))
@@ -547,16 +562,7 @@ class RegionTuner:
         self.labels = self.table = self.masks = None
         for c in self.controls.values(): c.observe(lambda change: self.update(), names='value')
         self.all_columns.observe(lambda change: self._show_table(), names='value')
-        c = self.controls
-        row = lambda *ws: W.HBox(list(ws), layout=W.Layout(flex_flow='row wrap', align_items='center'))
-        table_box = W.Box([self.html], layout=W.Layout(overflow='auto', max_height='340px', width='100%',
-                                                       border='1px solid #ddd'))
-        self.widget = W.VBox([row(c['threshold'], c['min_area'], c['connectivity']),    # detection
-                              row(c['umbra'], c['penumbra']),                           # umbra / penumbra masks
-                              row(c['pil_field'], c['pil_radius']),                     # polarity inversion line
-                              self.status, self.out,
-                              row(W.HTML('<b>region table</b>&nbsp;&nbsp;'), self.all_columns), table_box],
-                             layout=W.Layout(width='100%', max_width='1100px'))
+        self.widget = _tuner_layout(self.controls, self.status, self.out, self.html, self.all_columns)
         self.update()
 
     def params(self) -> dict:
