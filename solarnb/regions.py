@@ -76,7 +76,7 @@ def quiet_sun_estimate(data:np.ndarray) -> float:
     return float(np.median(v[v > 0.9 * med]))
 
 def check_normalised(ic_norm:sunpy.map.GenericMap, tolerance:float=0.15) -> float:
-    "Raise `NotNormalisedError` unless the quiet-Sun level of `ic_norm` is within `tolerance` of 1; return it."
+    "Raise `NotNormalisedError` unless the quiet-Sun level of `ic_norm` is within `tolerance` of 1, return it."
     qs = quiet_sun_estimate(ic_norm.data)
     if not abs(qs - 1) <= tolerance:
         raise NotNormalisedError(f"{_meta(ic_norm).get('SNBFILE', 'continuum')}: quiet-Sun level is {qs:.4g}, "
@@ -90,13 +90,13 @@ LABEL_BUNIT = ('1', 'integer region label, 0 = background')
 "BUNIT (and its comment) of a label image written to FITS: a pure number."
 
 def _check_connectivity(connectivity):
-    "`connectivity` as an int; `RegionParameterError` unless it is 4 or 8."
+    "`connectivity` as an int, `RegionParameterError` unless it is 4 or 8."
     if connectivity not in (4, 8):
         raise RegionParameterError(f'connectivity must be 4 or 8 (neighbours of a pixel), not {connectivity!r}')
     return int(connectivity)
 
 def _check_fraction(name, v, lo=0.0, hi=1.5):
-    "`v` as a float; `RegionParameterError` naming `name` unless lo < v <= hi."
+    "`v` as a float, `RegionParameterError` naming `name` unless lo < v <= hi."
     v = float(v)
     if not (lo < v <= hi):
         raise RegionParameterError(f'{name}={v} must be in ({lo}, {hi}] (a fraction of the quiet Sun)')
@@ -107,7 +107,7 @@ def label_mask(mask:np.ndarray,       # boolean image
                connectivity:int=8,    # 4 or 8: which neighbours join a component
                min_pixels:float=0,    # drop components with fewer pixels than this
               ) -> tuple[np.ndarray, int]:
-    "Label the connected components of boolean `mask`; drop those under `min_pixels`; labels 1..n."
+    "Label the connected components of boolean `mask`, drop those under `min_pixels`, labels 1..n."
     struct = _STRUCT[_check_connectivity(connectivity)]
     mask = np.asarray(mask, bool)
     out = np.zeros(mask.shape, np.int32)
@@ -200,12 +200,12 @@ def _empty_table() -> pd.DataFrame:
     return df
 
 def _values(m):
-    "The pixel values of a Map, or the array itself; None stays None."
+    "The pixel values of a Map, or the array itself, None stays None."
     return None if m is None else np.asarray(m.data if hasattr(m, 'data') else m)
 
 # %% ../nbs/04_regions.ipynb #dea4b3d9
 def _label_image(labels) -> np.ndarray:
-    "`labels` (a Map or an array) as a C-contiguous 2-D integer array; errors for other shapes and non-integers."
+    "`labels` (a Map or an array) as a C-contiguous 2-D integer array, errors for other shapes and non-integers."
     lab = np.ascontiguousarray(labels.data if hasattr(labels, 'data') else labels)
     if lab.ndim != 2: raise ShapeMismatchError(f'labels must be a 2-D image, not shape {lab.shape}')
     if not np.issubdtype(lab.dtype, np.integer):
@@ -215,7 +215,7 @@ def _label_image(labels) -> np.ndarray:
     return lab
 
 def _label_runs(lab:np.ndarray):
-    "The labelled pixels sorted by label: (labels, run starts, areas [px], y, x); None when there is no region."
+    "The labelled pixels sorted by label: (labels, run starts, areas [px], y, x), None when there is no region."
     flat = lab.ravel()
     idx = np.flatnonzero(flat > 0)
     if idx.size == 0: return None
@@ -254,7 +254,7 @@ def _geometry_columns(runs, apx:u.Quantity, wcs=None, bitmap=None) -> dict:
 
 # %% ../nbs/04_regions.ipynb #26c537e7
 def _field_columns(Br, Bp, Bt, runs, apx:u.Quantity) -> dict:
-    "Mean Br, Bp, Bt and By = -Bt [G], signed and unsigned flux [Mx] of every region; NaN for a missing component."
+    "Mean Br, Bp, Bt and By = -Bt [G], signed and unsigned flux [Mx] of every region, NaN for a missing component."
     nan = np.full(runs[2].size, np.nan)
     out = {'flux [Mx]': nan, 'unsigned flux [Mx]': nan}
     for name, a in (('Br', Br), ('Bp', Bp), ('Bt', Bt)):
@@ -269,7 +269,7 @@ def _field_columns(Br, Bp, Bt, runs, apx:u.Quantity) -> dict:
     return out
 
 def _continuum_columns(continuum, runs) -> dict:
-    "Minimum and mean continuum of every region; NaN without a continuum or without a finite pixel."
+    "Minimum and mean continuum of every region, NaN without a continuum or without a finite pixel."
     nan = np.full(runs[2].size, np.nan)
     if continuum is None: return {'I min': nan, 'I mean': nan}
     s, n, v, ok = _run_sums(continuum, runs)
@@ -286,7 +286,7 @@ def region_table_arrays(labels:np.ndarray,   # int label image, 0 = background
                         pixel_area=None,     # area of one pixel: Quantity (Mm2, MSH, ...) or float in Mm2; None: NaN
                         wcs=None,            # celestial WCS of the grid (`celestial_wcs`); None: NaN lon/lat
                        ) -> pd.DataFrame:
-    "`region_table` on bare arrays (Maps accepted too): the same columns; no grid information, no physical columns."
+    "`region_table` on bare arrays (Maps accepted too): the same columns, no grid information, no physical columns."
     lab = _label_image(labels)
     names = ('continuum', 'Br', 'Bp', 'Bt', 'bitmap')
     arr = {n: _values(m) for n, m in zip(names, (continuum, Br, Bp, Bt, bitmap))}
@@ -599,7 +599,7 @@ class RegionTuner:
         self.updates += 1
         apx = cea_pixel_area(self.ic).value
         self.status.value = (
-            f"<b>{len(table)} features</b>, {table['area [Mm2]'].sum():.1f} Mm² dark; "
+            f"<b>{len(table)} features</b>, {table['area [Mm2]'].sum():.1f} Mm² dark, "
             f"umbra {masks['umbra'].sum() * apx:.1f} Mm², penumbra {masks['penumbra'].sum() * apx:.1f} Mm², "
             f"PIL {masks['pil'].sum() * apx:.1f} Mm²"
         )
@@ -689,7 +689,7 @@ def _upscale_bitmap(bitmap, shape):
     return sunpy.map.Map(np.repeat(np.repeat(bitmap.data, f, 0), f, 1), upscale_meta(dict(bitmap.meta), f, shape))
 
 def _save_masks(masks, path):
-    "Write the boolean masks to a compressed .npz file atomically; return the path."
+    "Write the boolean masks to a compressed .npz file atomically, return the path."
     with atomic_path(path) as tmp:
         with open(tmp, 'wb') as f: np.savez_compressed(f, **{k: np.asarray(v, bool) for k, v in masks.items()})
     return path
