@@ -38,14 +38,14 @@ class MagneticSegmentError(NotContinuumError):
 
 # %% ../nbs/02_limb.ipynb #93d0df3c
 def observer_of(m:sunpy.map.GenericMap) -> 'SkyCoord':
-    "The observer of `m` as a `SkyCoord` (HeliographicStonyhurst); `ObserverError` if the header lacks it."
+    "The observer of `m` as a `SkyCoord` (HeliographicStonyhurst), `ObserverError` if the header lacks it."
     meta = {str(k).lower(): v for k, v in m.meta.items()}
     name = meta.get('snbfile', 'map')
     has_lon = any(meta.get(k) is not None for k in ('hgln_obs', 'crln_obs'))
     has_lat = any(meta.get(k) is not None for k in ('hglt_obs', 'crlt_obs'))
     if meta.get('dsun_obs') is None or not (has_lon and has_lat):
         raise ObserverError(f'{name}: no observer position in the header (need DSUN_OBS and HGLN_OBS/HGLT_OBS or '
-                            'CRLN_OBS/CRLT_OBS); mu cannot be computed')
+                            'CRLN_OBS/CRLT_OBS), mu cannot be computed')
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         obs = m.observer_coordinate
@@ -64,7 +64,7 @@ def _unit_xyz(lon, lat):
 def mu_from_points(P:np.ndarray, # surface points (..., 3), m
                    O:np.ndarray, # observer position (3,), m, same frame
                   ) -> np.ndarray:
-    "mu = cos(angle between the outward normal at P and the direction P -> O); NaN where negative (far side)."
+    "mu = cos(angle between the outward normal at P and the direction P -> O), NaN where negative (far side)."
     P = np.asarray(P, float)
     O = np.asarray(O, float)
     n = P / np.linalg.norm(P, axis=-1, keepdims=True)
@@ -78,7 +78,7 @@ def mu_from_points(P:np.ndarray, # surface points (..., 3), m
 _CYLINDRICAL = ('CEA', 'CAR', 'MER', 'CYP')
 
 def _separable_native(m:sunpy.map.GenericMap):
-    "Native (phi per column, theta per row) [rad] of a cylindrical, unrotated, undistorted WCS; None otherwise."
+    "Native (phi per column, theta per row) [rad] of a cylindrical, unrotated, undistorted WCS, None otherwise."
     w = m.wcs
     proj = [str(c)[5:8] for c in w.wcs.ctype]
     if proj[0] != proj[1] or proj[0] not in _CYLINDRICAL or w.sip is not None or w.cpdis1 is not None \
@@ -262,7 +262,7 @@ def _check_continuum(m:sunpy.map.GenericMap):
     magnetic_unit = un is not None and not isinstance(un, u.UnrecognizedUnit) and \
         (un.is_equivalent(u.G) or un.is_equivalent(u.Mx / u.cm**2) or un.is_equivalent(u.Mx))
     if seg in _MAGNETIC or magnetic_unit:
-        raise MagneticSegmentError(f'{name}: segment {seg or "?"} (BUNIT {unit!r}) is a magnetic field; limb-darkening '
+        raise MagneticSegmentError(f'{name}: segment {seg or "?"} (BUNIT {unit!r}) is a magnetic field, limb-darkening '
                                    'correction applies to continuum intensity only')
     if seg in _NOT_INTENSITY or (un is not None and not isinstance(un, u.UnrecognizedUnit) and
                                  (un.is_equivalent(u.m / u.s) or un.is_equivalent(u.deg))):
@@ -340,7 +340,7 @@ def normalize_quiet_sun(m:sunpy.map.GenericMap, # continuum-intensity Map
                         wavelength=None,         # default: header WAVELNTH, else 6173 A
                         min_peak:float=0.5,      # see `quiet_sun_level`
                        ) -> sunpy.map.GenericMap:
-    "A new Map of `m` (limb-darkening corrected) divided by its quiet-Sun level; QSLEVEL and LDLAW in the header."
+    "A new Map of `m` (limb-darkening corrected) divided by its quiet-Sun level, QSLEVEL and LDLAW in the header."
     _check_continuum(m)
     c = correct_limb_darkening(m, law, wavelength, mu) if correct else m
     qs = quiet_sun_level(c, bins, min_peak)
@@ -364,7 +364,7 @@ def unit_label(bunit) -> str:
 def map_title(m:sunpy.map.GenericMap, # a SHARP segment or any solar Map
               what:str='',            # what is shown, appended after a colon
              ) -> str:
-    "'HARP 377 (NOAA 11158) 2011.02.15_02:00:00_TAI' for a SHARP, else the instrument and DATE-OBS; then `what`."
+    "'HARP 377 (NOAA 11158) 2011.02.15_02:00:00_TAI' for a SHARP, else the instrument and DATE-OBS, then `what`."
     h = m.meta
     harp, noaa, when = h.get('harpnum'), h.get('noaa_ar'), h.get('t_rec') or h.get('date-obs', '')
     who = f'HARP {harp}' + (f' (NOAA {noaa})' if noaa else '') if harp else str(h.get('telescop', '') or 'map')
@@ -467,7 +467,7 @@ class LimbExplorer:
         self.update()
 
     def update(self) -> dict:
-        "Recompute for the current widget values; return (and keep in `.result`) what is shown."
+        "Recompute for the current widget values, return (and keep in `.result`) what is shown."
         i, law, bins = self.record.value, self.law.value, int(self.bins.value)
         if i not in self._ar: self._ar[i] = ActiveRegion.from_record(self.records[i])
         ar = self._ar[i]
@@ -481,8 +481,8 @@ class LimbExplorer:
             self.out.clear_output(wait=True)
             with self.out:
                 self.fig = plot_limb(ar.continuum, self._mu[i], norm, bins, fig=self.fig,
-                                     title=f'HARP {ar.harp}  {ar.t_rec}   quiet Sun = {norm.meta["qslevel"]:.0f} '
-                                           f'{unit_label(ar.continuum.meta.get("bunit", ""))}')
+                                     title=map_title(ar.continuum, f'quiet Sun = {norm.meta["qslevel"]:.0f} '
+                                                     f'{unit_label(ar.continuum.meta.get("bunit", ""))}'))
                 plt.close(self.fig)            # shown once, through the Output widget only
                 from IPython.display import display
                 display(self.fig)
@@ -536,7 +536,7 @@ def limb_file(path,                  # a continuum FITS file: SHARP segment or f
               law:str='neckel_labs', # limb-darkening law
               bins:int=100,          # histogram bins for the quiet-Sun mode
              ) -> list[Path]:
-    "Write the mu map and the quiet-Sun normalised continuum of one FITS file into `out`; return the paths."
+    "Write the mu map and the quiet-Sun normalised continuum of one FITS file into `out`, return the paths."
     m = _load_continuum(path)
     mu = mu_map(m)
     n = normalize_quiet_sun(m, bins=bins, law=law, mu=mu)
@@ -567,7 +567,7 @@ def _setup_limb(p):
     p.add_argument('--out', default='.', help='output folder (default: .)')
 
 def _run_limb(a) -> int:
-    "`solarnb limb`: write the products of every file; exit code 1 if one failed."
+    "`solarnb limb`: write the products of every file, exit code 1 if one failed."
     bad = 0
     for f in a.files:
         try:

@@ -79,7 +79,7 @@ def quiet_sun_estimate(data:np.ndarray) -> float:
     return float(np.median(v[v > 0.9 * med]))
 
 def check_normalised(ic_norm:sunpy.map.GenericMap, tolerance:float=0.15) -> float:
-    "Raise `NotNormalisedError` unless the quiet-Sun level of `ic_norm` is within `tolerance` of 1; return it."
+    "Raise `NotNormalisedError` unless the quiet-Sun level of `ic_norm` is within `tolerance` of 1, return it."
     qs = quiet_sun_estimate(ic_norm.data)
     if not abs(qs - 1) <= tolerance:
         raise NotNormalisedError(f"{_meta(ic_norm).get('SNBFILE', 'continuum')}: quiet-Sun level is {qs:.4g}, "
@@ -93,13 +93,13 @@ LABEL_BUNIT = ('1', 'integer region label, 0 = background')
 "BUNIT (and its comment) of a label image written to FITS: a pure number."
 
 def _check_connectivity(connectivity):
-    "`connectivity` as an int; `RegionParameterError` unless it is 4 or 8."
+    "`connectivity` as an int, `RegionParameterError` unless it is 4 or 8."
     if connectivity not in (4, 8):
         raise RegionParameterError(f'connectivity must be 4 or 8 (neighbours of a pixel), not {connectivity!r}')
     return int(connectivity)
 
 def _check_fraction(name, v, lo=0.0, hi=1.5):
-    "`v` as a float; `RegionParameterError` naming `name` unless lo < v <= hi."
+    "`v` as a float, `RegionParameterError` naming `name` unless lo < v <= hi."
     v = float(v)
     if not (lo < v <= hi):
         raise RegionParameterError(f'{name}={v} must be in ({lo}, {hi}] (a fraction of the quiet Sun)')
@@ -110,7 +110,7 @@ def label_mask(mask:np.ndarray,       # boolean image
                connectivity:int=8,    # 4 or 8: which neighbours join a component
                min_pixels:float=0,    # drop components with fewer pixels than this
               ) -> tuple[np.ndarray, int]:
-    "Label the connected components of boolean `mask`; drop those under `min_pixels`; labels 1..n."
+    "Label the connected components of boolean `mask`, drop those under `min_pixels`, labels 1..n."
     struct = _STRUCT[_check_connectivity(connectivity)]
     mask = np.asarray(mask, bool)
     out = np.zeros(mask.shape, np.int32)
@@ -203,12 +203,12 @@ def _empty_table() -> pd.DataFrame:
     return df
 
 def _values(m):
-    "The pixel values of a Map, or the array itself; None stays None."
+    "The pixel values of a Map, or the array itself, None stays None."
     return None if m is None else np.asarray(m.data if hasattr(m, 'data') else m)
 
 # %% ../nbs/04_regions.ipynb #dea4b3d9
 def _label_image(labels) -> np.ndarray:
-    "`labels` (a Map or an array) as a C-contiguous 2-D integer array; errors for other shapes and non-integers."
+    "`labels` (a Map or an array) as a C-contiguous 2-D integer array, errors for other shapes and non-integers."
     lab = np.ascontiguousarray(labels.data if hasattr(labels, 'data') else labels)
     if lab.ndim != 2: raise ShapeMismatchError(f'labels must be a 2-D image, not shape {lab.shape}')
     if not np.issubdtype(lab.dtype, np.integer):
@@ -218,7 +218,7 @@ def _label_image(labels) -> np.ndarray:
     return lab
 
 def _label_runs(lab:np.ndarray):
-    "The labelled pixels sorted by label: (labels, run starts, areas [px], y, x); None when there is no region."
+    "The labelled pixels sorted by label: (labels, run starts, areas [px], y, x), None when there is no region."
     flat = lab.ravel()
     idx = np.flatnonzero(flat > 0)
     if idx.size == 0: return None
@@ -257,7 +257,7 @@ def _geometry_columns(runs, apx:u.Quantity, wcs=None, bitmap=None) -> dict:
 
 # %% ../nbs/04_regions.ipynb #26c537e7
 def _field_columns(Br, Bp, Bt, runs, apx:u.Quantity) -> dict:
-    "Mean Br, Bp, Bt and By = -Bt [G], signed and unsigned flux [Mx] of every region; NaN for a missing component."
+    "Mean Br, Bp, Bt and By = -Bt [G], signed and unsigned flux [Mx] of every region, NaN for a missing component."
     nan = np.full(runs[2].size, np.nan)
     out = {'flux [Mx]': nan, 'unsigned flux [Mx]': nan}
     for name, a in (('Br', Br), ('Bp', Bp), ('Bt', Bt)):
@@ -272,7 +272,7 @@ def _field_columns(Br, Bp, Bt, runs, apx:u.Quantity) -> dict:
     return out
 
 def _continuum_columns(continuum, runs) -> dict:
-    "Minimum and mean continuum of every region; NaN without a continuum or without a finite pixel."
+    "Minimum and mean continuum of every region, NaN without a continuum or without a finite pixel."
     nan = np.full(runs[2].size, np.nan)
     if continuum is None: return {'I min': nan, 'I mean': nan}
     s, n, v, ok = _run_sums(continuum, runs)
@@ -289,7 +289,7 @@ def region_table_arrays(labels:np.ndarray,   # int label image, 0 = background
                         pixel_area=None,     # area of one pixel: Quantity (Mm2, MSH, ...) or float in Mm2; None: NaN
                         wcs=None,            # celestial WCS of the grid (`celestial_wcs`); None: NaN lon/lat
                        ) -> pd.DataFrame:
-    "`region_table` on bare arrays (Maps accepted too): the same columns; no grid information, no physical columns."
+    "`region_table` on bare arrays (Maps accepted too): the same columns, no grid information, no physical columns."
     lab = _label_image(labels)
     names = ('continuum', 'Br', 'Bp', 'Bt', 'bitmap')
     arr = {n: _values(m) for n, m in zip(names, (continuum, Br, Bp, Bt, bitmap))}
@@ -513,40 +513,55 @@ def _table_html(table:pd.DataFrame, # a region table
     fmt = {c: '{:.3e}'.format for c in t.columns if c.startswith(('flux', 'unsigned flux'))}
     return t.round(3).to_html(index=False, max_rows=max_rows, formatters=fmt, border=0)
 
+# %% ../nbs/04_regions.ipynb #cc4b7337
+_TUNER_SLIDERS = {'threshold': (0.05, 1.2, 0.01, 'threshold [I/I_QS]'),
+                  'min_area': (0.0, 50.0, 0.1, 'min area [Mm²]'),
+                  'umbra': (0.05, 1.2, 0.01, 'umbra: I/I_QS <'),
+                  'penumbra': (0.05, 1.2, 0.01, 'penumbra: I/I_QS <'),
+                  'pil_field': (10.0, 1000.0, 10.0, 'PIL |Br| > [G]'),
+                  'pil_radius': (0.0, 6.0, 0.1, 'PIL dilation [Mm]')}
+"Range (min, max), step and label of each `RegionTuner` slider."
+
+def _tuner_controls(values:dict) -> dict:
+    "The `RegionTuner` controls by parameter name, set to `values`: sliders, and toggle buttons for connectivity."
+    import ipywidgets as W
+    sty = {'description_width': '135px'}
+    lay = dict(style=sty, layout=W.Layout(width='325px'), continuous_update=False)
+    c = {k: W.FloatSlider(value=values[k], min=lo, max=hi, step=st, description=d, **lay)
+         for k, (lo, hi, st, d) in _TUNER_SLIDERS.items()}
+    c['connectivity'] = W.ToggleButtons(options=[4, 8], value=values['connectivity'], description='connectivity',
+                                        style={**sty, 'button_width': '60px'}, layout=W.Layout(width='325px'))
+    return c
+
+def _tuner_layout(c:dict, status, out, html, all_columns):
+    "The `RegionTuner` widget: three rows of controls, the status line, the figure and the scrolling region table."
+    import ipywidgets as W
+    row = lambda *ws: W.HBox(list(ws), layout=W.Layout(flex_flow='row wrap', align_items='center'))
+    box = W.Layout(overflow='auto', max_height='340px', width='100%', border='1px solid #ddd')
+    return W.VBox([row(c['threshold'], c['min_area'], c['connectivity']),    # detection
+                   row(c['umbra'], c['penumbra']),                           # umbra / penumbra masks
+                   row(c['pil_field'], c['pil_radius']),                     # polarity inversion line
+                   status, out, row(W.HTML('<b>region table</b>&nbsp;&nbsp;'), all_columns), W.Box([html], layout=box)],
+                  layout=W.Layout(width='100%', max_width='1100px'))
+
 # %% ../nbs/04_regions.ipynb #3137ea89
 class RegionTuner:
     "Interactive tuning of detection and segmentation: sliders, live contour overlay and live region table."
-    def __init__(self, ic_norm:sunpy.map.GenericMap, Br=None, Bp=None, Bt=None, bitmap=None, plot:bool=True,
-                 threshold=0.5, min_area=2.5, connectivity=8, umbra=0.5, penumbra=0.9, pil_field=150.0, pil_radius=1.5):
+    def __init__(self, ic_norm:sunpy.map.GenericMap,    # continuum / I_QS
+                 Br=None, Bp=None, Bt=None,             # field Maps [G] on the same grid (optional)
+                 bitmap=None,                           # JSOC HARP bitmap on the same grid (optional)
+                 plot:bool=True,                        # draw the overlay on each update
+                 threshold=0.5, min_area=2.5,           # initial detection threshold [I_QS] and minimum area [Mm2]
+                 connectivity=8,                        # initial connectivity, 4 or 8
+                 umbra=0.5, penumbra=0.9,               # initial umbra and penumbra levels [I_QS]
+                 pil_field=150.0, pil_radius=1.5):      # initial PIL field [G] and dilation radius [Mm]
         import ipywidgets as W
         self.ic, self.Br, self.Bp, self.Bt, self.bitmap, self.plot = ic_norm, Br, Bp, Bt, bitmap, plot
         check_same_grid(ic_norm, Br=Br, Bp=Bp, Bt=Bt, bitmap=bitmap)
         check_normalised(ic_norm)
-        sty = {'description_width': '135px'}
-        lay = dict(style=sty, layout=W.Layout(width='325px'), continuous_update=False)
-        self.controls = {
-            'threshold': W.FloatSlider(
-                value=threshold, min=0.05, max=1.2, step=0.01, description='threshold [I/I_QS]', **lay
-            ),
-            'min_area': W.FloatSlider(value=min_area, min=0.0, max=50.0, step=0.1, description='min area [Mm²]', **lay),
-            'connectivity': W.ToggleButtons(
-                options=[4, 8],
-                value=connectivity,
-                description='connectivity',
-                style={**sty, 'button_width': '60px'},
-                layout=W.Layout(width='325px'),
-            ),
-            'umbra': W.FloatSlider(value=umbra, min=0.05, max=1.2, step=0.01, description='umbra: I/I_QS <', **lay),
-            'penumbra': W.FloatSlider(
-                value=penumbra, min=0.05, max=1.2, step=0.01, description='penumbra: I/I_QS <', **lay
-            ),
-            'pil_field': W.FloatSlider(
-                value=pil_field, min=10.0, max=1000.0, step=10.0, description='PIL |Br| > [G]', **lay
-            ),
-            'pil_radius': W.FloatSlider(
-                value=pil_radius, min=0.0, max=6.0, step=0.1, description='PIL dilation [Mm]', **lay
-            ),
-        }
+        start = dict(threshold=threshold, min_area=min_area, connectivity=connectivity, umbra=umbra, penumbra=penumbra,
+                     pil_field=pil_field, pil_radius=pil_radius)
+        self.controls = _tuner_controls(start)
         self.out = W.Output()
         self.html = W.HTML()
         self.status = W.HTML(layout=W.Layout(width='100%'))
@@ -559,16 +574,7 @@ class RegionTuner:
         self.labels = self.table = self.masks = None
         for c in self.controls.values(): c.observe(lambda change: self.update(), names='value')
         self.all_columns.observe(lambda change: self._show_table(), names='value')
-        c = self.controls
-        row = lambda *ws: W.HBox(list(ws), layout=W.Layout(flex_flow='row wrap', align_items='center'))
-        table_box = W.Box([self.html], layout=W.Layout(overflow='auto', max_height='340px', width='100%',
-                                                       border='1px solid #ddd'))
-        self.widget = W.VBox([row(c['threshold'], c['min_area'], c['connectivity']),    # detection
-                              row(c['umbra'], c['penumbra']),                           # umbra / penumbra masks
-                              row(c['pil_field'], c['pil_radius']),                     # polarity inversion line
-                              self.status, self.out,
-                              row(W.HTML('<b>region table</b>&nbsp;&nbsp;'), self.all_columns), table_box],
-                             layout=W.Layout(width='100%', max_width='1100px'))
+        self.widget = _tuner_layout(self.controls, self.status, self.out, self.html, self.all_columns)
         self.update()
 
     def params(self) -> dict:
@@ -605,7 +611,7 @@ class RegionTuner:
         self.updates += 1
         apx = cea_pixel_area(self.ic).value
         self.status.value = (
-            f"<b>{len(table)} features</b>, {table['area [Mm2]'].sum():.1f} Mm² dark; "
+            f"<b>{len(table)} features</b>, {table['area [Mm2]'].sum():.1f} Mm² dark, "
             f"umbra {masks['umbra'].sum() * apx:.1f} Mm², penumbra {masks['penumbra'].sum() * apx:.1f} Mm², "
             f"PIL {masks['pil'].sum() * apx:.1f} Mm²"
         )
@@ -695,7 +701,7 @@ def _upscale_bitmap(bitmap, shape):
     return sunpy.map.Map(np.repeat(np.repeat(bitmap.data, f, 0), f, 1), upscale_meta(dict(bitmap.meta), f, shape))
 
 def _save_masks(masks, path):
-    "Write the boolean masks to a compressed .npz file atomically; return the path."
+    "Write the boolean masks to a compressed .npz file atomically, return the path."
     with atomic_path(path) as tmp:
         with open(tmp, 'wb') as f: np.savez_compressed(f, **{k: np.asarray(v, bool) for k, v in masks.items()})
     return path

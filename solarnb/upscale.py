@@ -74,7 +74,7 @@ def _pt_factor(n:int,      # matrix size
     return d, e
 
 def _solve_rows(b:np.ndarray, diag:float, off:float, ends:float) -> np.ndarray:
-    "Solve the tridiagonal system along the last axis of the C-contiguous `b` (overwritten); returns the solution."
+    "Solve the tridiagonal system along the last axis of the C-contiguous `b` (overwritten), returns the solution."
     n = b.shape[1]
     if n == 1: return b / ends
     d, e = _pt_factor(n, diag, off, ends)
@@ -173,7 +173,7 @@ def upscale_array(a:np.ndarray,              # 2-D image
                   method:str='conservative', # 'conservative' (area preserving) or 'interpolate' (point samples)
                   preserve_sign:bool=True,   # conservative only: no sub-pixel of the opposite sign to its parent
                  ) -> np.ndarray:
-    "Refine a 2-D array `factor` times with a mirror-extended cubic spline; NaN pixels stay NaN (their sub-pixels)."
+    "Refine a 2-D array `factor` times with a mirror-extended cubic spline, NaN pixels stay NaN (their sub-pixels)."
     if method not in _METHODS: raise UpscaleError(f'method must be one of {sorted(_METHODS)}, not {method!r}')
     if int(factor) != factor or factor < 1: raise UpscaleError(f'factor must be a positive integer, not {factor!r}')
     a = np.asarray(a, float)
@@ -197,7 +197,7 @@ def upscale_spline(m:sunpy.map.GenericMap,    # any segment: continuum, Br, Bp, 
     data = upscale_array(m.data, factor, method, preserve_sign)
     meta = upscale_meta(m.meta, factor, data.shape)
     meta['upfactor'], meta['upmethod'] = int(factor), f'spline-{method}'
-    line = f'upscaled x{int(factor)} by cubic spline ({method}); CRPIX -> f(CRPIX-0.5)+0.5, CDELT -> CDELT/f'
+    line = f'upscaled x{int(factor)} by cubic spline ({method}), CRPIX -> f(CRPIX-0.5)+0.5, CDELT -> CDELT/f'
     meta['history'] = (str(meta.get('history', '') or '') + '\n' + line).strip()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -227,7 +227,7 @@ def _load_model_json(src) -> dict:
     return d
 
 def _layer_inputs(L:dict, chans:dict, src) -> list:
-    "Names of the layers that feed Keras layer `L`; every one must be defined before it (in `chans`)."
+    "Names of the layers that feed Keras layer `L`, every one must be defined before it (in `chans`)."
     ins = [n[0] for n in L['inbound_nodes'][0]] if L.get('inbound_nodes') else []
     for i in ins:
         if i not in chans: raise EnhanceArchitectureError(f"{src}: layer {L['name']!r} uses {i!r} before it is defined")
@@ -305,7 +305,7 @@ def _graph_class():
     acts = {'relu': F.relu, 'linear': lambda x: x, 'tanh': torch.tanh, 'sigmoid': torch.sigmoid, 'elu': F.elu}
 
     class KerasGraph(nn.Module):
-        "A Keras 2 functional model (the layers `read_keras_model` supports) as a PyTorch module; NCHW tensors."
+        "A Keras 2 functional model (the layers `read_keras_model` supports) as a PyTorch module, NCHW tensors."
         def __init__(self, arch):
             super().__init__()
             self.arch, self.mods = arch, nn.ModuleDict()
@@ -460,7 +460,7 @@ def enhance_array(model,                # a `KerasGraph` (from `enhance_model`, 
                   device:str='cpu',     # torch device
                   progress:bool=False,  # tqdm bar over tiles
                  ) -> np.ndarray:
-    "Run the network on a 2-D array tile by tile with overlap; the result equals whole-image inference."
+    "Run the network on a 2-D array tile by tile with overlap, the result equals whole-image inference."
     torch = _torch()
     x = np.asarray(x, np.float32)
     if x.ndim != 2 or min(x.shape) < 2: raise UpscaleError(f'need a 2-D image of at least 2x2 pixels, got {x.shape}')
@@ -528,7 +528,7 @@ def enhance_map(m:sunpy.map.GenericMap,       # continuum (any units, or quiet-s
     meta = upscale_meta(src.meta, f, out.shape)
     meta['upfactor'], meta['upmethod'], meta['upnorm'] = f, f'enhance-{kind}', norm
     meta['history'] = (str(meta.get('history', '') or '') + f'\nupscaled x{f} by the Enhance network '
-                       f'(Diaz Baso & Asensio Ramos 2018, {kind}); input divided by {norm:.6g}').strip()
+                       f'(Diaz Baso & Asensio Ramos 2018, {kind}), input divided by {norm:.6g}').strip()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         res = sunpy.map.Map(out, meta)
@@ -577,7 +577,7 @@ def train_enhance(model,            # a `KerasGraph`
                   device:str='cpu', # torch device
                   progress:bool=True, # tqdm bar over the steps
                  ) -> list[float]:
-    "Train a `KerasGraph` on (input, target) pairs with MSE and Adam; returns the loss of every step."
+    "Train a `KerasGraph` on (input, target) pairs with MSE and Adam, returns the loss of every step."
     torch = _torch()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -607,7 +607,7 @@ class UpscaleOptions:
     method: str = option('conservative', 'spline: area preserving, or point samples', choices=tuple(_METHODS))
     preserve_sign: bool = option(True, 'conservative spline: every sub-pixel keeps its parent pixel\'s sign')
     enhance_weights: str|None = option(None, 'Keras HDF5 weights of the Enhance intensity network for the '
-                                             'continuum (x2 only); None: the spline for every segment')
+                                             'continuum (x2 only), None: the spline for every segment')
     qs_bins: int = option(100, 'histogram bins of the quiet-Sun level (Enhance input only)', min=3, max=100_000)
 
 # %% ../nbs/03_upscale.ipynb #38333a4c
