@@ -446,6 +446,16 @@ def _outline_features(ax, masks, labels) -> list:
         handles.append(Line2D([], [], color='red', lw=1.2, label='dark feature'))
     return handles
 
+def _br_panel(ax, cax, Br:sunpy.map.GenericMap, masks:dict, br_range:float, legend:dict):
+    "The radial-field panel of plot_regions: Br on a symmetric scale, its colourbar and the PIL outline."
+    from matplotlib.lines import Line2D
+    im = ax.imshow(Br.data, origin='lower', cmap='RdBu_r', vmin=-br_range, vmax=br_range, interpolation='nearest')
+    ax.figure.colorbar(im, cax=cax, extend='both', label='$B_r$ [G]')
+    if masks is not None and masks.get('pil') is not None and np.any(masks['pil']):
+        ax.contour(masks['pil'], [0.5], colors='k', linewidths=0.45)
+        ax.legend(handles=[Line2D([], [], color='k', lw=1.2, label='PIL (Schrijver 2007)')], **legend)
+    ax.set_title(f'radial field $B_r$ (scale $\\pm${br_range:g} G)', y=1, pad=4)
+
 def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
                  labels:sunpy.map.GenericMap=None,      # labelled features (outlined when no masks are given)
                  masks:dict=None,                       # `segmentation_masks` output
@@ -487,13 +497,7 @@ def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
     if handles:
         ax.legend(handles=handles, ncol=min(4, len(handles)), columnspacing=1.2, **legend)
     if Br is not None:
-        b = axs[1]
-        im2 = b.imshow(Br.data, origin='lower', cmap='RdBu_r', vmin=-br_range, vmax=br_range, interpolation='nearest')
-        fig.colorbar(im2, cax=caxs[1], extend='both', label='$B_r$ [G]')
-        if masks is not None and masks.get('pil') is not None and np.any(masks['pil']):
-            b.contour(masks['pil'], [0.5], colors='k', linewidths=0.45)
-            b.legend(handles=[Line2D([], [], color='k', lw=1.2, label='PIL (Schrijver 2007)')], **legend)
-        b.set_title(f'radial field $B_r$ (scale $\\pm${br_range:g} G)', y=1, pad=4)
+        _br_panel(axs[1], caxs[1], Br, masks, br_range, legend)
     if title:
         fig.suptitle(title)
     return fig
