@@ -78,7 +78,7 @@ def save_csv(df:pd.DataFrame, path) -> Path:
 class SummaryOptions:
     "The summary stage has no options of its own (figures are chosen with `--plots`)."
 
-# %% ../nbs/08_pipeline.ipynb #13fa1789
+# %% ../nbs/08_pipeline.ipynb #9f124240
 @dataclass
 class SummaryResult:
     "The record's header facts."
@@ -95,7 +95,7 @@ class SummaryResult:
         "The header facts, for the record table."
         return dict(self.facts)
 
-# %% ../nbs/08_pipeline.ipynb #796b536b
+# %% ../nbs/08_pipeline.ipynb #3115a49a
 def summary(ar:ActiveRegion, options:SummaryOptions) -> SummaryResult:
     "Header facts of the record."
     return SummaryResult(ar.summary(), ar)
@@ -135,7 +135,7 @@ class LimbResult:
             r['QS level [DN/s]'] = round(float(self.continuum_norm.meta['qslevel']), 2)
         return r
 
-# %% ../nbs/08_pipeline.ipynb #b4752a5e
+# %% ../nbs/08_pipeline.ipynb #78a896c0
 def limb(ar:ActiveRegion, options:LimbOptions) -> LimbResult:
     "mu map of the record and, with a continuum, its limb-corrected quiet-Sun normalised continuum."
     from solarnb.limb import limb_products
@@ -167,7 +167,7 @@ class UpscaleResult:
         "The method used for each input, for the record table."
         return {'upscaled': ' '.join(f'{k}:{v.meta["upmethod"]}' for k, v in self.maps.items())}
 
-# %% ../nbs/08_pipeline.ipynb #1fddad8a
+# %% ../nbs/08_pipeline.ipynb #b2a8caf4
 def upscale(ar:ActiveRegion, limb:LimbResult|None, options:UpscaleOptions) -> UpscaleResult:
     "Upscale the normalised continuum (or the raw one) and the field components."
     from solarnb.upscale import upscale_record
@@ -202,7 +202,7 @@ class RegionsResult:
         return {'regions [n]': len(self.table), 'dark area [Mm2]': round(float(self.table['area [Mm2]'].sum()), 3),
                 'umbra [Mm2]': round(float(self.masks['umbra'].sum() * px), 3)}
 
-# %% ../nbs/08_pipeline.ipynb #26152696
+# %% ../nbs/08_pipeline.ipynb #613179c6
 def _region_inputs(ar:ActiveRegion, limb:LimbResult, upscale:UpscaleResult|None, grid:str) -> tuple:
     "(continuum, {'Br', 'Bp', 'Bt': Map or None}) of the regions stage on `grid` ('native' or 'upscaled')."
     if limb is None or limb.continuum_norm is None:
@@ -213,7 +213,7 @@ def _region_inputs(ar:ActiveRegion, limb:LimbResult, upscale:UpscaleResult|None,
         raise MissingSegmentError("regions grid='upscaled' needs the upscale stage's continuum")
     return upscale.maps['continuum_norm'], {s: upscale.maps.get(s) for s in seg}
 
-# %% ../nbs/08_pipeline.ipynb #94db3e7a
+# %% ../nbs/08_pipeline.ipynb #68110d52
 def regions(ar:ActiveRegion, limb:LimbResult, upscale:UpscaleResult|None, options:RegionOptions) -> RegionsResult:
     "Dark features, their table, and umbra/penumbra/PIL/background masks of one record."
     from solarnb.regions import regions_products
@@ -238,7 +238,7 @@ class FeaturesResult:
         from solarnb.features import SHARP_KEYWORDS
         return {k: v for k, v in self.values.items() if k in SHARP_KEYWORDS or k == 'sharp_note'}
 
-# %% ../nbs/08_pipeline.ipynb #261ad07b
+# %% ../nbs/08_pipeline.ipynb #57ab136f
 def features(ar:ActiveRegion, regions:RegionsResult|None, options:FeatureOptions) -> FeaturesResult:
     "SHARP keywords and solarmask features of one record (and of the regions stage's masks)."
     from solarnb.features import record_features
@@ -252,7 +252,7 @@ class TilesOptions:
     "Options of the tiles stage."
     tiles: int = option(9, 'tiles per side', min=1, max=64)
 
-# %% ../nbs/08_pipeline.ipynb #515347e4
+# %% ../nbs/08_pipeline.ipynb #2676d6a1
 @dataclass
 class TilesResult:
     "The per-tile table of one record."
@@ -276,7 +276,7 @@ class TilesResult:
         return {'tiles': len(k), 'tile [px]': f'{self.grid.tile_h}x{self.grid.tile_w}',
                 'tile flux max [Mx]': float(k['unsigned flux [Mx]'].max())}
 
-# %% ../nbs/08_pipeline.ipynb #9b238846
+# %% ../nbs/08_pipeline.ipynb #49bdbabd
 def tiles(ar:ActiveRegion, limb:LimbResult|None, options:TilesOptions) -> TilesResult:
     "Single-frame tile table of one record."
     from solarnb.timelines import tile_grid, record_tiles
@@ -295,7 +295,7 @@ def _record_items(rows:list, kind:str):
         tab = next((q for q in p if q.endswith('.regions.csv')), None)
         if lab and tab: yield r['T_REC'], lab, tab
 
-# %% ../nbs/08_pipeline.ipynb #30ad5bae
+# %% ../nbs/08_pipeline.ipynb #1530ad70
 def tracking(rows:list, folder:Path, stem:str, options:TrackingOptions, plot:bool) -> list:
     "Track the regions of one HARP's records from their on-disk products, and write the graph and track table."
     from solarnb.tracking import track_products, save_tracking, plot_tracks
@@ -314,7 +314,7 @@ class HistoryOptions:
     "Options of the history stage."
     keywords: str = option('USFLUX,TOTUSJH,TOTPOT,R_VALUE', 'SHARP keywords drawn against time (comma-separated)')
 
-# %% ../nbs/08_pipeline.ipynb #fe64b230
+# %% ../nbs/08_pipeline.ipynb #9aa7fa29
 def _read_feature_rows(rows:list) -> pd.DataFrame:
     "The features rows of the records whose features stage succeeded, read back from their CSV products."
     parts = []
@@ -323,7 +323,7 @@ def _read_feature_rows(rows:list) -> pd.DataFrame:
         if p: parts.append(pd.read_csv(p))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
-# %% ../nbs/08_pipeline.ipynb #a0636874
+# %% ../nbs/08_pipeline.ipynb #f745206c
 def plot_history(df:pd.DataFrame, keywords, title:str=''):
     "SHARP keywords against time with their error bars, one panel each (in the style of JSOC's SHARP plots)."
     import matplotlib.pyplot as plt
@@ -344,7 +344,7 @@ def plot_history(df:pd.DataFrame, keywords, title:str=''):
     fig.autofmt_xdate()
     return fig
 
-# %% ../nbs/08_pipeline.ipynb #11068f45
+# %% ../nbs/08_pipeline.ipynb #bb99f277
 def history(rows:list, folder:Path, stem:str, options:HistoryOptions, plot:bool) -> list:
     "SHARP keywords and solarmask features of one HARP against time: Parquet, CSV and a figure."
     df = _read_feature_rows(rows)
@@ -366,7 +366,7 @@ def _timeline_frames(rows:list) -> list:
             frames.append((r['T_REC'], i.get('Dopplergram'), i.get('magnetogram'), i.get('continuum')))
     return frames
 
-# %% ../nbs/08_pipeline.ipynb #00603c0b
+# %% ../nbs/08_pipeline.ipynb #600772eb
 def timelines(rows:list, folder:Path, stem:str, options:TimelineOptions, plot:bool) -> list:
     "Per-tile timelines of one HARP's records (acoustic power where the cadence allows, flux, continuum)."
     from solarnb.timelines import harp_timelines
@@ -381,6 +381,7 @@ def _is_spice(p:Path) -> bool:
     n = p.name.lower()
     return n.startswith('solo_l2_spice') and n.endswith('.fits')
 
+# %% ../nbs/08_pipeline.ipynb #90729c40
 def _is_euv(p:Path) -> bool:
     "Whether `p` is named as an AIA image (FITS or JPEG2000), and not an HMI or MDI file."
     n = p.name.lower()
@@ -390,7 +391,7 @@ def _is_euv(p:Path) -> bool:
 FILE_KINDS = {'spectra': _is_spice, 'corona': _is_euv}
 "file stage -> test of whether a file is its input."
 
-# %% ../nbs/08_pipeline.ipynb #04633b2e
+# %% ../nbs/08_pipeline.ipynb #b38f2b48
 def collect_files(roots, name:str) -> list:
     "The input files of file stage `name` under the data roots, sorted, without duplicates."
     roots = [Path(r) for r in (roots if isinstance(roots, (list, tuple)) else [roots])]
@@ -405,18 +406,19 @@ def spectra(path, out, options):
     from solarnb.spectra import spectra_file
     return spectra_file(path, out, options)
 
+# %% ../nbs/08_pipeline.ipynb #2ac34c8e
 def corona(path, out, options):
     "Coronal holes and active regions of one EUV image (`solarnb.corona.corona_file`), and return its row."
     from solarnb.corona import corona_file
     return corona_file(path, out, options)
 
-# %% ../nbs/08_pipeline.ipynb #56039c74
+# %% ../nbs/08_pipeline.ipynb #2424ea40
 def _file_manifest_path(out, name:str, path:Path) -> Path:
     "Where the manifest of file stage `name` on input `path` lives."
     h = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:8]
     return Path(out)/'manifest'/name/f'{Path(path).name}.{h}.json'
 
-# %% ../nbs/08_pipeline.ipynb #6fbc65de
+# %% ../nbs/08_pipeline.ipynb #48f9ad08
 def _run_file_stage(st:Stage, path:Path, plan:'Plan') -> tuple:
     "Run file stage `st` on `path` with warnings captured, and return (row as the manifest keeps it, product paths)."
     with warnings.catch_warnings(record=True) as ws:
@@ -427,7 +429,7 @@ def _run_file_stage(st:Stage, path:Path, plan:'Plan') -> tuple:
     if extra: row['warnings'] = '; '.join(x for x in (row.get('warnings', ''), extra) if x)
     return json.loads(_dumps(row)), prods
 
-# %% ../nbs/08_pipeline.ipynb #7b2ee371
+# %% ../nbs/08_pipeline.ipynb #eed34f17
 def process_file(path, name:str, plan:'Plan', verbose:bool=False) -> dict:
     "Run file stage `name` on one file, with the same resume and failure rules as a record, and return its row."
     st, path = stage(name), Path(path)
@@ -471,7 +473,7 @@ class Stage:
         if self.scope != 'record': return ()
         return tuple(p for p in inspect.signature(self.func).parameters if p not in ('ar', 'options'))
 
-# %% ../nbs/08_pipeline.ipynb #d8d534da
+# %% ../nbs/08_pipeline.ipynb #e7c445e4
 STAGES = (
     Stage('summary', summary, SummaryOptions, needs_any=('Br', 'continuum', 'magnetogram'),
           help='header facts; continuum/Br figure'),
@@ -496,7 +498,7 @@ STAGES = (
 )
 "The stages of `solarnb run`, in data-flow order."
 
-# %% ../nbs/08_pipeline.ipynb #f00d9196
+# %% ../nbs/08_pipeline.ipynb #63e3db2b
 def stage(name:str) -> Stage:
     "The stage called `name`, else an `OptionError` listing the valid names otherwise."
     for s in STAGES:
@@ -508,7 +510,7 @@ def option_keys(stages=STAGES) -> list:
     "Every `stage.key` option name."
     return [f'{s.name}.{f.name}' for s in stages for f in dataclasses.fields(s.options)]
 
-# %% ../nbs/08_pipeline.ipynb #57ed719b
+# %% ../nbs/08_pipeline.ipynb #7050fac9
 def _set_option(opts:dict, it:str, stages) -> None:
     "Set the option of one `stage.key=value` string in `opts` (stage name -> options), or an `OptionError`."
     if '=' not in it: raise OptionError(f'option {it!r} is not KEY=VALUE (for example -o regions.threshold=0.45)')
@@ -523,7 +525,7 @@ def _set_option(opts:dict, it:str, stages) -> None:
         raise OptionError(f'unknown option {key!r}; the options of {st} are: {valid}')
     setattr(opts[st], name, option_value(fs[name], text, st))
 
-# %% ../nbs/08_pipeline.ipynb #1d63e95a
+# %% ../nbs/08_pipeline.ipynb #7192ac01
 def parse_options(items=(), stages=STAGES) -> dict:
     "Validated options dataclasses, by stage name, from `stage.key=value` strings (defaults for the rest)."
     opts = {s.name: s.options() for s in stages}
@@ -531,7 +533,7 @@ def parse_options(items=(), stages=STAGES) -> dict:
     for st, o in opts.items(): check_options(o, st)
     return opts
 
-# %% ../nbs/08_pipeline.ipynb #2dfce6db
+# %% ../nbs/08_pipeline.ipynb #f96ebf01
 def options_table(stages=STAGES) -> pd.DataFrame:
     "Every option with its default, unit, valid values and help: what `solarnb run --options` prints."
     from solarnb.core import _describe
@@ -543,7 +545,7 @@ def options_table(stages=STAGES) -> pd.DataFrame:
 PLOTS = ('none', 'first', 'all')
 "The figure policies of `--plots`: no figures, the first record of each HARP (and the per-HARP figures), all."
 
-# %% ../nbs/08_pipeline.ipynb #f93fa94b
+# %% ../nbs/08_pipeline.ipynb #60b4f501
 def _with_requirements(stages, skip) -> set:
     "The selected stage names (default: all) less `skip`, with the stages they require (a needed skip is refused)."
     want = set(stages or [s.name for s in STAGES]) - set(skip or ())
@@ -554,7 +556,7 @@ def _with_requirements(stages, skip) -> set:
         raise OptionError(f'--skip {n}: stage {", ".join(users)} needs it')
     return want
 
-# %% ../nbs/08_pipeline.ipynb #ca56dde8
+# %% ../nbs/08_pipeline.ipynb #05111612
 @dataclass
 class Plan:
     "The stages, options, output folder and figure policy of one run."
@@ -594,7 +596,7 @@ def sha256(path, block:int=1 << 20) -> str:
         while b := f.read(block): h.update(b)
     return h.hexdigest()
 
-# %% ../nbs/08_pipeline.ipynb #374b6b33
+# %% ../nbs/08_pipeline.ipynb #4fafc3cf
 def fingerprint(path, cache:dict|None=None) -> dict:
     "Size, mtime (ns) and SHA-256 of a file, the checksum is reused from `cache` when size and mtime match."
     st = os.stat(path)
@@ -602,11 +604,12 @@ def fingerprint(path, cache:dict|None=None) -> dict:
     if c and c['size'] == st.st_size and c['mtime_ns'] == st.st_mtime_ns: return c
     return {'size': st.st_size, 'mtime_ns': st.st_mtime_ns, 'sha256': sha256(path)}
 
-# %% ../nbs/08_pipeline.ipynb #6eee7af3
+# %% ../nbs/08_pipeline.ipynb #2f54d5d4
 def _key(*parts) -> str:
     "A short hash of `parts` (JSON, keys sorted)."
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+# %% ../nbs/08_pipeline.ipynb #3dea4354
 def stage_key(st:Stage, plan:Plan, inputs:dict, upstream:dict, plot:bool) -> str:
     "The key of one stage of one record: version, options, input checksums, upstream keys, figure choice."
     opts = dataclasses.asdict(plan.options[st.name])
@@ -618,6 +621,7 @@ def manifest_path(out, rec:Record) -> Path:
     "Where the manifest of record `rec` lives."
     return Path(out)/'manifest'/f'{rec.series}.{rec.harp}.{format_trec(rec.t_rec, "file")}.json'
 
+# %% ../nbs/08_pipeline.ipynb #685f85d2
 def read_manifest(path) -> dict:
     "A manifest, or an empty one when missing or unreadable (a kill never leaves a half-written one)."
     try:
@@ -625,7 +629,7 @@ def read_manifest(path) -> dict:
     except (OSError, ValueError):
         return {}
 
-# %% ../nbs/08_pipeline.ipynb #90752d15
+# %% ../nbs/08_pipeline.ipynb #b74a0ad7
 def _jsonable(v):
     "`v` as JSON can hold it: numpy scalars as Python numbers, arrays and tuples as lists, anything else as text."
     if isinstance(v, np.integer): return int(v)
@@ -634,15 +638,17 @@ def _jsonable(v):
     if isinstance(v, (np.ndarray, tuple)): return list(v)
     return str(v)
 
+# %% ../nbs/08_pipeline.ipynb #48405955
 def _dumps(m:dict) -> str:
     "A manifest as JSON text: indented, keys sorted."
     return json.dumps(m, indent=1, sort_keys=True, default=_jsonable)
 
+# %% ../nbs/08_pipeline.ipynb #22eb2e60
 def write_manifest(path, m:dict):
     "Write a manifest atomically."
     with atomic_path(path) as tmp: Path(tmp).write_text(_dumps(m))
 
-# %% ../nbs/08_pipeline.ipynb #3d8a8878
+# %% ../nbs/08_pipeline.ipynb #c6da0f14
 def products_current(entry:dict) -> bool:
     "Whether every product listed in a manifest entry is still on disk with its recorded size and mtime."
     for p, fp in (entry.get('products') or {}).items():
@@ -661,7 +667,7 @@ def _missing(st:Stage, ar:ActiveRegion) -> str:
     if st.needs_any and not any(ar.has(s) for s in st.needs_any): return f'needs one of {", ".join(st.needs_any)}'
     return ''
 
-# %% ../nbs/08_pipeline.ipynb #315f8512
+# %% ../nbs/08_pipeline.ipynb #5dba7ebc
 def _warning_text(ws) -> list:
     "The distinct warnings of `ws` as 'Category: message' lines, in order."
     out = []
@@ -670,6 +676,7 @@ def _warning_text(ws) -> list:
         if t not in out: out.append(t)
     return out
 
+# %% ../nbs/08_pipeline.ipynb #19c54e4b
 def _remove(paths):
     "Remove the files `paths`, ignoring those already gone."
     for p in paths:
@@ -678,7 +685,7 @@ def _remove(paths):
         except OSError:
             pass
 
-# %% ../nbs/08_pipeline.ipynb #3b08cfad
+# %% ../nbs/08_pipeline.ipynb #9f4e4cc2
 def _run_stage(st:Stage, ar, results:dict, plan:Plan):
     "Run one stage with warnings captured, and return (result, warnings)."
     kw = {n: results.get(n) for n in st.inputs}
@@ -693,12 +700,13 @@ def _inputs_of(rec:Record, old:dict) -> dict:
     cache = {v['path']: v for v in (old.get('inputs') or {}).values()}
     return {s: {'path': str(p), **fingerprint(p, cache)} for s, p in sorted(rec.files.items())}
 
+# %% ../nbs/08_pipeline.ipynb #3fda1e14
 def _products_fp(paths) -> dict:
     "Path -> size, mtime and SHA-256 of each product."
     return {str(p): {'size': os.stat(p).st_size, 'mtime_ns': os.stat(p).st_mtime_ns, 'sha256': sha256(p)}
             for p in paths}
 
-# %% ../nbs/08_pipeline.ipynb #852f19d5
+# %% ../nbs/08_pipeline.ipynb #8f343c4f
 def _plan_work(stages:list, man:dict, keys:dict) -> tuple:
     "Which stages must run (not current) and which must be computed (run, or feed a stage that is computed)."
     def current(st):
@@ -710,7 +718,7 @@ def _plan_work(stages:list, man:dict, keys:dict) -> tuple:
         if any(compute[d.name] and st.name in d.inputs for d in stages): compute[st.name] = True
     return run, compute
 
-# %% ../nbs/08_pipeline.ipynb #efb5246f
+# %% ../nbs/08_pipeline.ipynb #a600fa98
 def _blocked(st:Stage, man:dict, ar) -> str:
     "Why stage `st` cannot run on this record ('' if it can): a missing segment, or a required stage that failed."
     miss = _missing(st, ar)
@@ -718,12 +726,13 @@ def _blocked(st:Stage, man:dict, ar) -> str:
     bad = [n for n in st.requires if man['stages'].get(n, {}).get('status') in ('failed', 'blocked')]
     return f'needs {", ".join(bad)}, which failed' if bad else ''
 
+# %% ../nbs/08_pipeline.ipynb #2485f052
 def _blocked_entry(why:str, k:str) -> dict:
     "The manifest entry of a stage that cannot run: `skipped` for a missing segment, else `blocked`."
     status = 'skipped' if why.startswith('needs segment') or why.startswith('needs one of') else 'blocked'
     return {'key': k, 'status': status, 'reason': why, 'products': {}, 'row': {}}
 
-# %% ../nbs/08_pipeline.ipynb #6f7d9bc3
+# %% ../nbs/08_pipeline.ipynb #427b53d7
 def _write_stage(st:Stage, res, ws:list, k:str, prev:dict, paths:RecordPaths, plan:Plan, plot:bool) -> dict:
     "Write stage result `res`, remove the products of `prev` it did not rewrite, and return its manifest entry."
     with warnings.catch_warnings(record=True) as wr:      # astropy's notes on long FITS comments etc.
@@ -734,7 +743,7 @@ def _write_stage(st:Stage, res, ws:list, k:str, prev:dict, paths:RecordPaths, pl
     return {'key': k, 'status': 'ok', 'products': _products_fp(prods), 'row': res.row(),
             'warnings': ws, 'options': dataclasses.asdict(plan.options[st.name])}
 
-# %% ../nbs/08_pipeline.ipynb #0af74a08
+# %% ../nbs/08_pipeline.ipynb #18b2fe05
 def _compute_stage(st:Stage, ar, results:dict, k:str, prev:dict, paths:RecordPaths, plan:Plan, plot:bool,
                    write:bool, verbose:bool) -> dict|None:
     "Compute stage `st` into `results` (and write it), and return its new manifest entry, None when not written."
@@ -747,7 +756,7 @@ def _compute_stage(st:Stage, ar, results:dict, k:str, prev:dict, paths:RecordPat
         if verbose and not isinstance(e, SolarnbError): traceback.print_exc()
         return {'key': k, 'status': 'failed', 'reason': f'{type(e).__name__}: {e}', 'products': {}, 'row': {}}
 
-# %% ../nbs/08_pipeline.ipynb #64700ea0
+# %% ../nbs/08_pipeline.ipynb #210673df
 def _record_stage(st:Stage, ar, man:dict, mpath:Path, results:dict, k:str, paths:RecordPaths, plan:Plan,
                   plot:bool, run:bool, verbose:bool) -> float|None:
     "Compute (and when `run`, write) one stage of a record, updating its manifest: its seconds (None: blocked)."
@@ -768,19 +777,20 @@ def _record_stage(st:Stage, ar, man:dict, mpath:Path, results:dict, k:str, paths
     if run or man['stages'][st.name]['status'] == 'failed': write_manifest(mpath, man)
     return seconds
 
-# %% ../nbs/08_pipeline.ipynb #d7013d54
+# %% ../nbs/08_pipeline.ipynb #06ad1019
 def _new_manifest(rec:Record, old:dict) -> dict:
     "The manifest of record `rec` for this run: its identity and inputs, and the stage entries of `old`."
     return {'record': {'series': rec.series, 'harp': rec.harp, 't_rec': rec.t_rec}, 'version': __version__,
             'inputs': _inputs_of(rec, old), 'stages': dict(old.get('stages') or {})}
 
+# %% ../nbs/08_pipeline.ipynb #cefb9931
 def _stage_keys(stages:list, plan:Plan, inputs:dict, plot:bool) -> dict:
     "Stage name -> key of each record stage, in data-flow order (a key includes those of its upstream stages)."
     keys = {}
     for st in stages: keys[st.name] = stage_key(st, plan, inputs, keys, plot)
     return keys
 
-# %% ../nbs/08_pipeline.ipynb #d4472d0d
+# %% ../nbs/08_pipeline.ipynb #9959fe0f
 def process_record(rec:Record, plan:Plan, plot:bool=False, verbose:bool=False) -> dict:
     "Run the record stages on one record, streaming products to disk, and return its small row."
     t0 = time.perf_counter()
@@ -806,7 +816,7 @@ def _record_status(st:dict) -> str:
     if any(e['status'] in ('failed', 'missing') for e in st.values()): return 'failed'
     return 'partial' if any(e['status'] == 'skipped' for e in st.values()) else 'ok'
 
-# %% ../nbs/08_pipeline.ipynb #14f1177e
+# %% ../nbs/08_pipeline.ipynb #054c2341
 def manifest_row(man:dict, plan:Plan) -> dict:
     "The record-table row of a record, from its manifest."
     r = man['record']
@@ -839,18 +849,19 @@ def _scan(root:Path, harp) -> tuple:
                  if issubclass(w.category, SolarnbWarning) and not _reported(problems, w)]
     return recs, problems
 
+# %% ../nbs/08_pipeline.ipynb #bda56a5c
 def _reported(problems, w) -> bool:
     "Whether warning `w` is about a path already in `problems`."
     return any(str(w.message).find(p) >= 0 for p, _ in problems if p)
 
-# %% ../nbs/08_pipeline.ipynb #c061ffea
+# %% ../nbs/08_pipeline.ipynb #339de3c9
 def _duplicate(r:Record, first:Record) -> tuple:
     "The problem entry of record `r`, found again after `first`: (path, reason)."
     where = Path(next(iter(first.files.values()))).parent
     return (str(next(iter(r.files.values()))),
             f'duplicate of record {r.series}[{r.harp}][{r.t_rec}] in {where}: the first one is used')
 
-# %% ../nbs/08_pipeline.ipynb #54138ca5
+# %% ../nbs/08_pipeline.ipynb #ee56772d
 def collect_records(roots, harp:int|None=None, required:bool=True) -> tuple:
     "Records under one or more data roots (optionally of one HARP), sorted and deduplicated, and the problems found."
     roots = [Path(r) for r in (roots if isinstance(roots, (list, tuple)) else [roots])]
@@ -888,7 +899,7 @@ def _check_out(out:Path):
     except OSError as e:
         raise OptionError(f'--out {out}: cannot write there ({e.strerror})') from None
 
-# %% ../nbs/08_pipeline.ipynb #a419048f
+# %% ../nbs/08_pipeline.ipynb #c0ec294b
 def prepare_out(out) -> Path:
     "Check that `out` can hold the products (creating it), and remove temp files a killed run left, and return it."
     out = Path(out)
@@ -901,6 +912,7 @@ def max_workers() -> int:
     "The largest `--workers` accepted: twice the cores (at least 4)."
     return max(4, 2 * (os.cpu_count() or 1))
 
+# %% ../nbs/08_pipeline.ipynb #4529cf09
 def check_workers(workers:int) -> int:
     "`workers` if it is a sane number of local worker processes, else an `OptionError`."
     if not isinstance(workers, (int, np.integer)) or workers < 1:
@@ -909,7 +921,7 @@ def check_workers(workers:int) -> int:
         raise OptionError(f'--workers {workers}: at most {max_workers()} on this machine ({os.cpu_count()} cores)')
     return int(workers)
 
-# %% ../nbs/08_pipeline.ipynb #c2710c9a
+# %% ../nbs/08_pipeline.ipynb #8e30f9fe
 def connect(scheduler:str, timeout:float=10):
     "A dask `Client` of the cluster at `scheduler`, or an `OptionError` within `timeout` seconds."
     from dask.distributed import Client
@@ -930,7 +942,7 @@ def _plot_flags(recs:list, plots:str) -> list:
         seen.add(r.harp)
     return out
 
-# %% ../nbs/08_pipeline.ipynb #bcbf5223
+# %% ../nbs/08_pipeline.ipynb #fb6a67c1
 def _failed_task_row(kind:str, arg, why:str) -> dict:
     "The row of a task that raised: a record's or a file's, with the reason."
     if kind != 'record': return {'stage': kind, 'file': Path(arg).name, 'path': str(arg), 'status': 'failed',
@@ -938,6 +950,7 @@ def _failed_task_row(kind:str, arg, why:str) -> dict:
     return {'HARPNUM': arg.harp, 'T_REC': arg.t_rec, 'series': arg.series, 'status': 'failed',
             'reason': why, 'warnings': '', '_products': {}, '_timings': {}}
 
+# %% ../nbs/08_pipeline.ipynb #5fcf7ba3
 def _safe_task(task, plan, verbose=False) -> dict:
     "One task's row: anything that escapes the worker becomes a failed row."
     kind, arg, plot = task
@@ -948,7 +961,7 @@ def _safe_task(task, plan, verbose=False) -> dict:
         if verbose: traceback.print_exc()
         return _failed_task_row(kind, arg, f'{type(e).__name__}: {e}')
 
-# %% ../nbs/08_pipeline.ipynb #89fa386c
+# %% ../nbs/08_pipeline.ipynb #f52792fc
 WORKER_ENV = {'MALLOC_TRIM_THRESHOLD_': str(64 << 20), 'MALLOC_MMAP_THRESHOLD_': str(32 << 20),
               'OMP_NUM_THREADS': '1', 'OPENBLAS_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
 """Environment of local dask workers. dask sets MALLOC_TRIM_THRESHOLD_=65536 for its workers, which also freezes
@@ -958,7 +971,7 @@ dynamic ceiling) keep the arrays in the heap, as in the plain loop. On Linux the
 (`SOLARNB_WORKER_START=spawn` restores dask's default): a spawned worker imports sunpy, astropy and the stages
 again, about 3 s each, which a short run never earns back."""
 
-# %% ../nbs/08_pipeline.ipynb #fcac9df6
+# %% ../nbs/08_pipeline.ipynb #04e5eaf6
 def _local_client(workers:int, dashboard:bool) -> tuple:
     "(client, cluster) of a new local dask cluster of `workers` single-threaded processes (`WORKER_ENV`)."
     import dask
@@ -969,6 +982,7 @@ def _local_client(workers:int, dashboard:bool) -> tuple:
                                dashboard_address=':8787' if dashboard else None, silence_logs=40)
     return Client(cluster), cluster
 
+# %% ../nbs/08_pipeline.ipynb #92f9edc9
 def _dask_rows(tasks:list, plan:Plan, workers:int, scheduler, verbose:bool, dashboard:bool):
     "Yield the rows of `tasks` as a dask cluster finishes them (the one at `scheduler`, or a local one)."
     from dask.distributed import as_completed
@@ -982,7 +996,7 @@ def _dask_rows(tasks:list, plan:Plan, workers:int, scheduler, verbose:bool, dash
         client.close()
         if cluster is not None: cluster.close()
 
-# %% ../nbs/08_pipeline.ipynb #c418da89
+# %% ../nbs/08_pipeline.ipynb #67a193af
 def _map_tasks(tasks:list, plan:Plan, workers:int, scheduler, progress:bool, verbose:bool, dashboard:bool):
     "Yield the row of each task ('record', Record, plot) or (stage name, path, None), from a loop or a dask cluster."
     from tqdm.auto import tqdm
@@ -1023,7 +1037,7 @@ def _harp_stage(st:Stage, h:int, group:list, man:dict, mpath:Path, plan:Plan, ve
     write_manifest(mpath, man)
     return row
 
-# %% ../nbs/08_pipeline.ipynb #2d6dda50
+# %% ../nbs/08_pipeline.ipynb #336f1841
 def run_harp_stages(rows:list, plan:Plan, verbose:bool=False) -> list:
     "Run the per-HARP stages on each HARP's records (rows in time order), and return one row per HARP and stage."
     out = []
@@ -1047,6 +1061,7 @@ def _any_failed(t) -> bool:
     "Whether table `t` (or None) has a row of status `failed`."
     return t is not None and len(t) > 0 and 'status' in t and bool((t.status == 'failed').any())
 
+# %% ../nbs/08_pipeline.ipynb #e8b71555
 @dataclass
 class RunResult:
     "What `run_pipeline` returns: the record table, the per-HARP stage table, the problems, the output folder."
@@ -1075,7 +1090,7 @@ class RunResult:
         nw = int((recs.warnings.fillna('') != '').sum()) if len(recs) and 'warnings' in recs else 0
         return s + f'; {nw} records with warnings; {len(self.problems)} inputs skipped'
 
-# %% ../nbs/08_pipeline.ipynb #2d32ad58
+# %% ../nbs/08_pipeline.ipynb #ac7d750a
 def _table(rows:list) -> pd.DataFrame:
     "The record table of the rows: sorted by HARP and time, identity and status first, private keys left out."
     t = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith('_')} for r in rows])
@@ -1084,6 +1099,7 @@ def _table(rows:list) -> pd.DataFrame:
     lead = [c for c in ('HARPNUM', 'NOAA_ARS', 'T_REC', 'series', 'status', 'reason', 'warnings') if c in t]
     return t[lead + [c for c in t.columns if c not in lead]]
 
+# %% ../nbs/08_pipeline.ipynb #c916fe33
 def _file_table(frows:list) -> pd.DataFrame:
     "The table of the file stages' rows, sorted by stage and path, lists and dicts as JSON text."
     t = pd.DataFrame([{k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in r.items()
@@ -1091,7 +1107,7 @@ def _file_table(frows:list) -> pd.DataFrame:
     if t.empty: return pd.DataFrame(columns=['stage', 'file', 'status', 'reason'])
     return t.sort_values(['stage', 'path'], kind='stable').reset_index(drop=True)
 
-# %% ../nbs/08_pipeline.ipynb #4162d550
+# %% ../nbs/08_pipeline.ipynb #1aa2e21f
 def _run_inputs(plan:Plan, roots, harp) -> tuple:
     "(records, problems, [(file stage, path)]) under `roots`, or a `DataRootError` when there is nothing to do."
     wants_records = plan.record_stages() or plan.harp_stages()
@@ -1103,7 +1119,7 @@ def _run_inputs(plan:Plan, roots, harp) -> tuple:
         raise DataRootError(f'no SHARP records, SPICE rasters or EUV images under {roots}')
     return recs, problems, files
 
-# %% ../nbs/08_pipeline.ipynb #0a8e1a90
+# %% ../nbs/08_pipeline.ipynb #2afd3e9b
 def _write_tables(out:Path, table, htable, ptable, ftable):
     "Write the record table (CSV, Parquet), each file stage's table, the per-HARP stage table and the problems."
     if len(table):
@@ -1116,6 +1132,7 @@ def _write_tables(out:Path, table, htable, ptable, ftable):
     save_csv(htable, out/'harp_stages.csv')
     save_csv(ptable, out/'problems.csv')
 
+# %% ../nbs/08_pipeline.ipynb #d7a27bf7
 def _timings(rows:list, frows:list) -> pd.DataFrame:
     "Seconds per record and stage, and per file: the table `timings.csv`."
     return pd.DataFrame([{'HARPNUM': r['HARPNUM'], 'T_REC': r['T_REC'], 'total [s]': r.get('_seconds'),
@@ -1155,11 +1172,12 @@ def _child_code(root, out, stages) -> str:
     return (f'from solarnb.pipeline import run_pipeline\n'
             f'run_pipeline({str(root)!r}, {str(out)!r}, stages={list(stages)!r}, progress=False)\n')
 
+# %% ../nbs/08_pipeline.ipynb #964efd55
 def _n_files(folder) -> int:
     "The number of files under `folder` (0 when it does not exist)."
     return sum(1 for p in Path(folder).rglob('*') if p.is_file()) if Path(folder).exists() else 0
 
-# %% ../nbs/08_pipeline.ipynb #b8337840
+# %% ../nbs/08_pipeline.ipynb #9f09eab6
 def _kill_at(code:str, out, target:int, rng) -> int:
     "Run `code` in a child and SIGKILL it once `out` holds `target` files (then a random instant): 1 if killed."
     import subprocess, signal
@@ -1171,7 +1189,7 @@ def _kill_at(code:str, out, target:int, rng) -> int:
     p.wait()
     return 1
 
-# %% ../nbs/08_pipeline.ipynb #7f8ef705
+# %% ../nbs/08_pipeline.ipynb #c6be4c49
 def kill_and_resume(root, out, stages, kills:int=4, seed:int=0, n_final:int|None=None) -> dict:
     "Run the pipeline in a subprocess, SIGKILL it `kills` times at random points of its work, then let it finish."
     import subprocess
@@ -1200,7 +1218,7 @@ def _peak_rss_run(root, out, stages, workers:int=1) -> tuple:
     s, mb = map(float, r.stdout.split()[-2:])
     return s, mb
 
-# %% ../nbs/08_pipeline.ipynb #9f09970c
+# %% ../nbs/08_pipeline.ipynb #e708a316
 def _subset(seq:Path, base:Path, n:int) -> Path:
     "A folder `base/seq<n>` of hard links to the files of the first `n` records in `seq` (made once)."
     d = base/f'seq{n}'
@@ -1212,7 +1230,7 @@ def _subset(seq:Path, base:Path, n:int) -> Path:
         if x.split('.')[3] in keep: os.link(seq/x, d/x)
     return d
 
-# %% ../nbs/08_pipeline.ipynb #6f1e72f9
+# %% ../nbs/08_pipeline.ipynb #533459df
 def _bench_memory(seq:Path, base:Path, st:tuple, n_small:int, n_big:int) -> dict:
     "Peak RSS of a run over `n_big` records against one over `n_small`."
     s1, m1 = _peak_rss_run(_subset(seq, base, n_small), base/'o1', st)
@@ -1220,6 +1238,7 @@ def _bench_memory(seq:Path, base:Path, st:tuple, n_small:int, n_big:int) -> dict
     return {'stage': 'pipeline', 'case': f'peak RSS, {n_big} vs {n_small} records (target <= 1.25x)', 'seconds': s2,
             'note': f'{m2:.0f} MB vs {m1:.0f} MB: {m2 / m1:.2f}x; {1e3 * s2 / n_big:.0f} ms/record'}
 
+# %% ../nbs/08_pipeline.ipynb #d27b90b0
 def _bench_rerun(seq:Path, base:Path, st:tuple, n:int) -> dict:
     "A rerun of a complete `n`-record run against the first run."
     r = _subset(seq, base, n)
@@ -1228,6 +1247,7 @@ def _bench_rerun(seq:Path, base:Path, st:tuple, n:int) -> dict:
     return {'stage': 'pipeline', 'case': f'rerun of a complete {n}-record run (target <= 5%)',
             'seconds': b, 'reference': 'first run', 'ref_seconds': a, 'note': f'rerun / first = {100 * b / a:.1f}%'}
 
+# %% ../nbs/08_pipeline.ipynb #e8da504e
 def _bench_workers(seq:Path, base:Path, every:tuple, n:int) -> dict:
     "Every stage on `n` records with 2 local workers against 1, and whether the outputs are the same bytes."
     p = _subset(seq, base, n)
@@ -1241,6 +1261,7 @@ def _bench_workers(seq:Path, base:Path, every:tuple, n:int) -> dict:
             'note': f'outputs byte-identical: {same}; {os.cpu_count()} cores; cluster start-up {s2:.1f} s; '
                     f'speed-up without it {w1 / max(w2 - s2, 1e-9):.2f}x'}
 
+# %% ../nbs/08_pipeline.ipynb #72c82db2
 def _bench_kills(seq:Path, base:Path, st:tuple, n:int, kills:int) -> dict:
     "Up to `kills` SIGKILLs into one `n`-record run, then a rerun, compared with a clean run."
     import subprocess
@@ -1256,7 +1277,7 @@ def _bench_kills(seq:Path, base:Path, st:tuple, n:int, kills:int) -> dict:
             'note': f'{info["kills"]} killed mid-run; byte-identical to a clean run: {same}; '
                     f'orphan temp files: {orphans}'}
 
-# %% ../nbs/08_pipeline.ipynb #dd0285ff
+# %% ../nbs/08_pipeline.ipynb #69fb3e5c
 def bench_pipeline(quick:bool=False, parts=('memory', 'rerun', 'workers', 'kills')) -> list:
     "Peak memory against run length, rerun cost, 1 -> 2 workers, kill-and-resume, on generated HARP 377 sequences."
     import shutil, tempfile
