@@ -31,7 +31,7 @@ ROOT = DOCS.parent
 NBS = ROOT/'nbs'
 WORK = DOCS/'_nbs'
 MATHJAX = DOCS/'_mathjax'
-EXEC_VERSION = '4'  # bump to invalidate the execution cache when the execution step changes
+EXEC_VERSION = '5'  # bump to invalidate the execution cache when the execution step changes
 
 def log(*a): print(*a, flush=True)
 
@@ -83,20 +83,27 @@ def skip_reason(src: str, skip_flags: set) -> str | None:
     return None
 
 # ----------------------------------------------------------------------------------------------------------
-# 1. execution
+# 1. execution: in-process with execnb's CaptureShell, as `solarnb test` and nbdev_test run the notebooks
 
-# Run first in every kernel, then removed. Notebooks call matplotlib.use('Agg') so the test suite never opens
-# a window; for the docs the inline backend must stay so figures become outputs.
+EXEC_ENV = {
+    'IN_TEST': '1',                                   # what nbdev_test sets: the notebooks run as in the test suite
+    'TQDM_DISABLE': '1',                              # no progress bars in pages
+    'PYTHONWARNINGS': 'ignore',                       # nor warnings (dask workers inherit this)
+    'DASK_DISTRIBUTED__LOGGING__DISTRIBUTED': 'error',  # no scheduler/worker INFO lines
+    'DASK_DISTRIBUTED__LOGGING__TORNADO': 'critical',
+    'DASK_DISTRIBUTED__ADMIN__LOG_LENGTH': '0',
+    'PYDEVD_DISABLE_FILE_VALIDATION': '1',
+}
+
+# Run first in every shell: figures as PNG at a fixed size, logging of dask/tornado/asyncio at ERROR and above
+# (a cluster shutting down logs CommClosedError tracebacks otherwise), warnings off.
 SETUP = r"""
-import os, matplotlib
-_solarnb_docs_mpl_use = matplotlib.use
-def _solarnb_docs_use(backend, *args, **kwargs):
-    if str(backend).lower() == 'agg': return None
-    return _solarnb_docs_mpl_use(backend, *args, **kwargs)
-matplotlib.use = _solarnb_docs_use
-get_ipython().run_line_magic('config', "InlineBackend.figure_formats = ['png']")
+import logging as _l, warnings as _w
+_w.filterwarnings('ignore')
+for _n in ('distributed', 'tornado', 'asyncio', 'bokeh'):
+    _l.getLogger(_n).setLevel(_l.CRITICAL if _n in ('tornado', 'asyncio') else _l.ERROR)
 get_ipython().run_line_magic('config', "InlineBackend.rc = {'figure.dpi': 110}")
-del os
+del _l, _w, _n
 """
 
 def code_key() -> str:
@@ -106,91 +113,186 @@ def code_key() -> str:
         h.update(str(p.relative_to(ROOT)).encode()); h.update(p.read_bytes())
     return h.hexdigest()
 
-def nb_key(path: Path, lib_key: str, skip_flags: set) -> str:
-    nb = json.loads(path.read_text())
+def nb_key(path: Path, lib_key: str, skip_flags) -> str:
+    "The cache key of notebook `path`'s executed outputs: its cells' sources, the library, the skipped flags."
+    nb = json.loads(Path(path).read_text())
     srcs = [(c['cell_type'], _src(c)) for c in nb['cells']]
     return hashlib.sha256(json.dumps([srcs, lib_key, sorted(skip_flags)]).encode()).hexdigest()
 
-def execute_one(src: str, dst: str, timeout: int, skip_flags: list, key: str) -> dict:
-    "Execute notebook `src` (cwd = nbs/) and write it with its outputs to `dst`; report what happened."
-    import nbformat
-    from nbclient import NotebookClient
-    t0 = time.time()
-    nb = nbformat.read(src, as_version=4)
-    skipped = {}
-    for i, c in enumerate(nb.cells):
-        if c.cell_type != 'code': continue
-        c.outputs, c.execution_count = [], None
-        r = skip_reason(c.source, set(skip_flags))
-        if r: skipped[i] = c.source; c.source = ''   # nbclient does not run empty cells
-    nb.cells.insert(0, nbformat.v4.new_code_cell(SETUP))
-    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION='1', TQDM_DISABLE='1', MPLBACKEND='module://matplotlib_inline.backend_inline')
-    class Client(NotebookClient):
-        # No emulation of ipywidgets' Output widget: what code displays inside `with out:` stays a plain cell
-        # output (a static page has no live widget to show it in, so e.g. an explorer's figure would be lost);
-        # the emulation also once stalled until the cell timeout on 02_limb's explorer.
-        def on_comm_open_jupyter_widget(self, msg): return None
-    client = Client(nb, timeout=timeout, kernel_name='python3', allow_errors=False,
-                    resources={'metadata': {'path': str(NBS)}}, record_timing=False)
-    info = dict(name=Path(src).name, ok=True, error=None, skipped=len(skipped))
-    try: client.execute(env=env)     # kwargs go to the kernel manager's start_kernel
-    except Exception as e:
-        info['ok'] = False
-        msg = str(e)
-        info['error'] = _short_error(msg) or f'{type(e).__name__}: {msg[:500]}'
-    nb.cells.pop(0)
-    for i, s in skipped.items(): nb.cells[i].source = s
-    if not info['ok']:
-        for c in nb.cells:
-            if c.cell_type == 'code': c.outputs, c.execution_count = [], None
+def widget_html(w) -> str:
+    "A static picture (disabled HTML controls) of ipywidget `w` in its current state."
+    import html as H
+    import ipywidgets as W
+    desc = H.escape(getattr(w, 'description', '') or '')
+    lab = f'<label>{desc}</label> ' if desc else ''
+    if isinstance(w, W.Output): return ''
+    if isinstance(w, W.Box):
+        d = 'row' if isinstance(w, W.HBox) else 'column'
+        kids = ''.join(widget_html(c) for c in w.children)
+        return f'<div class="sn-wbox" style="display:flex;flex-direction:{d};gap:.3rem 1rem">{kids}</div>'
+    v = getattr(w, 'value', None)
+    if isinstance(w, (W.HTML, W.HTMLMath)): return f'<div>{v}</div>'
+    if isinstance(w, W.Label): return f'<div>{H.escape(str(v))}</div>'
+    if isinstance(w, W.Button): return f'<button disabled>{desc}</button>'
+    if isinstance(w, (W.Checkbox, W.ToggleButton)):
+        return f'<div>{lab}<input type="checkbox" disabled{" checked" if v else ""}></div>'
+    if hasattr(w, 'options') and hasattr(w, 'label'):
+        if isinstance(w, W.SelectionSlider):
+            n = max(0, len(w.options) - 1)
+            return (f'<div>{lab}<input type="range" disabled min="0" max="{n}" value="{w.index or 0}"> '
+                    f'<span>{H.escape(str(w.label))}</span></div>')
+        opts = ''.join(f'<option{" selected" if o == w.label else ""}>{H.escape(str(o))}</option>'
+                       for o in (w._options_labels if hasattr(w, '_options_labels') else []))
+        return f'<div>{lab}<select disabled>{opts}</select></div>'
+    if hasattr(w, 'min') and hasattr(w, 'max') and not isinstance(v, (tuple, list)) and 'Slider' in type(w).__name__:
+        fmt = getattr(w, 'readout_format', '') or ''
+        try: txt = format(v, fmt.lstrip('%')) if fmt else str(v)
+        except (ValueError, TypeError): txt = str(v)
+        return (f'<div>{lab}<input type="range" disabled min="{w.min}" max="{w.max}" step="{getattr(w, "step", 1)}" '
+                f'value="{v}"> <span>{H.escape(txt)}</span></div>')
+    if isinstance(v, (tuple, list)): return f'<div>{lab}<span>{H.escape(", ".join(map(str, v)))}</span></div>'
+    if v is not None: return f'<div>{lab}<input type="text" disabled value="{H.escape(str(v))}"></div>'
+    return f'<div>{lab}</div>'
+
+WIDGET_MIME = 'application/vnd.jupyter.widget-view+json'
+
+def _picture_widgets(cell):
+    "After a cell ran: give each widget output a static HTML picture of the control, for the site."
+    try:
+        from ipywidgets.widgets import widget as _wmod
+        instances = getattr(_wmod, '_instances', None) or _wmod.Widget.widgets
+    except Exception: return
+    for o in cell.get('outputs', []) or []:
+        data = o.get('data') or {}
+        mid = (data.get(WIDGET_MIME) or {}).get('model_id')
+        if not mid or mid not in instances: continue
+        try: data['text/html'] = widget_html(instances[mid])
+        except Exception as e: data['text/html'] = f'<!-- widget picture failed: {type(e).__name__} -->'
+
+def execute_notebook(src, dst, skip_flags=(), key: str = '', force_flags=(), show_tb: bool = False) -> dict:
+    """Execute notebook `src` in this process (execnb, cwd = its folder), as nbdev's `test_nb` does, and
+    write it with its outputs to `dst`. Returns dict(ok, error, seconds, skipped). Used by `build.py` and,
+    through `solarnb test --save`, by the test run, so one run gives the tests and the pages."""
+    os.environ.update(EXEC_ENV)
+    src, t0 = Path(src).resolve(), time.time()
+    import warnings
+    warnings.filterwarnings('ignore')
+    for p in (str(ROOT),):
+        if p not in sys.path: sys.path.insert(0, p)
+    from execnb.nbio import read_nb, write_nb
+    from execnb.shell import CaptureShell
+    from nbdev.process import NBProcessor
+    from nbdev.frontmatter import FrontmatterProc
+    from fastcore.xtras import working_directory
+    flags = set(skip_flags) - set(force_flags)
+    nb = NBProcessor(src, procs=FrontmatterProc, process=True).nb
+    skipped = []
+    def no_eval(cell):
+        if cell.cell_type != 'code': return True
+        cell.outputs, cell.execution_count = [], None
+        direc = getattr(cell, 'directives_', {}) or {}
+        if ('nbdev_export' + '(' in cell.source or direc.get('eval:', [''])[0].lower() == 'false'
+                or flags & direc.keys()):
+            skipped.append(cell.idx_); return True
+        return False
+    info = dict(name=src.name, ok=True, error=None)
+    fm = getattr(nb, 'frontmatter_', {}) or {}
+    if str(fm.get('skip_exec', '')).lower() in ('true', '1', 'yes'): info['error'] = 'skip_exec'
+    else:
+        k = CaptureShell(src, mpl_format='png')
+        k.run_cell(SETUP)
+        try:
+            with working_directory(src.parent): k.run_all(nb, exc_stop=True, preproc=no_eval, postproc=_picture_widgets)
+        except BaseException as e:
+            info['ok'] = False
+            if show_tb: sys.stderr.write(k.prettytb(fname=src) + '\n')
+            bad = next((c for c in nb.cells if any(o.get('output_type') == 'error' for o in c.get('outputs') or [])), None)
+            first = (bad.source.strip().splitlines() or [''])[-1][:120] if bad is not None else ''
+            info['error'] = (f'cell {bad.idx_}: {first}\n    ' if bad is not None else '') + f'{type(e).__name__}: {e}'[:400]
     info['seconds'] = round(time.time() - t0, 1)
+    info['skipped'] = len(skipped)
+    raw = read_nb(src)   # the notebook as written (nbdev's reader took the directives off the sources)
+    for c in nb.cells:
+        if c.cell_type == 'code' and c.idx_ < len(raw.cells):
+            raw.cells[c.idx_]['outputs'] = c.get('outputs', [])
+            raw.cells[c.idx_]['execution_count'] = c.get('execution_count')
+    nb = raw
     nb.metadata['solarnb_docs'] = dict(key=key, **info)
-    nbformat.write(nb, dst)
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix('.tmp')
+    write_nb(nb, tmp)
+    tmp.replace(dst)
     return info
 
-def _short_error(msg: str) -> str:
-    "The failing cell's first lines and the exception line, from nbclient's CellExecutionError text."
-    msg = re.sub(r'\x1b\[[0-9;]*m', '', msg)
-    lines = [l for l in msg.splitlines() if l.strip()]
-    if not lines: return ''
-    cell = []
-    if lines[0].startswith('An error occurred'):
-        body = lines[1:]
-        for l in body:
-            if set(l.strip()) <= {'-'}: 
-                if cell: break
-                continue
-            cell.append(l)
-        cell = cell[:3]
-    exc = [l for l in lines if re.match(r'^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b', l)]
-    return ('cell: ' + ' | '.join(cell) + '\n    ' if cell else '') + (exc[-1] if exc else lines[-1])[:400]
+def _execute_worker(src, dst, skip_flags, key) -> dict:
+    "One notebook in a fresh process (spawned): its shell, modules and matplotlib state are its own."
+    os.chdir(NBS)
+    try: return execute_notebook(src, dst, skip_flags, key)
+    except BaseException as e: return dict(name=Path(src).name, ok=False, error=f'{type(e).__name__}: {e}'[:400], seconds=0)
 
 # ----------------------------------------------------------------------------------------------------------
-# 2. nbdev processing
+# 2. nbdev processing, with the API reference rendered from the library's own objects
 
-def process_one(src: str, dst: str) -> dict:
-    "Run nbdev's doc processors (what `proc_nbs` runs) on executed notebook `src`; write `dst`."
+_re_sd = re.compile(r'^\s*show_doc\((.*)\)\s*$', re.S)
+
+def _show_doc_args(src: str):
+    "The symbol expression, name= and title_level= of a `show_doc(...)` cell."
+    import ast
+    try: call = ast.parse(src.strip()).body[0].value
+    except Exception: return None
+    if not isinstance(call, ast.Call) or not call.args: return None
+    kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in ('name', 'title_level')}
+    return ast.unparse(call.args[0]), kw.get('name'), kw.get('title_level', 3)
+
+def process_all(jobs: list[tuple[str, str]], nb_pages: dict) -> list[dict]:
+    "Run nbdev's doc processors on each executed notebook (src, dst); render show_doc from the library."
     os.chdir(NBS)
     os.environ['IN_TEST'] = '1'
-    import warnings
+    if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
+    import importlib, warnings
     warnings.filterwarnings('ignore')
     import matplotlib; matplotlib.use('Agg')
     from execnb.nbio import read_nb, write_nb
     from nbdev import processors as P
-    problems = []
+    sys.path.insert(0, str(DOCS))
+    import apidoc
+    lib = ROOT/'solarnb'
 
-    class exec_show_docs(P.exec_show_docs):
-        "nbdev's, but a cell that fails here (it runs out of its context) is noted, not fatal, and outputs are kept."
+    def link_of(obj):
+        s = apidoc.source_line(obj, lib)
+        return f'{apidoc.source_page(s[0])}#L-{s[1]}' if s else None
+
+    class render_show_docs(P.Processor):
+        """Instead of nbdev's exec_show_docs (which re-runs each notebook's definitions): evaluate each show_doc
+        symbol in the notebook's module and render it with apidoc (classes with members and fields)."""
+        def begin(self):
+            mod = None
+            for c in self.nb.cells:
+                m = re.search(r'^\s*#\s*\|\s*default_exp\s+(\S+)', c.source, re.M) if c.cell_type == 'code' else None
+                if m: mod = m.group(1); break
+            self.ns = {}
+            if mod:
+                try: self.ns = dict(vars(importlib.import_module(f'solarnb.{mod}')))
+                except Exception as e: self.problems.append(f'import solarnb.{mod}: {type(e).__name__}: {e}')
+            sds = [_show_doc_args(directives(c.source)[1]) for c in self.nb.cells
+                   if c.cell_type == 'code' and _re_sd.match(directives(c.source)[1])]
+            self.shown = {a[0] for a in sds if a}
+
         def __call__(self, cell):
-            if not self.nb.has_docs_ or not hasattr(self, 'k'): return
-            if P._do_eval(cell):
-                # run it for the definitions only: the outputs stay the kernel's, except show_doc's own
-                keep = None if P._is_showdoc(cell) else (cell.get('outputs'), cell.get('execution_count'))
-                self.k.cell(cell)
-                if keep is not None: cell['outputs'], cell['execution_count'] = keep
-                if self.k.exc:
-                    problems.append(f'cell {cell.idx_}: {type(self.k.exc).__name__}: {self.k.exc}'[:300])
-                    self.k.exc = None
+            code = directives(cell.source)[1] if cell.cell_type == 'code' else ''
+            if not _re_sd.match(code): return
+            args = _show_doc_args(code)
+            if not args: return
+            expr, name, level = args
+            try: obj = eval(expr, dict(self.ns))
+            except Exception as e:
+                self.problems.append(f'show_doc({expr}): {type(e).__name__}: {e}'); return
+            try: md = apidoc.render(obj, name or expr, level, link_of, skip=self.shown - {expr})
+            except Exception as e:
+                self.problems.append(f'show_doc({expr}): rendering failed: {type(e).__name__}: {e}'); md = None
+            if md is None: return
+            cell.outputs = [dict(output_type='display_data', metadata={}, data={'text/markdown': md})]
 
     class add_show_docs(P.add_show_docs):
         "nbdev's, but the show_doc cells of a cell that defines several names come in source order."
@@ -206,15 +308,107 @@ def process_one(src: str, dst: str) -> dict:
                     nb.cells.insert(cell.idx_+1, new_cell)
             nb.has_docs_ = shown_docs or exports
 
-    swap = {P.exec_show_docs: exec_show_docs, P.add_show_docs: add_show_docs}
-    class Procs(P.FilterDefaults):
-        def base_procs(self): return [swap.get(p, p) for p in super().base_procs()]
+    out = []
+    for src, dst in jobs:
+        problems = []
+        render_show_docs.problems = problems
+        swap = {P.exec_show_docs: render_show_docs, P.add_show_docs: add_show_docs}
+        class Procs(P.FilterDefaults):
+            def base_procs(self): return [swap.get(p, p) for p in super().base_procs()]
+        try:
+            nb = read_nb(src)
+            nb.path_ = str(NBS/Path(src).name)   # nbdev names the page after the notebook's path
+            Procs()(nb)
+            write_nb(nb, dst)
+            out.append(dict(name=Path(src).name, ok=True, problems=problems))
+        except Exception as e:
+            shutil.copy2(src, dst)
+            out.append(dict(name=Path(src).name, ok=False, problems=problems + [f'{type(e).__name__}: {str(e)[:300]}']))
+    return out
 
-    nb = read_nb(src)
-    nb.path_ = str(NBS/Path(src).name)   # nbdev names the page after the notebook's path
-    Procs()(nb)
-    write_nb(nb, dst)
-    return dict(name=Path(src).name, problems=problems)
+# ----------------------------------------------------------------------------------------------------------
+# outputs fit for a page: no logs, tracebacks or machine paths; widgets with a note
+
+def _path_subs() -> list[tuple[re.Pattern, str]]:
+    "Machine paths -> what a reader can use: the repository relative to nbs/, site-packages, $TMPDIR."
+    import site, sysconfig
+    subs = []
+    def lit(p, r):
+        if p and len(str(p)) > 1: subs.append((re.compile(re.escape(str(p).rstrip('/')) + r'(?=/|\b)'), r))
+    for sp in {sysconfig.get_paths().get('purelib'), *(site.getsitepackages() if hasattr(site, 'getsitepackages') else [])}:
+        lit(sp, 'site-packages')
+    lit(sys.executable, 'python')
+    lit(Path(sys.executable).resolve(), 'python')
+    lit(sys.prefix, '$PREFIX')
+    lit(sys.base_prefix, '$PREFIX')
+    for root in {ROOT, ROOT.resolve()}:
+        lit(root/'nbs', '.')
+        lit(root, '..')
+    subs.append((re.compile(r'/work/shared/data(?=/|\b)'), 'shared/data'))
+    subs.append((re.compile(r'/work/[\w.\-]+'), '..'))
+    subs.append((re.compile(r'(/private)?/(tmp|var/tmp)(/[\w.\-]+)?'), '$TMPDIR'))
+    subs.append((re.compile(r'/root(?=/|\b)'), '~'))
+    home = str(Path.home())
+    if home not in ('/', '/root'): lit(home, '~')
+    return subs
+
+_PATHS = None
+
+def clean_paths(text: str) -> str:
+    global _PATHS
+    if _PATHS is None: _PATHS = _path_subs()
+    for pat, rep in _PATHS: text = pat.sub(rep, text)
+    return text
+
+_re_log = re.compile(r'^\s*(\d{4}-\d\d-\d\d[ T][\d:,.]+\s*-?\s*)?(\[?(INFO|WARNING|ERROR|DEBUG|CRITICAL)\]?\s*[-:]?\s*)?'
+                     r'(distributed|tornado|asyncio|bokeh|dask)(\.[\w.]+)?\s*[-:]\s')
+_re_exc_line = re.compile(r'^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b')
+_re_noise = re.compile(r'^(Task exception was never retrieved|Future exception was never retrieved|Exception in '
+                       r'callback|Exception ignored in|During handling of the above exception|The above exception was)')
+
+def clean_stream(text: str) -> str:
+    "A stream without logging lines (dask, distributed, tornado, asyncio) and without tracebacks."
+    out, in_tb = [], False
+    for line in text.splitlines(True):
+        s = line.rstrip('\n')
+        if in_tb:
+            if _re_exc_line.match(s): in_tb = False
+            continue
+        if s.startswith('Traceback (most recent call last)'): in_tb = True; continue
+        if _re_log.match(s) or _re_noise.match(s): continue
+        if re.match(r'^\s+(File "|raise |\^+$)', s) and out and not out[-1].strip(): continue
+        out.append(line)
+    return ''.join(out)
+
+WIDGET_NOTE = 'Interactive in Jupyter: this control is live when you run the notebook'
+
+def clean_outputs(outs: list) -> list:
+    "Outputs of one cell as a page shows them."
+    res = []
+    for o in outs:
+        t = o.get('output_type')
+        if t == 'error': continue
+        if t == 'stream':
+            txt = o.get('text', ''); txt = ''.join(txt) if isinstance(txt, list) else txt
+            txt = clean_stream(clean_paths(txt))
+            if not txt.strip(): continue
+            res.append(dict(o, text=txt)); continue
+        if t in ('display_data', 'execute_result'):
+            data = dict(o.get('data', {}))
+            if WIDGET_MIME in data:
+                pic = data.get('text/html', '')
+                pic = ''.join(pic) if isinstance(pic, list) else pic
+                note = (f'<div class="sn-widget"><p class="sn-widget-note">{WIDGET_NOTE}</p>'
+                        f'<div class="sn-widget-picture">{clean_paths(pic)}</div></div>')
+                # the control first, then the figures its callback drew when the cell ran
+                res.insert(0, dict(output_type='display_data', metadata={}, data={'text/html': note})); continue
+            for k in ('text/plain', 'text/html', 'text/markdown', 'text/latex'):
+                if k in data:
+                    v = data[k]; v = ''.join(v) if isinstance(v, list) else v
+                    data[k] = clean_paths(v)
+            res.append(dict(o, data=data)); continue
+        res.append(o)
+    return res
 
 # ----------------------------------------------------------------------------------------------------------
 # 3. plain notebooks for myst-nb
@@ -240,11 +434,30 @@ def _anchor(name: str) -> str:
     "myst's heading slug (`myst_heading_anchors`) for an nbdev anchor: lower case, spaces -> '-', no punctuation."
     return re.sub(r'[^\w\- ]', '', name.strip().lower()).replace(' ', '-')
 
+ANCHORS: dict[str, set] = {}   # page -> heading anchors on it (filled by `collect_anchors` before converting)
+
 def _local_links(text: str, site_url: str) -> str:
-    "nbdev links names to the published site; point them at the local pages (resolved by Sphinx)."
+    """nbdev links names to the published site; point them at the local pages (resolved by Sphinx). A link to a
+    name the target page does not document (a private helper) becomes plain code."""
     if not site_url: return text
-    pat = re.compile(r'\]\(' + re.escape(site_url.rstrip('/')) + r'/([\w.-]+)\.html(#[\w.\-]+)?\)')
-    return pat.sub(lambda m: f']({m.group(1)}.ipynb' + (f'#{_anchor(m.group(2)[1:])}' if m.group(2) else '') + ')', text)
+    pat = re.compile(r'\[([^\]\n]*)\]\(' + re.escape(site_url.rstrip('/')) + r'/([\w.-]+)\.html(#[\w.\-]+)?\)')
+    def sub(m):
+        page, frag = m.group(2), _anchor(m.group(3)[1:]) if m.group(3) else ''
+        if frag and ANCHORS and frag not in ANCHORS.get(page, ()): return m.group(1)
+        return f'[{m.group(1)}]({page}.ipynb' + (f'#{frag}' if frag else '') + ')'
+    return pat.sub(sub, text)
+
+def collect_anchors(nb: dict) -> set:
+    "The heading anchors (myst's slugs, levels 1-4) of a processed notebook: its markdown and show_doc output."
+    out = set()
+    for c in nb['cells']:
+        texts = [_src(c)] if c['cell_type'] == 'markdown' else []
+        for o in c.get('outputs', []) or []:
+            md = (o.get('data') or {}).get('text/markdown')
+            if md: texts.append(''.join(md) if isinstance(md, list) else md)
+        for t in texts:
+            for m in re.finditer(r'^#{1,4} +(.+?)\s*$', t, re.M): out.add(_anchor(m.group(1)))
+    return out
 
 def _show_doc_md(cell) -> str | None:
     "The markdown that a show_doc cell displayed, without the leading rule."
@@ -263,7 +476,7 @@ def _show_doc_md(cell) -> str | None:
 _TAGS = {'echo': ('false', 'remove-input'), 'output': ('false', 'remove-output'),
          'include': ('false', 'remove-cell')}
 
-def to_plain(src: Path, dst: Path, site_url: str, failed: str | None) -> dict:
+def to_plain(src: Path, dst: Path, site_url: str, failed: str | None, toc: list[str] | None = None) -> dict:
     "Turn an nbdev-processed notebook into one myst-nb renders as nbdev's Quarto site would look."
     nb = json.loads(src.read_text())
     fm = _front_matter(nb)
@@ -276,7 +489,7 @@ def to_plain(src: Path, dst: Path, site_url: str, failed: str | None) -> dict:
     if failed:
         cells.append(dict(cell_type='markdown', metadata={}, source=(
             ':::{warning}\nThis notebook failed to run when the documentation was built, so this page shows '
-            f'its code without outputs.\n\n```text\n{failed}\n```\n:::')))
+            f'outputs only up to the failing cell.\n\n```text\n{clean_paths(failed)}\n```\n:::')))
     for c in nb['cells']:
         s = _src(c)
         if c['cell_type'] == 'raw':
@@ -298,21 +511,18 @@ def to_plain(src: Path, dst: Path, site_url: str, failed: str | None) -> dict:
         for k, (v, tag) in _TAGS.items():
             if d.get(k, '').lower() == v and tag not in tags: tags.append(tag)
         meta = {'tags': tags} if tags else {}
-        outs = []
-        for o in c.get('outputs', []):
-            if o.get('output_type') in ('display_data', 'execute_result'):
-                data = o.get('data', {})
-                if 'text/markdown' in data:
-                    md = data['text/markdown']; md = ''.join(md) if isinstance(md, list) else md
-                    data['text/markdown'] = _local_links(md, site_url)
-            outs.append(o)
+        outs = clean_outputs(c.get('outputs', []))
+        for o in outs:
+            data = o.get('data', {})
+            if 'text/markdown' in data: data['text/markdown'] = _local_links(data['text/markdown'], site_url)
         cells.append(dict(cell_type='code', metadata=meta, source=code, outputs=outs,
                           execution_count=c.get('execution_count')))
     out = dict(nbformat=4, nbformat_minor=5, cells=cells,
                metadata={k: v for k, v in nb.get('metadata', {}).items() if k in ('kernelspec', 'language_info', 'widgets')})
     out['metadata'].setdefault('kernelspec', {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'})
     for i, c in enumerate(out['cells']): c['id'] = f'c{i:03d}'
-    dst.write_text(json.dumps(out, indent=1))
+    if toc is not None: out['cells'].append(toc_cell(toc))
+    _write_if_changed(dst, json.dumps(out, indent=1))
     return fm
 
 # ----------------------------------------------------------------------------------------------------------
@@ -344,13 +554,15 @@ def ensure_mathjax() -> Path | None:
         shutil.rmtree(dst, ignore_errors=True); tmp.rename(dst)
     return dst
 
-def write_index_toc(site: Path, pages: list[str]):
-    "Append the (hidden) toctree that orders the sidebar to the index page."
-    p = site/'index.ipynb'
-    nb = json.loads(p.read_text())
+def _write_if_changed(p: Path, text: str):
+    "Write `text` to `p` unless it holds it already (Sphinx then rebuilds only the pages that changed)."
+    if p.exists() and p.read_text() == text: return
+    p.write_text(text)
+
+def toc_cell(pages: list[str]) -> dict:
+    "The (hidden) toctree that orders the sidebar, for the index page."
     toc = '```{toctree}\n:hidden:\n:maxdepth: 2\n:titlesonly:\n\n' + '\n'.join(pages) + '\n```'
-    nb['cells'].append(dict(cell_type='markdown', metadata={}, source=toc, id='toctree'))
-    p.write_text(json.dumps(nb, indent=1))
+    return dict(cell_type='markdown', metadata={}, source=toc, id='toctree')
 
 def site_url() -> str:
     import configparser
@@ -360,32 +572,13 @@ def site_url() -> str:
 
 # ----------------------------------------------------------------------------------------------------------
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('notebooks', nargs='*', help='only (re)execute these notebooks (stems or file names); the site still has all')
-    ap.add_argument('-j', '--jobs', type=int, default=max(1, min(4, (os.cpu_count() or 2)//2)),
-                    help='notebooks executed in parallel (default: half the CPUs, at most 4)')
-    ap.add_argument('--force', action='store_true', help='re-execute notebooks even when the cache is current')
-    ap.add_argument('--no-exec', action='store_true', help='do not execute: use cached outputs, or none')
-    ap.add_argument('--slow', action='store_true', help="also run cells flagged with settings.ini's tst_flags (e.g. slow)")
-    ap.add_argument('--timeout', type=int, default=900, help='seconds allowed per cell (default 900)')
-    ap.add_argument('-v', '--verbose', action='store_true', help='list cells that failed while preparing show_doc')
-    ap.add_argument('--clean', action='store_true', help='remove docs/_build and docs/_nbs first')
-    a = ap.parse_args(argv)
-    t_start = time.time()
-    if a.clean:
-        shutil.rmtree(DOCS/'_build', ignore_errors=True); shutil.rmtree(WORK, ignore_errors=True)
-    ex, proc, site = WORK/'exec', WORK/'proc', WORK/'site'
-    for d in (ex, proc): d.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(site, ignore_errors=True); site.mkdir(parents=True)
-    nbs = notebooks()
-    if not nbs: sys.exit(f'no notebooks in {NBS}')
-    skip_flags = set() if a.slow else tst_flags()
-    ctx = mp.get_context('spawn')
+def _previous_seconds() -> dict:
+    try: return json.loads((WORK/'seconds.json').read_text())
+    except Exception: return {}
 
-    # 1. execute
-    t0 = time.time()
-    lib = code_key()
+def run_execution(nbs, a, skip_flags, lib) -> dict:
+    "Execute the notebooks whose cached outputs are stale, longest first, `a.jobs` processes at a time."
+    ex = WORK/'exec'
     todo, status = [], {}
     for p in nbs:
         key, dst = nb_key(p, lib, skip_flags), ex/p.name
@@ -397,83 +590,129 @@ def main(argv=None):
         if a.no_exec or (cached and cached.get('key') == key and not forced):
             if cached and cached.get('key') != key: log(f'   {p.name}: stale cached outputs (--no-exec)')
             if not dst.exists():   # never executed: use the notebook as it is
-                shutil.copy2(p, dst); cached = dict(ok=True, error=None, seconds=0, cached='none')
-            status[p.name] = dict(cached, cached=True)
+                shutil.copy2(p, dst); cached = dict(ok=True, error=None, seconds=0)
+            status[p.name] = dict(cached or {}, cached=True)
         else: todo.append((p, key))
-    if todo:
-        log(f'1/4 executing {len(todo)} notebook(s) with {min(a.jobs, len(todo))} job(s) '
-            f'(cached: {len(nbs)-len(todo)}; skipping cells flagged {sorted(skip_flags) or "-"}) ...')
-        with cf.ProcessPoolExecutor(max_workers=max(1, min(a.jobs, len(todo))), mp_context=ctx, max_tasks_per_child=1) as pool:
-            futs = {pool.submit(execute_one, str(p), str(ex/p.name), a.timeout, sorted(skip_flags), key): p
-                    for p, key in todo}
-            for f in cf.as_completed(futs):
-                p = futs[f]
-                try: info = f.result()
-                except Exception as e: info = dict(ok=False, error=f'{type(e).__name__}: {e}', seconds=0)
-                status[p.name] = info
-                if info['ok']: log(f'   ok      {p.name}  ({info["seconds"]} s)')
-                else: log(f'   FAILED  {p.name}  ({info["seconds"]} s): included without outputs\n    {info["error"]}')
-    else: log('1/4 executing: all notebooks cached')
-    t_exec = time.time() - t0
+    if not todo:
+        log('1/4 executing: all notebooks cached'); return status
+    prev = _previous_seconds()
+    todo.sort(key=lambda t: -prev.get(t[0].name, 60))
+    n = max(1, min(a.jobs, len(todo)))
+    log(f'1/4 executing {len(todo)} notebook(s) in-process (execnb) with {n} job(s) '
+        f'(cached: {len(nbs)-len(todo)}; skipping cells flagged {sorted(skip_flags) or "-"}) ...')
+    ctx = mp.get_context('spawn')
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, max_tasks_per_child=1) as pool:
+        futs = {pool.submit(_execute_worker, str(p), str(ex/p.name), sorted(skip_flags), key): p for p, key in todo}
+        for f in cf.as_completed(futs):
+            p = futs[f]
+            try: info = f.result()
+            except Exception as e: info = dict(ok=False, error=f'{type(e).__name__}: {e}', seconds=0)
+            status[p.name] = info
+            prev[p.name] = info.get('seconds', 0)
+            if info['ok']: log(f'   ok      {p.name}  ({info["seconds"]} s)')
+            else: log(f'   FAILED  {p.name}  ({info["seconds"]} s): shown up to the failing cell\n    {info["error"]}')
+    (WORK/'seconds.json').write_text(json.dumps(prev, indent=1))
+    return status
 
-    # 2. nbdev processing
-    t0 = time.time()
-    me = Path(__file__).read_bytes()
+def run_processing(nbs, a, lib, nb_pages) -> None:
+    "nbdev's processing of the notebooks whose executed version (or this build's code) changed, in one process."
+    ex, proc = WORK/'exec', WORK/'proc'
+    me = Path(__file__).read_bytes() + (DOCS/'apidoc.py').read_bytes()
     keys = {p: hashlib.sha256((ex/p.name).read_bytes() + me + lib.encode()).hexdigest() for p in nbs}
     todo = [p for p in nbs if a.force or not (proc/p.name).exists() or not (proc/f'{p.name}.key').exists()
             or (proc/f'{p.name}.key').read_text() != keys[p]]
-    if todo: log(f'2/4 processing {len(todo)} notebook(s) with nbdev (show_doc, hide/export removal, front matter) ...')
-    else: log('2/4 processing: all notebooks cached')
+    if not todo: log('2/4 processing: all notebooks cached'); return
+    log(f'2/4 processing {len(todo)} notebook(s) with nbdev (show_doc, hide/export removal, front matter) ...')
+    for p in todo: (proc/f'{p.name}.key').unlink(missing_ok=True)
+    ctx = mp.get_context('spawn')
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        res = pool.submit(process_all, [(str(ex/p.name), str(proc/p.name)) for p in todo], nb_pages).result()
     n_notes = 0
-    # a fresh process per notebook: IPython (show_doc's shell) replaces the worker's __main__
-    with cf.ProcessPoolExecutor(max_workers=max(1, min(a.jobs, len(nbs))), mp_context=ctx, max_tasks_per_child=1) as pool:
-        futs = {pool.submit(process_one, str(ex/p.name), str(proc/p.name)): p for p in todo}
-        for f in cf.as_completed(futs):
-            p = futs[f]
-            (proc/f'{p.name}.key').unlink(missing_ok=True)
-            try:
-                r = f.result()
-                if r['problems'] and a.verbose:
-                    for q in r['problems']: log(f'   note    {p.name}: show_doc setup {q}')
-                elif r['problems']: n_notes += len(r['problems'])
-                (proc/f'{p.name}.key').write_text(keys[p])
-            except Exception as e:
-                log(f'!! {p.name}: nbdev processing failed ({type(e).__name__}: {str(e)[:300]}); using it unprocessed')
-                shutil.copy2(ex/p.name, proc/p.name)
+    for r, p in zip(res, todo):
+        if not r['ok']: log(f'!! {p.name}: nbdev processing failed ({r["problems"][-1]}); using it unprocessed')
+        else: (proc/f'{p.name}.key').write_text(keys[p])
+        if a.verbose:
+            for q in r['problems']: log(f'   note    {p.name}: {q}')
+        n_notes += len(r['problems'])
+    if n_notes and not a.verbose: log(f'   ({n_notes} show_doc note(s); -v lists them)')
 
-    if n_notes: log(f'   ({n_notes} cell(s) with imports and other code failed outside their notebook while nbdev '
-                    'prepared show_doc: harmless, the outputs are the kernel\'s; -v lists them)')
-
-    # 3. plain notebooks
-    log('3/4 converting for myst-nb ...')
-    url, pages = site_url(), []
+def page_names(nbs) -> dict[str, str]:
+    "Notebook file name -> page name ('00_core.ipynb' -> 'core'), from the notebook's own front matter."
+    out = {}
     for p in nbs:
-        nb = json.loads((proc/p.name).read_text())
-        name = 'index' if p.stem == 'index' else _page_name(nb, p)
-        st = status.get(p.name, {})
-        to_plain(proc/p.name, site/f'{name}.ipynb', url, None if st.get('ok', True) else st.get('error'))
-        if name != 'index': pages.append(name)
-    if not (site/'index.ipynb').exists():
-        (site/'index.ipynb').write_text(json.dumps(dict(nbformat=4, nbformat_minor=5, metadata={}, cells=[
-            dict(cell_type='markdown', metadata={}, source='# solarnb', id='title')])))
-    write_index_toc(site, pages)
+        if p.stem == 'index': out[p.name] = 'index'; continue
+        nb = json.loads(p.read_text())
+        title = next((_src(c) for c in nb['cells'] if c['cell_type'] == 'raw' and _src(c).strip().startswith('---')), '')
+        m = re.search(r'^output-file:\s*(\S+)', title, re.M)
+        out[p.name] = Path(m.group(1)).stem if m else re.sub(r'^\d+[a-z]?_', '', p.stem)
+    return out
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('notebooks', nargs='*', help='with --force: re-execute only these (stems or file names)')
+    ap.add_argument('-j', '--jobs', type=int, default=max(1, min(4, os.cpu_count() or 2)),
+                    help='notebooks executed in parallel processes (default: the CPUs, at most 4)')
+    ap.add_argument('--force', action='store_true', help='re-execute notebooks even when the cache is current')
+    ap.add_argument('--no-exec', action='store_true', help='do not execute: use cached outputs, or none')
+    ap.add_argument('--slow', action='store_true', help="also run cells flagged with settings.ini's tst_flags (e.g. slow)")
+    ap.add_argument('-v', '--verbose', action='store_true', help='list show_doc symbols that could not be rendered')
+    ap.add_argument('--clean', action='store_true', help='remove docs/_build and docs/_nbs first')
+    a = ap.parse_args(argv)
+    t_start = time.time()
+    if a.clean:
+        shutil.rmtree(DOCS/'_build', ignore_errors=True); shutil.rmtree(WORK, ignore_errors=True)
+    ex, proc, site = WORK/'exec', WORK/'proc', WORK/'site'
+    for d in (ex, proc): d.mkdir(parents=True, exist_ok=True)
+    site.mkdir(parents=True, exist_ok=True)
+    nbs = notebooks()
+    if not nbs: sys.exit(f'no notebooks in {NBS}')
+    os.environ['PYTHONPATH'] = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
+    skip_flags = set() if a.slow else tst_flags()
+    lib = code_key()
+    nb_pages = page_names(nbs)
+
+    t0 = time.time()
+    status = run_execution(nbs, a, skip_flags, lib)
+    t_exec = time.time() - t0
+
+    t0 = time.time()
+    run_processing(nbs, a, lib, nb_pages)
     t_proc = time.time() - t0
 
-    # 4. sphinx
+    t0 = time.time()
+    log('3/4 converting for myst-nb ...')
+    url = site_url()
+    pages = [nb_pages[p.name] for p in nbs if nb_pages[p.name] != 'index']
+    for p in nbs: ANCHORS[nb_pages[p.name]] = collect_anchors(json.loads((proc/p.name).read_text()))
+    for p in nbs:
+        name = nb_pages[p.name]
+        st = status.get(p.name, {})
+        to_plain(proc/p.name, site/f'{name}.ipynb', url, None if st.get('ok', True) else st.get('error'),
+                 toc=pages if name == 'index' else None)
+    if not (site/'index.ipynb').exists():
+        _write_if_changed(site/'index.ipynb', json.dumps(dict(nbformat=4, nbformat_minor=5, metadata={}, cells=[
+            dict(cell_type='markdown', metadata={}, source='# solarnb', id='title'), toc_cell(pages)])))
+    for f in site.glob('*.ipynb'):   # pages of notebooks that are gone
+        if f.stem not in set(nb_pages.values()): f.unlink()
+    t_conv = time.time() - t0
+
     t0 = time.time()
     mj = ensure_mathjax()
-    log('4/4 building HTML with Sphinx ...')
+    log('4/4 building HTML with Sphinx, and the source pages ...')
     out = DOCS/'_build'/'html'
     env = dict(os.environ, SOLARNB_DOCS_MATHJAX=str(mj or ''))
-    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-c', str(DOCS), '-d', str(DOCS/'_build'/'doctrees'),
-           str(site), str(out)]
+    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-j', str(max(1, a.jobs)), '-c', str(DOCS),
+           '-d', str(DOCS/'_build'/'doctrees'), str(site), str(out)]
     r = subprocess.run(cmd, env=env, cwd=ROOT)
+    sys.path.insert(0, str(DOCS))
+    import apidoc
+    src_pages = apidoc.source_pages(ROOT/'solarnb', out, nb_pages)
     t_sphinx = time.time() - t0
     failed = [n for n, s in status.items() if not s.get('ok', True)]
-    log(f'\n{len(nbs)} pages; execute {t_exec:.0f} s, process {t_proc:.0f} s, sphinx {t_sphinx:.0f} s, '
-        f'total {time.time()-t_start:.0f} s')
-    if failed: log(f'notebooks that failed to execute (shown without outputs): {", ".join(sorted(failed))}')
+    log(f'\n{len(nbs)} pages, {len(src_pages)} source pages; execute {t_exec:.0f} s, process {t_proc:.0f} s, '
+        f'convert {t_conv:.0f} s, sphinx {t_sphinx:.0f} s, total {time.time()-t_start:.0f} s')
+    if failed: log(f'notebooks that failed to execute (shown up to the failing cell): {", ".join(sorted(failed))}')
     if r.returncode: sys.exit(f'sphinx failed (exit {r.returncode})')
-    log(f'open {out/"index.html"}  (or: python -m http.server -d {out.relative_to(ROOT)} -b 127.0.0.1 8000)')
+    log(f'open {out/"index.html"}  (or: python docs/check_site.py --site-only --serve)')
 
 if __name__ == '__main__': main()

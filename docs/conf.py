@@ -51,3 +51,4 @@ html_theme_options = {
     'show_prev_next': True,
     'navigation_with_keys': False,
 }
+html_context = {'default_mode': 'light'}   # an empty mode makes the theme log a console error

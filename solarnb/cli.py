@@ -10,8 +10,8 @@ from pathlib import Path
 from . import __version__
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BENCHES', 'add_option_flags', 'options_from_args', 'run_benches', 'format_bench', 'run_tests',
-           'build_parser', 'main']
+__all__ = ['COMMANDS', 'BENCHES', 'INPUTS', 'add_option_flags', 'options_from_args', 'run_benches', 'format_bench', 'run_tests',
+           'check_inputs', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #7f821142
 COMMANDS = {
@@ -137,7 +137,8 @@ def _run_records(a) -> int:
     return 0
 
 def _setup_track(p):
-    from solarnb.pipeline import TrackingOptions, RegionOptions
+    from solarnb.tracking import TrackingOptions       # not solarnb.pipeline: --help imports two stage modules only
+    from solarnb.regions import RegionOptions
     p.add_argument('root', nargs='*', default=None, help='data roots (default: the bundled example data and sequence)')
     p.add_argument('--harp', type=int, default=None, help='only this HARP')
     p.add_argument('--out', default='solarnb_out', help='output folder (default: solarnb_out)')
@@ -241,29 +242,48 @@ def _run_bench(a) -> int:
     return 0
 
 # %% ../nbs/09_cli.ipynb #91570dea
-def _test_one(fn, skip_flags, force_flags, basepath):
+def _test_code(fn, skip_flags, force_flags, basepath, save=None) -> str:
+    "Python that tests notebook `fn`: nbdev's `test_nb`; with `save`, docs/build.py's executor, which also saves it."
+    if not save:
+        return ('import sys, matplotlib; matplotlib.use("Agg")\n'
+                'from pathlib import Path\nfrom nbdev.test import test_nb\n'
+                f'ok, secs = test_nb(Path({str(fn)!r}), skip_flags={list(skip_flags)!r}, '
+                f'force_flags={list(force_flags)!r}, basepath={str(basepath)!r})\n'
+                'print("@@solarnb-test", ok)\nsys.exit(0 if ok else 1)\n')
+    flags = sorted(set(skip_flags) - set(force_flags))
+    dst = Path(save)/Path(fn).name
+    return (f'import sys\nsys.path[:0] = [{str(basepath)!r}, {str(Path(basepath)/"docs")!r}]\n'
+            'from build import execute_notebook, nb_key, code_key\n'
+            f'key = nb_key({str(fn)!r}, code_key(), {flags!r})\n'
+            f'info = execute_notebook({str(fn)!r}, {str(dst)!r}, {flags!r}, key, show_tb=True)\n'
+            'print("@@solarnb-test", info["ok"])\nsys.exit(0 if info["ok"] else 1)\n')
+
+def _test_one(fn, skip_flags, force_flags, basepath, save=None):
     "Run one notebook's tests in a fresh Python process; return (name, passed, seconds, output)."
-    code = ('import sys, matplotlib; matplotlib.use("Agg")\n'
-            'from pathlib import Path\nfrom nbdev.test import test_nb\n'
-            f'ok, secs = test_nb(Path({str(fn)!r}), skip_flags={list(skip_flags)!r}, '
-            f'force_flags={list(force_flags)!r}, basepath={str(basepath)!r})\n'
-            'print("@@solarnb-test", ok)\nsys.exit(0 if ok else 1)\n')
+    code = _test_code(fn, skip_flags, force_flags, basepath, save)
     t = time.perf_counter()
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=Path(fn).parent)
     ok = r.returncode == 0 and '@@solarnb-test True' in r.stdout
     return str(fn), ok, time.perf_counter() - t, (r.stdout + r.stderr).replace('@@solarnb-test True', '')
 
-def run_tests(path='nbs', flags:str='', workers:int=2) -> int:
+def run_tests(path='nbs', flags:str='', workers:int=2,
+              save=None, # folder for the executed notebooks (docs/build.py reuses them); None: nbdev's test_nb
+             ) -> int:
     "Run the notebooks under `path` as tests; print a line each and a closing count; return the failures."
     from concurrent.futures import ThreadPoolExecutor, as_completed
     from nbdev.config import get_config
     cfg = get_config()
     files = sorted(p.resolve() for p in Path(path).glob('*.ipynb') if not p.name.startswith('_'))
     if not files: print(f'no notebooks under {path}'); print('0 passed, 1 failed'); return 1
-    skip = cfg.tst_flags.split(); force = flags.split()
+    skip = cfg.tst_flags.split()
+    force = flags.split()
+    if save and not (cfg.config_path/'docs'/'build.py').exists():
+        print(f'--save needs the repository\'s docs/build.py (not found under {cfg.config_path})')
+        print('0 passed, 1 failed')
+        return 1
     res = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as ex:
-        futs = [ex.submit(_test_one, f, skip, force, cfg.config_path) for f in files]
+        futs = [ex.submit(_test_one, f, skip, force, cfg.config_path, save) for f in files]
         for fu in as_completed(futs):
             fn, ok, secs, out = fu.result(); res.append(ok)
             if not ok: print(out.strip()[-20000:], flush=True)
@@ -276,8 +296,45 @@ def _setup_test(p):
     p.add_argument('--path', default='nbs', help='folder of notebooks (default: nbs)')
     p.add_argument('--flags', default='', help='space-separated test flags to run that are normally skipped')
     p.add_argument('--workers', type=int, default=2, help='notebooks run in parallel (default: 2)')
+    p.add_argument('--save', nargs='?', const='docs/_nbs/exec', default=None, metavar='DIR',
+                   help='also save the executed notebooks (default DIR: docs/_nbs/exec, which `python docs/build.py` '
+                        'reuses while the notebook and solarnb/*.py are unchanged)')
 
-def _run_test(a) -> int: return 1 if run_tests(a.path, a.flags, a.workers) else 0
+def _run_test(a) -> int:
+    from nbdev.config import get_config
+    save = None if a.save is None else get_config().config_path/a.save
+    return 1 if run_tests(a.path, a.flags, a.workers, save) else 0
+
+# %% ../nbs/09_cli.ipynb #1949cac2
+INPUTS = {
+    'run': [('root', 'data root', 'dir')],
+    'records': [('root', 'data root', 'dir')],
+    'track': [('root', 'data root', 'dir')],
+    'limb': [('files', 'continuum FITS file', 'file')],
+    'regions': [('path', 'record folder or segment file', None)],
+    'sharp': [('path', 'record folder or segment file', None)],
+    'features': [('path', 'record folder, segment file or data root', None)],
+    'timelines': [('root', 'data root', 'dir'), ('doppler', 'folder of Doppler frames', 'dir'),
+                  ('flux', 'folder of magnetogram frames', 'dir'), ('continuum', 'folder of continuum frames', 'dir')],
+    'spectra': [('files', 'SPICE L2 FITS file or folder', None)],
+    'corona': [('files', 'AIA image file or folder', None)],
+    'test': [('path', 'folder of notebooks', 'dir')],
+}
+"subcommand -> [(argument, what it is, 'file', 'dir' or None for either)] for its path arguments."
+
+def _paths(v) -> list:
+    "The paths in an argument's value (None, one path, or a list)."
+    if v is None: return []
+    return [Path(v)] if isinstance(v, (str, os.PathLike)) else [Path(x) for x in v]
+
+def check_inputs(command:str, a):
+    "Refuse a path argument of `command` that does not exist or is of the wrong kind, naming what it stands for."
+    from solarnb.core import InputPathError
+    for attr, what, kind in INPUTS.get(command, ()):
+        for p in _paths(getattr(a, attr, None)):
+            if not p.exists(): raise InputPathError(f'{what} {p} does not exist')
+            if kind == 'dir' and not p.is_dir(): raise InputPathError(f'{what} {p} is a file, not a folder')
+            if kind == 'file' and not p.is_file(): raise InputPathError(f'{what} {p} is a folder, not a file')
 
 # %% ../nbs/09_cli.ipynb #26c22cf7
 def build_parser(command:str|None=None) -> argparse.ArgumentParser:
@@ -304,10 +361,14 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if not getattr(a, '_run', None): p.print_help(); return 0
     from solarnb.core import SolarnbError
-    try: rc = a._run(a)
+    try:
+        check_inputs(a.command, a)
+        rc = a._run(a)
     except SolarnbError as e:
         if getattr(a, 'verbose', False): traceback.print_exc()
-        print(f'solarnb {a.command}: error: {e}', file=sys.stderr); rc = 2
+        print(f'solarnb {a.command}: error: {e}', file=sys.stderr)
+        rc = 2
     except KeyboardInterrupt:
-        print(f'solarnb {a.command}: interrupted; rerun the same command to resume', file=sys.stderr); rc = 130
+        print(f'solarnb {a.command}: interrupted; rerun the same command to resume', file=sys.stderr)
+        rc = 130
     return rc or 0

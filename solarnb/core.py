@@ -4,29 +4,67 @@
 
 # %% ../nbs/00_core.ipynb #0a5e6deb
 from __future__ import annotations
-import os, re, warnings, tempfile, contextlib, functools
+import os, re, warnings, tempfile, contextlib, functools, importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
-from astropy.io import fits
 from astropy.time import Time
-import sunpy.map
 
 # %% auto #0
 __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEGMENTS', 'SERIES_SEGMENTS', 'SERIES_CADENCE',
-           'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE', 'RSUN_HMI', 'MSH', 'SolarnbError',
-           'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError', 'ProjectionError',
-           'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError', 'MissingKeywordError',
-           'SolarnbWarning', 'OptionError', 'option', 'check_option', 'check_options', 'option_type', 'option_value',
-           'series_unit', 'parse_trec', 'format_trec', 'SharpName', 'parse_sharp_filename', 'format_sharp_filename',
-           'Record', 'Problem', 'scan_records', 'find_records', 'require_records', 'get_dates', 'example_data_path',
-           'header_to_meta', 'read_image', 'header_value', 'bitmap_values', 'read_segment', 'cea_pixel_area',
-           'pixel_size', 'pixel_area_map', 'ActiveRegion', 'bench_read', 'atomic_path', 'map_to_hdu', 'write_map',
-           'read_map', 'time_it', 'panel_axes', 'plot_record', 'bench_core']
+           'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE', 'RSUN_HMI', 'MSH', 'LazyModule',
+           'LazyObject', 'SolarnbError', 'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError',
+           'ProjectionError', 'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError',
+           'InputPathError', 'MissingKeywordError', 'SolarnbWarning', 'OptionError', 'option', 'check_option',
+           'check_options', 'option_type', 'option_value', 'series_unit', 'parse_trec', 'format_trec', 'SharpName',
+           'parse_sharp_filename', 'format_sharp_filename', 'Record', 'Problem', 'scan_records', 'find_records',
+           'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
+           'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
+           'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'time_it', 'panel_axes', 'plot_record',
+           'bench_core']
+
+# %% ../nbs/00_core.ipynb #2f5a5697
+class LazyModule:
+    "Module `name`, imported at the first access to one of its attributes (or submodules: `sunpy.map`)."
+    def __init__(self, name:str): self.__dict__['_lazy_name'] = name
+
+    def __getattr__(self, attr:str):
+        mod = importlib.import_module(self.__dict__['_lazy_name'])
+        try: v = getattr(mod, attr)
+        except AttributeError:
+            try: v = importlib.import_module(f'{mod.__name__}.{attr}')
+            except ModuleNotFoundError: raise AttributeError(f'module {mod.__name__!r} has no attribute {attr!r}') from None
+        self.__dict__[attr] = v                 # later accesses are plain attribute lookups
+        return v
+
+    def __dir__(self): return dir(importlib.import_module(self.__dict__['_lazy_name']))
+    def __repr__(self): return f"<lazy module {self.__dict__['_lazy_name']!r}>"
+    def __reduce__(self): return LazyModule, (self.__dict__['_lazy_name'],)
+
+# %% ../nbs/00_core.ipynb #a0d49ed5
+class LazyObject:
+    "The object `name` of module `module`, imported at its first call, attribute access or `isinstance` check."
+    def __init__(self, module:str, name:str): self.__dict__.update(_lazy_spec=(module, name), _lazy_obj=None)
+
+    def _resolve(self):
+        if self.__dict__['_lazy_obj'] is None:
+            module, name = self.__dict__['_lazy_spec']
+            self.__dict__['_lazy_obj'] = getattr(importlib.import_module(module), name)
+        return self.__dict__['_lazy_obj']
+
+    def __call__(self, *args, **kwargs): return self._resolve()(*args, **kwargs)
+    def __getattr__(self, attr:str): return getattr(self._resolve(), attr)
+    def __instancecheck__(self, obj): return isinstance(obj, self._resolve())
+    def __subclasscheck__(self, cls): return issubclass(cls, self._resolve())
+    def __repr__(self): return f"<lazy {'.'.join(self.__dict__['_lazy_spec'])}>"
+    def __reduce__(self): return LazyObject, self.__dict__['_lazy_spec']
+
+# %% ../nbs/00_core.ipynb #e2960fcd
+fits = LazyModule('astropy.io.fits')
+sunpy = LazyModule('sunpy')             # sunpy.map, imported at the first Map read or made
 
 # %% ../nbs/00_core.ipynb #8c7f7ceb
 class SolarnbError(Exception):
@@ -58,6 +96,9 @@ class ObserverError(SolarnbError, ValueError):
 
 class DataRootError(SolarnbError, FileNotFoundError):
     "A data root does not exist, is not a folder, or holds no SHARP record (of the HARP asked for)."
+
+class InputPathError(DataRootError):
+    "A file or folder given as input does not exist or is of the wrong kind; the message names what it stands for."
 
 class MissingKeywordError(SolarnbError, KeyError):
     "A header lacks a keyword an operation needs (the message names the file and the keyword)."
@@ -299,11 +340,12 @@ def _walk(root:Path, problems:list):
             elif e.name.lower().endswith('.fits') and e.is_file(): yield path
         stack.extend(reversed(subdirs))
 
-def _check_root(root) -> Path:
+def _check_root(root, what:str='data root') -> Path:
+    "`root` as a Path if it is an existing folder; `DataRootError` naming it as `what` otherwise."
     root = Path(root)
-    if not root.exists(): raise DataRootError(f'data root {str(root)!r} is not a folder: it does not exist')
+    if not root.exists(): raise DataRootError(f'{what} {str(root)!r} is not a folder: it does not exist')
     if not root.is_dir():
-        raise DataRootError(f'data root {str(root)!r} is not a folder: it is a file; give the folder that holds the '
+        raise DataRootError(f'{what} {str(root)!r} is not a folder: it is a file; give the folder that holds the '
                             'SHARP files (ActiveRegion.from_path reads the record of one file)')
     return root
 
@@ -752,6 +794,7 @@ class ActiveRegion:
     def from_path(cls, path):
         "The record in a folder (exactly one) or the record a segment file belongs to."
         path = Path(path)
+        if not path.exists(): raise InputPathError(f'record folder or segment file {path} does not exist')
         if path.is_file():
             n = parse_sharp_filename(path)
             return cls(n.harp, n.t_rec, path.parent, n.series)

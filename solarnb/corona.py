@@ -9,16 +9,12 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
-from astropy.coordinates import SkyCoord
 from astropy.time import Time
-import sunpy.map
-from scipy import ndimage
 
 from .core import (SolarnbError, FitsReadError, EmptyImageError, ObserverError, OptionError, SolarnbWarning,
                           MSH, ActiveRegion, option, check_options, atomic_path, write_map, time_it,
-                          example_data_path)
+                          example_data_path, LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['HV_SCALING', 'REGION_COLUMNS', 'CH_WAVELENGTHS', 'AR_WAVELENGTHS', 'EUV_PATTERNS', 'LOSSES', 'EuvReadError',
@@ -30,6 +26,12 @@ __all__ = ['HV_SCALING', 'REGION_COLUMNS', 'CH_WAVELENGTHS', 'AR_WAVELENGTHS', '
            'prepare_image', 'prepare_mask', 'ShapeError', 'PairDataset', 'Annotation', 'parse_annotation',
            'annotation_mask', 'PolygonDataset', 'recalibrate_batchnorm', 'evaluate', 'train_unet', 'save_checkpoint',
            'load_checkpoint', 'predict_map', 'segment_map', 'synthetic_holes', 'bench_corona']
+
+# %% ../nbs/11_corona.ipynb #046e9afa
+pd = LazyModule('pandas')
+SkyCoord = LazyObject('astropy.coordinates', 'SkyCoord')
+sunpy = LazyModule('sunpy')        # sunpy.map (3 s to import) at its first use
+ndimage = LazyModule('scipy.ndimage')
 
 # %% ../nbs/11_corona.ipynb #2e5bb5a6
 class EuvReadError(FitsReadError):
@@ -86,7 +88,7 @@ HV_SCALING = {94: ('log', 0.1, 30.0, 1.0), 131: ('log', 0.7, 500.0, 1.0), 171: (
 "Helioviewer JP2Gen `hvs_version5` AIA scaling by wavelength: (type, data min, data max, exposure [s])."
 
 def _unscale_helioviewer(data, wavelength:int):
-    "Invert Helioviewer's byte scaling of AIA `wavelength`: bytes -> DN/s; None if the scaling is unknown."
+    "Invert Helioviewer's byte scaling of AIA `wavelength`: bytes -> DN/s, None if the scaling is unknown."
     if wavelength not in HV_SCALING: return None
     kind, lo, hi, exptime = HV_SCALING[wavelength]
     v = np.asarray(data, dtype=np.float32) / 255.
@@ -96,7 +98,7 @@ def _unscale_helioviewer(data, wavelength:int):
 
 # %% ../nbs/11_corona.ipynb #6aa747df
 def _fix_resampled_header(meta, shape) -> bool:
-    "Rescale CDELT/CRPIX of `meta` in place when its NAXIS differ from the array `shape`; True if changed."
+    "Rescale CDELT/CRPIX of `meta` in place when its NAXIS differ from the array `shape`, True if changed."
     n1, n2 = int(meta.get('naxis1', shape[1]) or shape[1]), int(meta.get('naxis2', shape[0]) or shape[0])
     if (n2, n1) == tuple(shape): return False
     for ax, n, m in ((1, n1, shape[1]), (2, n2, shape[0])):
@@ -208,7 +210,7 @@ class DiskGeometry:
         return np.sqrt(dx * dx + dy * dy) / np.float32(self.rsun_angle)
 
     def surface(self, x, y) -> dict:
-        "mu, area on the sphere [Mm2] and heliocentric (x, y, z) [Mm] of pixels (x, y); NaN off the disk."
+        "mu, area on the sphere [Mm2] and heliocentric (x, y, z) [Mm] of pixels (x, y), NaN off the disk."
         tx, ty = self.offsets(x, y)
         rho = np.hypot(tx, ty)
         q = self.rsun**2 - (self.dsun * np.sin(rho))**2
@@ -236,7 +238,7 @@ def disk_geometry(m:sunpy.map.GenericMap) -> DiskGeometry:
 
 # %% ../nbs/11_corona.ipynb #bd4ad798
 def bin_image(data:np.ndarray, b:int) -> np.ndarray:
-    "The mean of `b` x `b` blocks of `data` (float32; trailing rows/columns that do not fill a block dropped)."
+    "The mean of `b` x `b` blocks of `data` (float32, trailing rows/columns that do not fill a block dropped)."
     if b <= 1: return np.asarray(data, dtype=np.float32)
     ny, nx = (data.shape[0] // b) * b, (data.shape[1] // b) * b
     return np.asarray(data[:ny, :nx], dtype=np.float32).reshape(ny // b, b, nx // b, b).mean(axis=(1, 3))
@@ -298,7 +300,7 @@ def limb_profile(data:np.ndarray, r:np.ndarray, nbins:int=50, rmax:float=0.99, m
     return rb, fit, med
 
 def correct_limb(data:np.ndarray, r:np.ndarray, profile, rmax:float=0.99) -> np.ndarray:
-    "`data` divided by the limb profile `(r_bins, fit, ...)`, scaled to its disk-centre value; NaN beyond `rmax`."
+    "`data` divided by the limb profile `(r_bins, fit, ...)`, scaled to its disk-centre value, NaN beyond `rmax`."
     rb, val = profile[0], profile[1]
     prof = np.interp(r, rb, val).astype(np.float32)
     out = data * (np.float32(val[0]) / np.maximum(prof, np.float32(1e-6 * abs(val[0]) + 1e-30)))
@@ -324,7 +326,7 @@ def _area_grid(g:DiskGeometry, r:np.ndarray|None=None) -> np.ndarray:
 
 def clean_mask(mask:np.ndarray, g:DiskGeometry, open_mm:float, close_mm:float, min_area:float,
                area:np.ndarray|None=None, fill:bool=True) -> np.ndarray:
-    "Open, close, fill holes and drop components smaller than `min_area` Mm2; returns labels (int32)."
+    "Open, close, fill holes and drop components smaller than `min_area` Mm2, returns labels (int32)."
     px = g.centre_pixel_size
     s = _disk_struct(open_mm / px)
     if s is not None: mask = ndimage.binary_opening(mask, structure=s)
@@ -566,9 +568,13 @@ def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
     d = np.asarray(res.map.data, dtype=float)
     pos = d[np.isfinite(d) & (d > 0)]
     norm = LogNorm(vmin=max(np.percentile(pos, 1), 1e-3), vmax=np.percentile(pos, vmax_pct)) if pos.size else None
-    ax.imshow(d, origin='lower', cmap='gray', norm=norm)
+    im = ax.imshow(d, origin='lower', cmap='gray', norm=norm)
+    unit = res.map.unit.to_string('latex_inline') if res.map.unit is not None else 'DN/s'
+    fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02, label=f'AIA {res.wavelength} A intensity [{unit}]')
     for lab, colour in ((res.ch_labels, 'tab:blue'), (res.ar_labels, 'tab:red')):
-        if lab.max(): ax.contour(lab > 0, levels=[0.5], colors=colour, linewidths=1)
+        if lab.max():
+            ax.contour(lab > 0, levels=[0.5], colors=colour, linewidths=1)
+    _corona_legend(ax, res)
     for _, row in res.table.iterrows():
         lab = res.ch_labels if row['kind'] == 'CH' else res.ar_labels
         yy, xx = np.nonzero(lab == row['label'])
@@ -577,9 +583,17 @@ def plot_corona(res:CoronaResult, fig=None, vmax_pct:float=99.5):
                             path_effects=[patheffects.withStroke(linewidth=2, foreground='k')])
     ax.set_title(f"AIA {res.wavelength} A {res.map.date.isot[:16]}: {(res.table.kind == 'CH').sum()} CH, "
                  f"{(res.table.kind == 'AR').sum()} AR", fontsize=10)
-    ax.set_xlabel('Helioprojective longitude')
-    ax.set_ylabel('Helioprojective latitude')
+    ax.set_xlabel('Helioprojective longitude (Solar-X) [arcsec]')
+    ax.set_ylabel('Helioprojective latitude (Solar-Y) [arcsec]')
     return fig
+
+def _corona_legend(ax, res):
+    "A legend of the contours: coronal holes in blue, active regions in red, with their counts."
+    from matplotlib.lines import Line2D
+    n_ch, n_ar = (res.table.kind == 'CH').sum(), (res.table.kind == 'AR').sum()
+    handles = [Line2D([], [], color='tab:blue', label=f'coronal holes ({n_ch})'),
+               Line2D([], [], color='tab:red', label=f'active regions ({n_ar})')]
+    ax.legend(handles=handles, loc='lower left', fontsize=8, framealpha=0.7)
 
 # %% ../nbs/11_corona.ipynb #88a28424
 def harp_position(ar:ActiveRegion, time) -> SkyCoord:
@@ -695,7 +709,7 @@ EUV_PATTERNS = ('*.fits', '*.fts', '*.fit', '*.fits.gz', '*.jp2')
 
 def corona_files(paths, out, options:CoronaOptions|None=None, sharp:ActiveRegion|None=None,
                  progress:bool=True) -> pd.DataFrame:
-    "Run `corona_file` on each path; a file's `SolarnbError` goes into its row. Writes `corona_summary.csv`."
+    "Run `corona_file` on each path, a file's `SolarnbError` goes into its row. Writes `corona_summary.csv`."
     from tqdm.auto import tqdm
     opts = check_options(options or CoronaOptions(), 'corona')
     model = None
@@ -746,7 +760,7 @@ def main(argv=None):
 
 # %% ../nbs/11_corona.ipynb #f5e4f1eb
 def corona_widget(m:sunpy.map.GenericMap, options:CoronaOptions|None=None):
-    "Sliders for the coronal-hole and active-region thresholds over map `m`; returns the ipywidgets box."
+    "Sliders for the coronal-hole and active-region thresholds over map `m`, returns the ipywidgets box."
     import dataclasses
     import ipywidgets as W
     import matplotlib.pyplot as plt
@@ -785,7 +799,9 @@ def _torch():
 
 def has_torch() -> bool:
     "Whether PyTorch can be imported."
-    try: _torch(); return True
+    try:
+        _torch()
+        return True
     except TorchMissingError: return False
 
 def resolve_device(device:str='auto') -> str:
@@ -840,7 +856,7 @@ def scss_net(filters:int=32, # filters of the first level (doubling each level)
              dropout:float=0.5, # dropout probability
              in_channels:int=1, # image channels
             ):
-    "The SCSS-Net U-Net (Mackovjak et al. 2021) as a PyTorch module; needs torch."
+    "The SCSS-Net U-Net (Mackovjak et al. 2021) as a PyTorch module, needs torch."
     return _unet_class()(filters, levels, dropout, in_channels)
 
 def count_parameters(model) -> dict:
@@ -851,7 +867,7 @@ def count_parameters(model) -> dict:
 
 # %% ../nbs/11_corona.ipynb #94854edb
 def dice(pred, truth) -> float:
-    "Dice coefficient of two binary masks (arrays; nonzero = inside): 2|A and B| / (|A| + |B|)."
+    "Dice coefficient of two binary masks (arrays, nonzero = inside): 2|A and B| / (|A| + |B|)."
     a, b = np.asarray(pred).astype(bool), np.asarray(truth).astype(bool)
     s = a.sum() + b.sum()
     return 1.0 if s == 0 else float(2 * (a & b).sum() / s)
@@ -897,7 +913,7 @@ def prepare_image(img, size:int=256) -> np.ndarray:
     return np.clip((np.log10(np.clip(d, 10**lo, None)) - lo) / max(hi - lo, 1e-6), 0, 1).astype(np.float32)
 
 def prepare_mask(mask, size:int=256) -> np.ndarray:
-    "A mask (Map or array; nonzero = inside) resampled to `size` x `size` by nearest neighbour, float32 0/1."
+    "A mask (Map or array, nonzero = inside) resampled to `size` x `size` by nearest neighbour, float32 0/1."
     from skimage.transform import resize
     d = np.asarray(mask.data if hasattr(mask, 'data') else mask) != 0
     return resize(d.astype(np.float32), (size, size), order=0, anti_aliasing=False).astype(np.float32)
@@ -1022,7 +1038,7 @@ def train_unet(model, train, # a dataset of (image, mask) pairs (PairDataset, Po
                val=None, # a validation dataset (default: the training set)
                epochs:int=10, batch_size:int=8, lr:float=1e-3, loss:str='dice',
                augment:bool=True, device:str='auto', seed:int=0, progress:bool=True) -> list[dict]:
-    "Train `model` on `train`; per epoch: training loss and eval-mode Dice/IoU on `val`. Returns the history."
+    "Train `model` on `train`, per epoch: training loss and eval-mode Dice/IoU on `val`. Returns the history."
     torch = _torch()
     from tqdm.auto import tqdm
     device = resolve_device(device)
@@ -1132,7 +1148,7 @@ def _time_cpu(f, *args, repeat:int=3) -> tuple:
     return wall, cpu, out
 
 def bench_corona(quick:bool=False) -> list[dict]:
-    "Detection and region tables on a 4096x4096 full-disk map; U-Net inference on 256x256 (CPU)."
+    "Detection and region tables on a 4096x4096 full-disk map, U-Net inference on 256x256 (CPU)."
     m = _map_4096()
     n = 1 if quick else 3
     detect_corona(synthetic_euv_map(256, 9.6))        # warm up (imports, caches)

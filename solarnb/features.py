@@ -8,30 +8,36 @@ import json, math, re, warnings, functools
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from dataclasses import dataclass
-from scipy import ndimage, signal, stats
-import scipy.fft as sp_fft
 import astropy.units as u
-from astropy.io import fits
 
 from .core import (ActiveRegion, SolarnbError, MissingSegmentError, ShapeMismatchError, EmptyImageError,
-                          ProjectionError, find_records, example_data_path, time_it, option, check_options, OptionError)
+                          ProjectionError, find_records, example_data_path, time_it, option, check_options, OptionError,
+                          LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['GREEN_DZ', 'GREEN_HALF', 'MU0', 'SHARP_KEYWORDS', 'SHARP_ERRORS', 'LOS_KEYWORDS', 'SHARP_UNITS',
            'SHARP_QUANTITY_UNITS', 'SOLARMASK_SCALARS', 'SOLARMASK_FIELDS', 'SOLARMASK_LABELS', 'SOLARMASK_SEGMENTS',
-           'SOLARMASK_MU0', 'FeatureError', 'sharp_mask', 'pipeline_scale', 'pipeline_gradient', 'green_kernel',
-           'greenpot', 'field_derivatives', 'keyword_unit', 'sharp_keywords_arrays', 'r_value', 'los_keywords',
-           'sharp_keywords', 'header_tolerance', 'compare_with_header', 'header_cards', 'solarmask_fields',
-           'solarmask_masks', 'solarmask_features', 'region_graph', 'feature_row', 'feature_table', 'column_units',
-           'write_table', 'read_table_units', 'FeatureOptions', 'record_features', 'bench_features',
-           'bench_record_numeric']
+           'SOLARMASK_MU0', 'SEGMENT_COLOURS', 'FeatureError', 'sharp_mask', 'pipeline_scale', 'pipeline_gradient',
+           'green_kernel', 'greenpot', 'field_derivatives', 'keyword_unit', 'sharp_keywords_arrays', 'r_value',
+           'los_keywords', 'sharp_keyword_values', 'sharp_keywords', 'header_tolerance', 'compare_with_header',
+           'header_cards', 'solarmask_fields', 'solarmask_masks', 'solarmask_features', 'plot_segments', 'region_graph',
+           'plot_region_graph', 'feature_row', 'feature_table', 'column_units', 'write_table', 'read_table_units',
+           'FeatureOptions', 'record_features', 'bench_features', 'bench_record_numeric']
 
-# %% ../nbs/06_features.ipynb #81393aef
+# %% ../nbs/06_features.ipynb #ab81d078
+pd = LazyModule('pandas')
+fits = LazyModule('astropy.io.fits')
+ndimage = LazyModule('scipy.ndimage')
+signal = LazyModule('scipy.signal')   # 1-3 s to import: at its first use
+stats = LazyModule('scipy.stats')
+sp_fft = LazyModule('scipy.fft')
+
+# %% ../nbs/06_features.ipynb #b2542b15
 class FeatureError(SolarnbError, ValueError):
     "Input to a feature computation is unusable (shapes, scales, masks)."
 
+# %% ../nbs/06_features.ipynb #fd0933f8
 def sharp_mask(bitmap,                 # HARP bitmap segment (Map or array): 33/34 inside the active region
                conf_disambig=None,     # disambiguation confidence (Map or array); None: bitmap only (LOS keywords)
                bitmap_min:float=30,    # the pipeline's test `bitmap >= 30`
@@ -61,7 +67,7 @@ def pipeline_scale(header:dict) -> tuple[float, float]:
     cdelt = math.degrees(math.atan(rsun_ref * math.radians(cdelt1) / dsun)) * 3600
     return cdelt, rsun_ref / rsun_obs
 
-# %% ../nbs/06_features.ipynb #7f532029
+# %% ../nbs/06_features.ipynb #ea0c73c1
 def pipeline_gradient(f) -> tuple[np.ndarray, np.ndarray]:
     "(d/dx, d/dy) per pixel as the HMI pipeline takes them: float32, centred inside, one-sided 2nd order on the edges."
     f = np.asarray(getattr(f, 'data', f), np.float32)
@@ -76,25 +82,30 @@ def pipeline_gradient(f) -> tuple[np.ndarray, np.ndarray]:
     gy[-1] = (3 * f[-1] - 4 * f[-2] + f[-3]) * h
     return gx, gy
 
+# %% ../nbs/06_features.ipynb #41842e25
 GREEN_DZ, GREEN_HALF = 0.001, 10   # the pipeline's monopole depth [px] and window half-width [px]
 
 def green_kernel(dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
     "The pipeline's Green's-function weights for offsets -half..half-1 (rows dj, columns di)."
     o = np.arange(-half, half, dtype=np.float64)
-    return (np.float32(dz) / np.sqrt(o[:, None]**2 + o[None, :]**2 + np.float32(dz)**2)).astype(np.float32).astype(float)
+    w = np.float32(dz) / np.sqrt(o[:, None]**2 + o[None, :]**2 + np.float32(dz)**2)
+    return w.astype(np.float32).astype(float)
 
+# %% ../nbs/06_features.ipynb #480392e4
 @functools.lru_cache(16)
 def _kernel_spectrum(kernel:tuple, fshape:tuple) -> np.ndarray:
-    "rfft2 of a kernel ('green', dz, half) or ('solarmask', radius, dz) zero-padded to `fshape` (cached: a HARP keeps its size)."
+    "rfft2 of a kernel ('green', dz, half) or ('solarmask', radius, dz) zero-padded to `fshape` (cached per size)."
     k = green_kernel(*kernel[1:])[::-1, ::-1] if kernel[0] == 'green' else _solarmask_kernel(*kernel[1:])
     return sp_fft.rfft2(k, fshape)
 
+# %% ../nbs/06_features.ipynb #ec5eb411
 def _fft_valid(a:np.ndarray, kernel:tuple, kshape:tuple) -> np.ndarray:
     "scipy.signal.fftconvolve(a, kernel, 'valid') with the kernel's spectrum cached per FFT size."
     fshape = tuple(sp_fft.next_fast_len(a.shape[i] + kshape[i] - 1, True) for i in (0, 1))
     y = sp_fft.irfft2(sp_fft.rfft2(a, fshape) * _kernel_spectrum(kernel, fshape), fshape)
     return y[kshape[0] - 1:a.shape[0], kshape[1] - 1:a.shape[1]]
 
+# %% ../nbs/06_features.ipynb #dde4b7a0
 def _green_pot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
     "The pipeline's Green's-function potential of Bz (FFT-evaluated), 0 where Bz is NaN."
     bz = np.asarray(getattr(bz, 'data', bz), float)
@@ -105,6 +116,7 @@ def _green_pot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> np.ndarray:
     pot[~ok] = 0.0
     return pot
 
+# %% ../nbs/06_features.ipynb #d9175f81
 def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np.ndarray]:
     "Potential-field (Bx, By) at the photosphere from Bz by the pipeline's Green's-function sum (FFT-evaluated)."
     pot = _green_pot(bz, dz, half)
@@ -113,13 +125,14 @@ def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np
     bpy[1:-1, 1:-1] = -(pot[2:, 1:-1] - pot[:-2, 1:-1]) * 0.5
     return bpx, bpy
 
-# %% ../nbs/06_features.ipynb #e645acd8
+# %% ../nbs/06_features.ipynb #c1ef6abb
 def field_derivatives(Bp, Bt, Br, # SHARP CEA components [G] (arrays or Maps)
                      ) -> dict:
     "|B|, Bh and the first derivatives that the SHARP keywords and solarmask's features share (float32)."
     f32 = lambda a: np.array(getattr(a, 'data', a), np.float32)
     Bx, By, Bz = f32(Bp), -f32(Bt), f32(Br)
-    if not (Bz.shape == Bx.shape == By.shape): raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bx.shape}, Bt {By.shape} differ')
+    if not (Bz.shape == Bx.shape == By.shape):
+        raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bx.shape}, Bt {By.shape} differ')
     if min(Bz.shape) < 3: raise FeatureError(f'derivatives need an image of at least 3x3, got {Bz.shape}')
     with np.errstate(all='ignore'):
         Bh = np.sqrt(Bx * Bx + By * By)
@@ -130,21 +143,28 @@ def field_derivatives(Bp, Bt, Br, # SHARP CEA components [G] (arrays or Maps)
     d['dBx/dy'] = np.gradient(Bx, axis=0)
     return d
 
-# %% ../nbs/06_features.ipynb #234bb330
-MU0 = 1.2566370614e-6   # the pipeline's vacuum permeability [T m / A]
+# %% ../nbs/06_features.ipynb #96651516
+MU0 = 1.2566370614e-6
+"The pipeline's vacuum permeability [T m / A]."
 
 SHARP_KEYWORDS = ('USFLUX', 'MEANGAM', 'MEANGBT', 'MEANGBZ', 'MEANGBH', 'MEANJZD', 'TOTUSJZ', 'MEANALP',
                   'MEANJZH', 'TOTUSJH', 'ABSNJZH', 'SAVNCPP', 'MEANPOT', 'TOTPOT', 'MEANSHR', 'SHRGT45')
+"JSOC's 16 SHARP space-weather keywords, in the pipeline's order."
 SHARP_ERRORS = {'USFLUX': 'ERRVF', 'MEANGAM': 'ERRGAM', 'MEANGBT': 'ERRBT', 'MEANGBZ': 'ERRBZ', 'MEANGBH': 'ERRBH',
                 'MEANJZD': 'ERRJZ', 'TOTUSJZ': 'ERRUSI', 'MEANALP': 'ERRALP', 'MEANJZH': 'ERRMIH',
                 'TOTUSJH': 'ERRTUI', 'ABSNJZH': 'ERRTAI', 'SAVNCPP': 'ERRJHT', 'MEANPOT': 'ERRMPOT',
                 'TOTPOT': 'ERRTPOT', 'MEANSHR': 'ERRMSHA'}
+"The error keyword of each SHARP keyword (SHRGT45 has none)."
 LOS_KEYWORDS = ('USFLUXL', 'MEANGBL', 'CMASKL', 'R_VALUE')
+"The line-of-sight keywords (from the magnetogram)."
+
+# %% ../nbs/06_features.ipynb #029aba39
 SHARP_UNITS = {'USFLUX': 'Mx', 'MEANGAM': 'deg', 'MEANGBT': 'G/px', 'MEANGBZ': 'G/px', 'MEANGBH': 'G/px',
                'MEANJZD': 'mA/m2', 'TOTUSJZ': 'A', 'MEANALP': '1/Mm', 'MEANJZH': 'G2/m', 'TOTUSJH': 'G2/m',
                'ABSNJZH': 'G2/m', 'SAVNCPP': 'A (pipeline factor)', 'MEANPOT': 'erg/cm3', 'TOTPOT': 'erg/cm',
                'MEANSHR': 'deg', 'SHRGT45': '%', 'CMASK': 'px', 'USFLUXL': 'Mx', 'MEANGBL': 'G/px', 'CMASKL': 'px',
                'R_VALUE': 'log10(Mx)'}
+"The unit of each SHARP and LOS keyword as text (table columns, axis labels)."
 
 _PX = u.pix
 SHARP_QUANTITY_UNITS = {'USFLUX': u.Mx, 'MEANGAM': u.deg, 'MEANGBT': u.G / _PX, 'MEANGBZ': u.G / _PX,
@@ -152,26 +172,86 @@ SHARP_QUANTITY_UNITS = {'USFLUX': u.Mx, 'MEANGAM': u.deg, 'MEANGBT': u.G / _PX, 
                         'MEANJZH': u.G**2 / u.m, 'TOTUSJH': u.G**2 / u.m, 'ABSNJZH': u.G**2 / u.m, 'SAVNCPP': u.A,
                         'MEANPOT': u.erg / u.cm**3, 'TOTPOT': u.erg / u.cm, 'MEANSHR': u.deg, 'SHRGT45': u.percent,
                         'CMASK': _PX, 'USFLUXL': u.Mx, 'MEANGBL': u.G / _PX, 'CMASKL': _PX, 'R_VALUE': u.dex(u.Mx)}
-"The astropy unit of each SHARP and LOS keyword (an error keyword has the unit of its keyword); SAVNCPP keeps JSOC's factor."
+"The astropy unit of each SHARP and LOS keyword (an error keyword has the unit of its keyword)."
 
-def keyword_unit(k:str) -> u.UnitBase:
+def keyword_unit(k:str, # a SHARP keyword, error keyword or LOS keyword (JSOC name)
+                ) -> u.UnitBase:
     "The astropy unit of a SHARP, error or LOS keyword (`SHARP_QUANTITY_UNITS`); KeyError for an unknown name."
     base = next((a for a, b in SHARP_ERRORS.items() if b == k), k)
     return SHARP_QUANTITY_UNITS[base]
 
+# %% ../nbs/06_features.ipynb #bbe6fbf8
 def _mean(v, n): return float(v / n) if n else float('nan')
 
+# %% ../nbs/06_features.ipynb #3d05c133
 def _check2d(a, name, shape=None):
+    "`a` (array or Map) flattened, after checking it is 2-D and, when given, of `shape`."
     a = np.asarray(getattr(a, 'data', a))
     if a.ndim != 2: raise FeatureError(f'{name} must be a 2-D image, got shape {a.shape}')
-    if shape is not None and a.shape != shape: raise ShapeMismatchError(f'{name} has shape {a.shape}, but Bz has {shape}')
+    if shape is not None and a.shape != shape:
+        raise ShapeMismatchError(f'{name} has shape {a.shape}, but Bz has {shape}')
     return a.reshape(-1)
 
+# %% ../nbs/06_features.ipynb #c25541dc
+def _f32(a, j): return a[j].astype(np.float32)
+
+# %% ../nbs/06_features.ipynb #223a8b65
+def _e2(a, j): return a[j].astype(np.float32).astype(float)**2
+
+# %% ../nbs/06_features.ipynb #9c6e99e1
+def _gather(bx, by, bz, mask, errs:tuple):
+    "The fields (float32, then float64) and squared errors at the mask pixels, and the mask's geometry."
+    from types import SimpleNamespace
+    bz2 = np.asarray(getattr(bz, 'data', bz))
+    g = SimpleNamespace(bz2=bz2, bzf=_check2d(bz2, 'Bz'))
+    shape = bz2.shape
+    g.bxf, g.byf = _check2d(bx, 'Bx', shape), _check2d(by, 'By', shape)
+    m = np.asarray(getattr(mask, 'data', mask)).astype(bool)
+    if m.shape != shape: raise ShapeMismatchError(f'mask has shape {m.shape}, but Bz has {shape}')
+    g.have_err = all(e is not None for e in errs)
+    g.errs = [_check2d(e, n, shape) for e, n in zip(errs, ('Bx_err', 'By_err', 'Bz_err'))] if g.have_err else None
+    g.H, g.W = shape
+    g.M = np.flatnonzero(m)
+    g.y, g.x = np.divmod(g.M, g.W)
+    g.inner = (g.y > 0) & (g.y < g.H - 1) & (g.x > 0) & (g.x < g.W - 1)
+    g.I = g.M[g.inner]
+    g.bx32, g.by32, g.bz32 = _f32(g.bxf, g.M), _f32(g.byf, g.M), _f32(g.bzf, g.M)
+    g.X, g.Y, g.Z = g.bx32.astype(float), g.by32.astype(float), g.bz32.astype(float)
+    nan = np.full(len(g.M), np.nan)
+    g.EX2, g.EY2, g.EZ2 = (_e2(e, g.M) for e in g.errs) if g.have_err else (nan, nan, nan)
+    return g
+
+# %% ../nbs/06_features.ipynb #f6097319
+def _flux_keywords(g, area:float) -> dict:
+    "CMASK, USFLUX [Mx] and ERRVF from the gathered Bz; `area` is the pixel area [cm2]."
+    ok = np.isfinite(g.Z)
+    nan = float('nan')
+    return {'CMASK': float(ok.sum()), 'USFLUX': float(np.abs(g.Z[ok]).sum() * area) if ok.any() else nan,
+            'ERRVF': float(np.sqrt(g.EZ2[ok].sum()) * area) if ok.any() and g.have_err else nan}
+
+# %% ../nbs/06_features.ipynb #6951169c
+def _gamma_keywords(g) -> dict:
+    "MEANGAM [deg] over pixels with Bh > 100 G and Bz != 0, and ERRGAM."
+    bh32 = np.sqrt(g.bx32 * g.bx32 + g.by32 * g.by32)
+    bh = bh32.astype(float)
+    k = (bh32 > 100) & (g.bz32 != 0) & np.isfinite(g.bz32) & np.isfinite(bh32)
+    n = int(k.sum())
+    out = {'MEANGAM': _mean(np.degrees(np.abs(np.arctan(bh[k] / np.abs(g.Z[k])))).sum(), n), 'ERRGAM': float('nan')}
+    if g.have_err:
+        bhe2 = (g.X**2 * g.EX2 + g.Y**2 * g.EY2) / bh**2
+        r2 = (bh / g.Z)**2
+        Z2 = g.Z * g.Z
+        g2 = ((1 / (1 + r2))**2 * (bhe2 / Z2 + bh**2 * g.EZ2 / (Z2 * Z2)))[k]
+        out['ERRGAM'] = _mean(np.sqrt(g2.sum()), n) * 180 / np.pi
+    return out
+
+# %% ../nbs/06_features.ipynb #44eab42d
 def _grad_keyword_at(nb, err:bool):
-    "Mean |grad f| from the values (f, e^2) at the 4 neighbours (x+1, x-1, y+1, y-1) of pixels (pipeline's scheme), and its error."
+    "Mean |grad f| from the values (f, e^2) at the 4 neighbours (x+1, x-1, y+1, y-1) of pixels, and its error."
     (fx1, ex1), (fx0, ex0), (fy1, ey1), (fy0, ey0) = nb
     h = np.float32(0.5)
-    gx = (fx1 - fx0) * h; gy = (fy1 - fy0) * h
+    gx = (fx1 - fx0) * h
+    gy = (fy1 - fy0) * h
     den = gx.astype(float)**2 + gy.astype(float)**2
     k = ((gx + gy) != 0) & np.isfinite(den)
     n = int(k.sum())
@@ -181,145 +261,134 @@ def _grad_keyword_at(nb, err:bool):
     ke = k & (den != 0) & np.isfinite(t)
     return g, _mean(np.sqrt((t[ke] / (16 * den[ke])).sum()), n)
 
-def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -Bt, Bz = Br [G] (arrays or Maps)
-                          mask,                                # boolean mask of the pixels to use
-                          cdelt:float, m_per_arcsec:float,     # from `pipeline_scale`
-                          bx_err=None, by_err=None, bz_err=None,  # 1-sigma errors [G]; None: error keywords NaN
-                          shear_error_full:bool=False,         # ERRMSHA by full propagation instead of JSOC's
-                          derivs:dict|None=None,               # `field_derivatives` of the same Bp, Bt, Br (shared)
-                         ) -> dict:
-    "The 16 SHARP keywords, CMASK and their error keywords from field arrays and a mask, as the HMI pipeline."
-    bz2 = np.asarray(getattr(bz, 'data', bz))
-    bzf = _check2d(bz2, 'Bz'); shape = bz2.shape
-    bxf, byf = _check2d(bx, 'Bx', shape), _check2d(by, 'By', shape)
-    m = np.asarray(getattr(mask, 'data', mask)).astype(bool)
-    if m.shape != shape: raise ShapeMismatchError(f'mask has shape {m.shape}, but Bz has {shape}')
-    have_err = not (bx_err is None or by_err is None or bz_err is None)
-    if have_err: errs = [_check2d(e, n, shape) for e, n in ((bx_err, 'Bx_err'), (by_err, 'By_err'), (bz_err, 'Bz_err'))]
-    H, W = shape
-    M = np.flatnonzero(m)
-    y, x = np.divmod(M, W)
-    inner = (y > 0) & (y < H - 1) & (x > 0) & (x < W - 1)
-    I = M[inner]
-    f32 = lambda a, j: a[j].astype(np.float32)                     # gathered, then single precision as the pipeline
-    e2 = lambda a, j: a[j].astype(np.float32).astype(float)**2
-    nan = float('nan')
+# %% ../nbs/06_features.ipynb #78e41081
+def _neighbour_errors(x_, y_, z_, b_, h_, ex2, ey2, ez2) -> tuple:
+    "Squared errors of |B| and Bh at neighbour pixels, rounded through float32 as the pipeline stores them."
+    xx, yy = x_.astype(float)**2 * ex2, y_.astype(float)**2 * ey2
+    be2 = ((np.sqrt(xx + yy + z_.astype(float)**2 * ez2) / b_).astype(np.float32).astype(float))**2
+    he2 = ((np.sqrt(xx + yy) / h_).astype(np.float32).astype(float))**2
+    return be2, he2
+
+# %% ../nbs/06_features.ipynb #72a18063
+def _neighbours(g, derivs:dict|None) -> dict:
+    "Values at the 4 neighbours of the interior mask pixels: (f, e^2) of |B|, Bz, Bh; Bx, By; (ex^2, ey^2)."
+    nb = {'B': [], 'Bz': [], 'Bh': [], 'Bx': [], 'By': [], 'e': []}
+    for o in (1, -1, g.W, -g.W):
+        j = g.I + o
+        x_, y_, z_ = _f32(g.bxf, j), _f32(g.byf, j), _f32(g.bzf, j)
+        if derivs is not None:        # |B| and Bh shared with solarmask's features
+            b_, h_ = derivs['B'].reshape(-1)[j], derivs['Bh'].reshape(-1)[j]
+        else:
+            b_, h_ = np.sqrt(x_ * x_ + y_ * y_ + z_ * z_), np.sqrt(x_ * x_ + y_ * y_)
+        ex2 = ey2 = ez2 = be2 = he2 = None
+        if g.have_err:
+            ex2, ey2, ez2 = (_e2(e, j) for e in g.errs)
+            be2, he2 = _neighbour_errors(x_, y_, z_, b_, h_, ex2, ey2, ez2)
+        vals = {'B': (b_, be2), 'Bz': (z_, ez2), 'Bh': (h_, he2), 'Bx': x_, 'By': y_, 'e': (ex2, ey2)}
+        for key, v in vals.items(): nb[key].append(v)
+    return nb
+
+# %% ../nbs/06_features.ipynb #9b6ded8b
+def _gradient_keywords(nb:dict, have_err:bool) -> dict:
+    "MEANGBT, MEANGBZ, MEANGBH [G/px] and their errors from the neighbour values."
     out = {}
-    area = cdelt * cdelt * m_per_arcsec**2 * 1e4
-    pl = cdelt * m_per_arcsec
-    with np.errstate(all='ignore'):
-        bx32, by32, bz32 = f32(bxf, M), f32(byf, M), f32(bzf, M)
-        X, Y, Z = bx32.astype(float), by32.astype(float), bz32.astype(float)
-        EX2, EY2, EZ2 = (e2(e, M) for e in errs) if have_err else (np.full(len(M), nan),) * 3
-        # USFLUX
-        ok = np.isfinite(Z)
-        out['CMASK'] = float(ok.sum())
-        out['USFLUX'] = float(np.abs(Z[ok]).sum() * area) if ok.any() else nan
-        out['ERRVF'] = float(np.sqrt(EZ2[ok].sum()) * area) if ok.any() and have_err else nan
-        # MEANGAM
-        bh32 = np.sqrt(bx32 * bx32 + by32 * by32); bh = bh32.astype(float)
-        k = (bh32 > 100) & (bz32 != 0) & np.isfinite(bz32) & np.isfinite(bh32)
-        n = int(k.sum())
-        out['MEANGAM'] = _mean(np.degrees(np.abs(np.arctan(bh[k] / np.abs(Z[k])))).sum(), n)
-        if have_err:
-            bhe2 = (X**2 * EX2 + Y**2 * EY2) / bh**2
-            r2 = (bh / Z)**2
-            Z2 = Z * Z
-            g2 = ((1 / (1 + r2))**2 * (bhe2 / Z2 + bh**2 * EZ2 / (Z2 * Z2)))[k]
-            out['ERRGAM'] = _mean(np.sqrt(g2.sum()), n) * 180 / np.pi
-        else: out['ERRGAM'] = nan
-        # neighbours of the interior mask pixels: |B|, Bz, Bh and their errors there
-        nbB, nbZ, nbH, byx, bxy, ej = [], [], [], [], [], []
-        for o in (1, -1, W, -W):
-            j = I + o
-            x_, y_, z_ = f32(bxf, j), f32(byf, j), f32(bzf, j)
-            if derivs is not None: b_, h_ = derivs['B'].reshape(-1)[j], derivs['Bh'].reshape(-1)[j]  # shared
-            else: b_, h_ = np.sqrt(x_ * x_ + y_ * y_ + z_ * z_), np.sqrt(x_ * x_ + y_ * y_)
-            if have_err:
-                ex2, ey2, ez2 = (e2(e, j) for e in errs)
-                xx, yy = x_.astype(float)**2 * ex2, y_.astype(float)**2 * ey2
-                be2 = ((np.sqrt(xx + yy + z_.astype(float)**2 * ez2) / b_).astype(np.float32).astype(float))**2
-                he2 = ((np.sqrt(xx + yy) / h_).astype(np.float32).astype(float))**2
-            else: ex2 = ey2 = ez2 = be2 = he2 = None
-            nbB.append((b_, be2)); nbZ.append((z_, ez2)); nbH.append((h_, he2))
-            byx.append(y_); bxy.append(x_); ej.append((ex2, ey2))
-        out['MEANGBT'], out['ERRBT'] = _grad_keyword_at(nbB, have_err)
-        out['MEANGBZ'], out['ERRBZ'] = _grad_keyword_at(nbZ, have_err)
-        out['MEANGBH'], out['ERRBH'] = _grad_keyword_at(nbH, have_err)
-        # vertical current density at interior pixels (NaN on the image border, as the pipeline)
-        h = np.float32(0.5)
-        jz = np.full(len(M), nan); jze = np.full(len(M), nan)
-        if derivs is not None: jz[inner] = derivs['dBy/dx'].reshape(-1)[I] - derivs['dBx/dy'].reshape(-1)[I]
-        else: jz[inner] = (byx[0] - byx[1]) * h - (bxy[2] - bxy[3]) * h
-        if have_err: jze[inner] = 0.5 * np.sqrt(ej[2][0] + ej[3][0] + ej[0][1] + ej[1][1])
-        fJ = 1e-4 / MU0
-        k = np.isfinite(jz); n = int(k.sum())
-        ejz = np.sqrt((jze[k]**2).sum())
-        out['MEANJZD'] = _mean(jz[k].sum() * fJ / pl * 1000, n)
-        out['ERRJZ'] = _mean(ejz * fJ / pl * 1000, n)
-        out['TOTUSJZ'] = float(np.abs(jz[k]).sum() * fJ * pl) if n else nan
-        out['ERRUSI'] = float(ejz * fJ * pl) if n else nan
-        # twist
-        k = np.isfinite(jz) & np.isfinite(Z) & (jz != 0) & (Z != 0)
-        fA = 1e6 / pl
-        A_, B_ = (jz * Z)[k].sum(), (Z**2)[k].sum()
-        out['MEANALP'] = float(A_ / B_ * fA) if k.any() else nan
-        C_ = (EZ2 * (jz - 2 * Z * A_ / B_)**2)[k].sum(); D_ = (jze**2 * Z**2)[k].sum()
-        out['ERRALP'] = float(np.sqrt((C_ + D_) / B_**2) * fA) if k.any() else nan
-        # current helicity
-        n = int(k.sum())
-        hc = (jz * Z)[k]
-        e = np.sqrt((jze**2 * Z**2 + EZ2 * jz**2)[k].sum())
-        out['MEANJZH'] = _mean(hc.sum() / pl, n)
-        out['TOTUSJH'] = float(np.abs(hc).sum() / pl) if n else nan
-        out['ABSNJZH'] = float(abs(hc.sum()) / pl) if n else nan
-        out['ERRMIH'] = _mean(e / pl, n)
-        out['ERRTUI'] = out['ERRTAI'] = float(e / pl) if n else nan
-        # SAVNCPP
-        k = np.isfinite(jz) & np.isfinite(Z)
-        fS = fJ * m_per_arcsec / cdelt
-        out['SAVNCPP'] = float(abs(jz[k & (Z > 0)].sum() * fS) + abs(jz[k & (Z <= 0)].sum() * fS)) if k.any() else nan
-        out['ERRJHT'] = float(np.sqrt((jze[k]**2).sum()) * fS) if k.any() else nan
-        # potential field on the mask's bounding box + 12 px (the Green's window and the derivative need 11)
-        if len(M):
-            y0, y1, x0, x1 = max(y.min() - 12, 0), min(y.max() + 13, H), max(x.min() - 12, 0), min(x.max() + 13, W)
-            pot = _green_pot(bz2[y0:y1, x0:x1].astype(np.float32)).reshape(-1)
-            hc, wc, yc, xc = y1 - y0, x1 - x0, y - y0, x - x0
-            ins = (yc > 0) & (yc < hc - 1) & (xc > 0) & (xc < wc - 1)   # B_pot = -grad(pot) inside, 0 on the border
-            Mi = (yc * wc + xc)[ins]
-            BPX, BPY = np.zeros(len(M)), np.zeros(len(M))
-            BPX[ins] = -(pot[Mi + 1] - pot[Mi - 1]) * 0.5
-            BPY[ins] = -(pot[Mi + wc] - pot[Mi - wc]) * 0.5
-        else: BPX = BPY = np.zeros(0)
-        k = np.isfinite(X) & np.isfinite(Y) & np.isfinite(Z); n = int(k.sum())
-        q = ((BPX - X)**2 + (BPY - Y)**2)[k]
-        err = np.sqrt((4 * (X - BPX)**2 * EX2 + 4 * (Y - BPY)**2 * EY2)[k].sum())
-        out['MEANPOT'] = _mean(q.sum() / (8 * np.pi), n)
-        out['ERRMPOT'] = _mean(err / (8 * np.pi), n)
-        out['TOTPOT'] = float(q.sum() * area / (8 * np.pi)) if n else nan
-        out['ERRTPOT'] = float(err * area / (8 * np.pi)) if n else nan
-        dot = BPX * X + BPY * Y + Z**2
-        mp = np.sqrt(BPX**2 + BPY**2 + Z**2); mv = np.sqrt(X**2 + Y**2 + Z**2)
-        shear = np.degrees(np.arccos(dot / (mp * mv)))
-        k = k & np.isfinite(shear)
-        n, ngt = int(k.sum()), int((shear[k] > 45).sum())
-        out['MEANSHR'] = _mean(shear[k].sum(), n)
-        out['SHRGT45'] = _mean(ngt * 100.0, n)
-        out['ERRMSHA'] = (_shear_error_at(X, Y, Z, BPX, BPY, EX2, EY2, EZ2, k, ngt, x * H + y, full=shear_error_full)
-                          if have_err else nan)
+    for key, err, f in (('MEANGBT', 'ERRBT', 'B'), ('MEANGBZ', 'ERRBZ', 'Bz'), ('MEANGBH', 'ERRBH', 'Bh')):
+        out[key], out[err] = _grad_keyword_at(nb[f], have_err)
     return out
 
+# %% ../nbs/06_features.ipynb #f47d4dfd
+def _vertical_current(g, nb:dict, derivs:dict|None) -> tuple:
+    "(Jz, its error) [G/px] at the mask pixels: dBy/dx - dBx/dy inside the image, NaN on its border."
+    h = np.float32(0.5)
+    jz, jze = np.full(len(g.M), np.nan), np.full(len(g.M), np.nan)
+    if derivs is not None: jz[g.inner] = derivs['dBy/dx'].reshape(-1)[g.I] - derivs['dBx/dy'].reshape(-1)[g.I]
+    else: jz[g.inner] = (nb['By'][0] - nb['By'][1]) * h - (nb['Bx'][2] - nb['Bx'][3]) * h
+    if g.have_err: jze[g.inner] = 0.5 * np.sqrt(nb['e'][2][0] + nb['e'][3][0] + nb['e'][0][1] + nb['e'][1][1])
+    return jz, jze
+
+# %% ../nbs/06_features.ipynb #1f6b8cae
+def _current_keywords(jz, jze, pl:float) -> dict:
+    "MEANJZD [mA/m2], TOTUSJZ [A] and their errors; `pl` is the pixel side [m]."
+    fJ = 1e-4 / MU0
+    k = np.isfinite(jz)
+    n = int(k.sum())
+    ejz = np.sqrt((jze[k]**2).sum())
+    nan = float('nan')
+    return {'MEANJZD': _mean(jz[k].sum() * fJ / pl * 1000, n), 'ERRJZ': _mean(ejz * fJ / pl * 1000, n),
+            'TOTUSJZ': float(np.abs(jz[k]).sum() * fJ * pl) if n else nan, 'ERRUSI': float(ejz * fJ * pl) if n else nan}
+
+# %% ../nbs/06_features.ipynb #68d5df15
+def _twist_helicity_keywords(g, jz, jze, pl:float) -> dict:
+    "MEANALP [1/Mm], MEANJZH, TOTUSJH, ABSNJZH [G2/m] and their errors, over pixels where Jz and Bz are not 0."
+    Z, EZ2 = g.Z, g.EZ2
+    k = np.isfinite(jz) & np.isfinite(Z) & (jz != 0) & (Z != 0)
+    n = int(k.sum())
+    fA = 1e6 / pl
+    A_, B_ = (jz * Z)[k].sum(), (Z**2)[k].sum()
+    C_ = (EZ2 * (jz - 2 * Z * A_ / B_)**2)[k].sum()
+    D_ = (jze**2 * Z**2)[k].sum()
+    hc = (jz * Z)[k]
+    e = np.sqrt((jze**2 * Z**2 + EZ2 * jz**2)[k].sum())
+    nan = float('nan')
+    out = {'MEANALP': float(A_ / B_ * fA) if n else nan, 'ERRALP': float(np.sqrt((C_ + D_) / B_**2) * fA) if n else nan,
+           'MEANJZH': _mean(hc.sum() / pl, n), 'TOTUSJH': float(np.abs(hc).sum() / pl) if n else nan,
+           'ABSNJZH': float(abs(hc.sum()) / pl) if n else nan, 'ERRMIH': _mean(e / pl, n)}
+    out['ERRTUI'] = out['ERRTAI'] = float(e / pl) if n else nan
+    return out
+
+# %% ../nbs/06_features.ipynb #97abc058
+def _savncpp_keywords(g, jz, jze, cdelt:float, m_per_arcsec:float) -> dict:
+    "SAVNCPP (with the pipeline's factor) and ERRJHT: |sum Jz| over each polarity, added."
+    k = np.isfinite(jz) & np.isfinite(g.Z)
+    fS = 1e-4 / MU0 * m_per_arcsec / cdelt
+    if not k.any(): return {'SAVNCPP': float('nan'), 'ERRJHT': float('nan')}
+    return {'SAVNCPP': float(abs(jz[k & (g.Z > 0)].sum() * fS) + abs(jz[k & (g.Z <= 0)].sum() * fS)),
+            'ERRJHT': float(np.sqrt((jze[k]**2).sum()) * fS)}
+
+# %% ../nbs/06_features.ipynb #a0d280ab
+def _potential_at_mask(g) -> tuple:
+    "(Bx_pot, By_pot) at the mask pixels: the pipeline's Green's-function field on the mask's bounding box + 12 px."
+    if not len(g.M): return np.zeros(0), np.zeros(0)
+    y, x = g.y, g.x
+    y0, y1, x0, x1 = max(y.min() - 12, 0), min(y.max() + 13, g.H), max(x.min() - 12, 0), min(x.max() + 13, g.W)
+    pot = _green_pot(g.bz2[y0:y1, x0:x1].astype(np.float32)).reshape(-1)   # the window and the derivative need 11
+    hc, wc, yc, xc = y1 - y0, x1 - x0, y - y0, x - x0
+    ins = (yc > 0) & (yc < hc - 1) & (xc > 0) & (xc < wc - 1)   # B_pot = -grad(pot) inside, 0 on the border
+    Mi = (yc * wc + xc)[ins]
+    BPX, BPY = np.zeros(len(g.M)), np.zeros(len(g.M))
+    BPX[ins] = -(pot[Mi + 1] - pot[Mi - 1]) * 0.5
+    BPY[ins] = -(pot[Mi + wc] - pot[Mi - wc]) * 0.5
+    return BPX, BPY
+
+# %% ../nbs/06_features.ipynb #803b1fbe
+def _energy_shear_keywords(g, BPX, BPY, area:float, shear_error_full:bool) -> dict:
+    "MEANPOT [erg/cm3], TOTPOT [erg/cm], MEANSHR [deg], SHRGT45 [%] and their errors, from the potential field."
+    X, Y, Z = g.X, g.Y, g.Z
+    k = np.isfinite(X) & np.isfinite(Y) & np.isfinite(Z)
+    n = int(k.sum())
+    q = ((BPX - X)**2 + (BPY - Y)**2)[k]
+    err = np.sqrt((4 * (X - BPX)**2 * g.EX2 + 4 * (Y - BPY)**2 * g.EY2)[k].sum())
+    nan = float('nan')
+    out = {'MEANPOT': _mean(q.sum() / (8 * np.pi), n), 'ERRMPOT': _mean(err / (8 * np.pi), n),
+           'TOTPOT': float(q.sum() * area / (8 * np.pi)) if n else nan,
+           'ERRTPOT': float(err * area / (8 * np.pi)) if n else nan}
+    dot = BPX * X + BPY * Y + Z**2
+    mp, mv = np.sqrt(BPX**2 + BPY**2 + Z**2), np.sqrt(X**2 + Y**2 + Z**2)
+    shear = np.degrees(np.arccos(dot / (mp * mv)))
+    k = k & np.isfinite(shear)
+    n, ngt = int(k.sum()), int((shear[k] > 45).sum())
+    out['MEANSHR'] = _mean(shear[k].sum(), n)
+    out['SHRGT45'] = _mean(ngt * 100.0, n)
+    out['ERRMSHA'] = nan
+    if g.have_err:
+        out['ERRMSHA'] = _shear_error_at(X, Y, Z, BPX, BPY, g.EX2, g.EY2, g.EZ2, k, ngt, g.x * g.H + g.y,
+                                         full=shear_error_full)
+    return out
+
+# %% ../nbs/06_features.ipynb #7fe471b7
 def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     "ERRMSHA on gathered mask pixels: JSOC's (the loop's last pixel, x-term three times) or the full propagation."
-    if full:
-        mp = np.sqrt(px**2 + py**2 + Z**2); mv = np.sqrt(X**2 + Y**2 + Z**2)
-        dot = px * X + py * Y + Z * Z
-        c = dot / (mp * mv)
-        dcx = px / (mp * mv) - dot * X / (mp * mv**3); dcy = py / (mp * mv) - dot * Y / (mp * mv**3)
-        dcz = 2 * Z / (mp * mv) - dot * (Z / (mp**3 * mv) + Z / (mp * mv**3))
-        var = (dcx**2 * EX2 + dcy**2 * EY2 + dcz**2 * EZ2) / (1 - c * c)
-        kk = k & np.isfinite(var)
-        return float(np.degrees(np.sqrt(var[kk].sum()) / kk.sum())) if kk.any() else float('nan')
+    if full: return _shear_error_full(X, Y, Z, px, py, EX2, EY2, EZ2, k)
     if not k.any() or not ngt: return float('nan')
     i = np.flatnonzero(k)[np.argmax(order[k])]   # the pipeline loops x outer, y inner: the last pixel it visits
     x_, y_, z_, p_, q_ = X[i], Y[i], Z[i], px[i], py[i]
@@ -328,7 +397,43 @@ def _shear_error_at(X, Y, Z, px, py, EX2, EY2, EZ2, k, ngt, order, full=False):
     den = p1**3 * p2 * (1 - p3 * p3 / (p1 * p2))
     return float(np.degrees(np.sqrt(3 * t1 * t1 * EX2[i] / den) / ngt))
 
-# %% ../nbs/06_features.ipynb #17003374
+# %% ../nbs/06_features.ipynb #9216d9ff
+def _shear_error_full(X, Y, Z, px, py, EX2, EY2, EZ2, k) -> float:
+    "ERRMSHA by full propagation of the three components' errors through the shear angle [deg]."
+    mp, mv = np.sqrt(px**2 + py**2 + Z**2), np.sqrt(X**2 + Y**2 + Z**2)
+    dot = px * X + py * Y + Z * Z
+    c = dot / (mp * mv)
+    dcx = px / (mp * mv) - dot * X / (mp * mv**3)
+    dcy = py / (mp * mv) - dot * Y / (mp * mv**3)
+    dcz = 2 * Z / (mp * mv) - dot * (Z / (mp**3 * mv) + Z / (mp * mv**3))
+    var = (dcx**2 * EX2 + dcy**2 * EY2 + dcz**2 * EZ2) / (1 - c * c)
+    kk = k & np.isfinite(var)
+    return float(np.degrees(np.sqrt(var[kk].sum()) / kk.sum())) if kk.any() else float('nan')
+
+# %% ../nbs/06_features.ipynb #4de9c534
+def sharp_keywords_arrays(bx, by, bz,                          # Bx = Bp, By = -Bt, Bz = Br [G] (arrays or Maps)
+                          mask,                                # boolean mask of the pixels to use
+                          cdelt:float, m_per_arcsec:float,     # from `pipeline_scale`
+                          bx_err=None, by_err=None, bz_err=None,  # 1-sigma errors [G]; None: error keywords NaN
+                          shear_error_full:bool=False,         # ERRMSHA by full propagation instead of JSOC's
+                          derivs:dict|None=None,               # `field_derivatives` of the same Bp, Bt, Br (shared)
+                         ) -> dict:
+    "The 16 SHARP keywords, CMASK and their error keywords (floats, `SHARP_QUANTITY_UNITS`) from arrays and a mask."
+    area = cdelt * cdelt * m_per_arcsec**2 * 1e4       # pixel area [cm2]
+    pl = cdelt * m_per_arcsec                          # pixel side [m]
+    with np.errstate(all='ignore'):
+        g = _gather(bx, by, bz, mask, (bx_err, by_err, bz_err))
+        out = {**_flux_keywords(g, area), **_gamma_keywords(g)}
+        nb = _neighbours(g, derivs)
+        out.update(_gradient_keywords(nb, g.have_err))
+        jz, jze = _vertical_current(g, nb, derivs)
+        out.update(_current_keywords(jz, jze, pl))
+        out.update(_twist_helicity_keywords(g, jz, jze, pl))
+        out.update(_savncpp_keywords(g, jz, jze, cdelt, m_per_arcsec))
+        out.update(_energy_shear_keywords(g, *_potential_at_mask(g), area, shear_error_full))
+    return out
+
+# %% ../nbs/06_features.ipynb #88013a88
 def r_value(los,                 # line-of-sight field [G] (Map or array) on the CEA grid
             cdelt:float,         # pixel size [arcsec] from `pipeline_scale`
             threshold:float=150, # strong-field threshold [G] (Schrijver 2007)
@@ -345,12 +450,14 @@ def r_value(los,                 # line-of-sight field [G] (Map or array) on the
     box = np.ones((3, 3))
     pil = (ndimage.convolve(pos, box, mode='constant') > 0) & (ndimage.convolve(neg, box, mode='constant') > 0)
     sigma = fwhm / 2.3548
-    g = np.exp(-np.arange(-half, half + 1)**2 / (2 * sigma**2)); g /= g.sum()
+    g = np.exp(-np.arange(-half, half + 1)**2 / (2 * sigma**2))
+    g /= g.sum()
     pmap = signal.fftconvolve(signal.fftconvolve(pil.astype(float), g[None, :], mode='same'), g[:, None], mode='same')
     ok = np.isfinite(rim) & np.isfinite(pmap)
     s = float((np.clip(pmap, 0, None)[ok] * np.abs(rim[ok])).sum())
     return math.log10(s) if s >= 1 else 0.0
 
+# %% ../nbs/06_features.ipynb #0564f858
 def los_keywords(los, bitmap_mask, cdelt:float, m_per_arcsec:float) -> dict:
     "USFLUXL, MEANGBL, CMASKL (over `bitmap_mask`) and R_VALUE (whole patch) from a line-of-sight magnetogram."
     b2 = np.asarray(getattr(los, 'data', los))
@@ -369,10 +476,70 @@ def los_keywords(los, bitmap_mask, cdelt:float, m_per_arcsec:float) -> dict:
     return {'USFLUXL': float(np.abs(v[ok].astype(float)).sum() * area) if ok.any() else float('nan'),
             'MEANGBL': gb, 'CMASKL': float(ok.sum()), 'R_VALUE': r_value(b2, cdelt)}
 
-# %% ../nbs/06_features.ipynb #0fe74126
+# %% ../nbs/06_features.ipynb #3d2fbf89
 def _as_ar(ar):
+    "An `ActiveRegion` from itself, a record folder or a segment file."
     return ar if isinstance(ar, ActiveRegion) else ActiveRegion.from_path(ar)
 
+# %% ../nbs/06_features.ipynb #a6768ee0
+def _record_mask(ar:ActiveRegion, mask) -> np.ndarray:
+    "The keywords' pixel mask: `mask` as given, else the pipeline's (bitmap and conf_disambig), else an error."
+    if mask is None:
+        miss = [s for s in ('bitmap', 'conf_disambig') if not ar.has(s)]
+        if miss:
+            raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: segment(s) {miss} missing, so the pipeline '
+                                      'mask is undefined: pass mask= (a boolean array) to choose the pixels')
+        mask = sharp_mask(ar.bitmap, ar.conf_disambig)
+    return np.asarray(getattr(mask, 'data', mask)).astype(bool)
+
+# %% ../nbs/06_features.ipynb #51f56ef7
+def _record_fields(ar:ActiveRegion, fields:dict) -> tuple:
+    "((Bx, By, Bz), error arrays as `sharp_keywords_arrays` keywords or {}) of a record, overridden by `fields`."
+    get = lambda k, f: fields[k] if k in fields else f()
+    vec = get('Bx', lambda: ar.Bp.data), get('By', lambda: -ar.Bt.data), get('Bz', lambda: ar.Br.data)
+    keys = ('Bx_err', 'By_err', 'Bz_err')
+    if not (all(ar.has(s) for s in ('Br_err', 'Bp_err', 'Bt_err')) or all(k in fields for k in keys)): return vec, {}
+    segs = (lambda: ar.Bp_err.data, lambda: ar.Bt_err.data, lambda: ar.Br_err.data)
+    return vec, {k.lower(): get(k, f) for k, f in zip(keys, segs)}
+
+# %% ../nbs/06_features.ipynb #3c572140
+def _record_los(ar:ActiveRegion, fields:dict, los_mask, mask, cdelt:float, mpa:float) -> dict|None:
+    "The LOS keywords of a record; None when it has no magnetogram (and `fields` gives none)."
+    if 'los' not in fields and not ar.has('magnetogram'): return None
+    if los_mask is None: los_mask = sharp_mask(ar.bitmap) if ar.has('bitmap') else mask
+    b = fields['los'] if 'los' in fields else ar.magnetogram.data
+    return los_keywords(b, np.asarray(los_mask, bool), cdelt, mpa)
+
+# %% ../nbs/06_features.ipynb #e0f66c27
+def sharp_keyword_values(ar,                            # ActiveRegion, or a record folder / segment file
+                         mask=None,                     # boolean mask (array or Map); None: the pipeline's mask
+                         los_mask=None,                 # mask for the LOS keywords; None: bitmap >= 30 (or `mask`)
+                         los:bool=True,                 # also compute USFLUXL, MEANGBL, CMASKL, R_VALUE
+                         header:dict|None=None,         # header for the pixel scale (default: the record's)
+                         shear_error_full:bool=False,   # ERRMSHA by full propagation (not JSOC's)
+                         fields:dict|None=None,         # override arrays: keys Bx, By, Bz, Bx_err, By_err, Bz_err, los
+                         derivs:dict|None=None,         # `field_derivatives` of the record (shared with solarmask)
+                        ) -> dict:
+    "JSOC's SHARP keywords, their errors and the LOS keywords of one record as floats in `SHARP_QUANTITY_UNITS`."
+    ar = _as_ar(ar)
+    fields = dict(fields or {})
+    cdelt, mpa = pipeline_scale(header if header is not None else ar.header)
+    mask = _record_mask(ar, mask)
+    (bx, by, bz), errs = _record_fields(ar, fields)
+    missing = [] if errs else list(SHARP_ERRORS.values())
+    if not mask.any():
+        warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: the mask holds no pixel, so the keywords are NaN')
+    shared = derivs if not any(k in fields for k in ('Bx', 'By', 'Bz')) else None
+    out = sharp_keywords_arrays(bx, by, bz, mask, cdelt, mpa, shear_error_full=shear_error_full, derivs=shared, **errs)
+    if los:
+        got = _record_los(ar, fields, los_mask, mask, cdelt, mpa)
+        if got is None: missing += list(LOS_KEYWORDS)
+        out.update(got or dict.fromkeys(LOS_KEYWORDS, float('nan')))
+    if missing:
+        warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: no data for {", ".join(missing)} (segments missing), set to NaN')
+    return out
+
+# %% ../nbs/06_features.ipynb #e2e7b801
 def sharp_keywords(ar,                            # ActiveRegion, or a record folder / segment file
                    mask=None,                     # boolean mask (array or Map); None: the pipeline's mask
                    los_mask=None,                 # mask for the LOS keywords; None: bitmap >= 30 (or `mask`)
@@ -380,48 +547,12 @@ def sharp_keywords(ar,                            # ActiveRegion, or a record fo
                    header:dict|None=None,         # header for the pixel scale (default: the record's)
                    shear_error_full:bool=False,   # ERRMSHA by full propagation (not JSOC's)
                    fields:dict|None=None,         # override arrays: keys Bx, By, Bz, Bx_err, By_err, Bz_err, los
-                   derivs:dict|None=None,         # `field_derivatives` of the record (shared with solarmask)
-                   units:bool=False,              # return astropy Quantities (`SHARP_QUANTITY_UNITS`)
                   ) -> dict:
-    "JSOC's SHARP keywords (16 + CMASK), their error keywords and the LOS keywords of one record."
-    ar = _as_ar(ar)
-    fields = dict(fields or {})
-    h = header if header is not None else ar.header
-    cdelt, mpa = pipeline_scale(h)
-    if mask is None:
-        miss = [s for s in ('bitmap', 'conf_disambig') if not ar.has(s)]
-        if miss:
-            raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: segment(s) {miss} missing, so the pipeline '
-                                      'mask is undefined; pass mask= (a boolean array) to choose the pixels')
-        mask = sharp_mask(ar.bitmap, ar.conf_disambig)
-    mask = np.asarray(getattr(mask, 'data', mask)).astype(bool)
-    get = lambda k, f: fields[k] if k in fields else f()
-    bz = get('Bz', lambda: ar.Br.data)
-    bx = get('Bx', lambda: ar.Bp.data)
-    by = get('By', lambda: -ar.Bt.data)
-    missing = []
-    if all(ar.has(s) for s in ('Br_err', 'Bp_err', 'Bt_err')) or all(k in fields for k in ('Bx_err', 'By_err', 'Bz_err')):
-        errs = dict(bx_err=get('Bx_err', lambda: ar.Bp_err.data), by_err=get('By_err', lambda: ar.Bt_err.data),
-                    bz_err=get('Bz_err', lambda: ar.Br_err.data))
-    else:
-        errs = {}; missing += list(SHARP_ERRORS.values())
-    if not mask.any():
-        warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: the mask holds no pixel; the keywords are NaN')
-    shared = derivs if not any(k in fields for k in ('Bx', 'By', 'Bz')) else None
-    out = sharp_keywords_arrays(bx, by, bz, mask, cdelt, mpa, shear_error_full=shear_error_full, derivs=shared, **errs)
-    if los:
-        if 'los' in fields or ar.has('magnetogram'):
-            lm = los_mask
-            if lm is None: lm = sharp_mask(ar.bitmap) if ar.has('bitmap') else mask
-            out.update(los_keywords(get('los', lambda: ar.magnetogram.data), np.asarray(lm, bool), cdelt, mpa))
-        else:
-            out.update({k: float('nan') for k in LOS_KEYWORDS}); missing += list(LOS_KEYWORDS)
-    if missing:
-        warnings.warn(f'HARP {ar.harp} at {ar.t_rec}: no data for {", ".join(missing)} (segments missing); set to NaN')
-    if units: return {k: v * keyword_unit(k) for k, v in out.items()}
-    return out
+    "JSOC's SHARP keywords (16 + CMASK), their errors and the LOS keywords of one record, as astropy Quantities."
+    v = sharp_keyword_values(ar, mask, los_mask, los, header, shear_error_full, fields)
+    return {k: x * keyword_unit(k) for k, x in v.items()}
 
-# %% ../nbs/06_features.ipynb #6ed11800
+# %% ../nbs/06_features.ipynb #9c49e250
 def header_tolerance(card_value:str) -> float:
     "Half a unit of the last printed digit of a FITS card's value text ('0.018' -> 0.0005, '2.714760E+22' -> 5e15)."
     s = str(card_value).strip().strip("'").strip().upper()
@@ -429,23 +560,29 @@ def header_tolerance(card_value:str) -> float:
     dec = len(mant.split('.')[1]) if '.' in mant else 0
     return 0.5 * 10.0**(-dec) * 10.0**(int(exp) if exp else 0)
 
-def compare_with_header(keywords:dict, cards:dict) -> pd.DataFrame:
-    "Table keyword, header, solarnb, relative difference, tolerance, match for the keywords a header carries."
+# %% ../nbs/06_features.ipynb #c1bcab84
+def _card_number(text) -> float|None:
+    "The number a FITS card's value text holds; None when it holds none (a string, or JSOC's 'nan')."
+    try: v = float(str(text).strip().strip("'"))
+    except ValueError: return None
+    return v if np.isfinite(v) else None
+
+# %% ../nbs/06_features.ipynb #c453f5f9
+def compare_with_header(keywords:dict,  # keyword -> Quantity (`sharp_keywords`) or float in its unit
+                        cards:dict,     # keyword -> card value text (`header_cards`)
+                       ) -> pd.DataFrame:
+    "Table keyword, unit, header, solarnb, relative difference, tolerance, match for the keywords a header carries."
     rows = []
     for k, v in keywords.items():
-        if k not in cards: continue
-        text = cards[k]
-        try: hv = float(str(text).strip().strip("'"))
-        except ValueError: continue
-        if not np.isfinite(hv): continue          # JSOC wrote no value (R_VALUE = nan): nothing to compare
-        tol = max(header_tolerance(text), 1e-4 * abs(hv))
-        rows.append({'keyword': k, 'unit': SHARP_UNITS.get(k, SHARP_UNITS.get(
-                         next((a for a, b in SHARP_ERRORS.items() if b == k), ''), '')),
-                     'header': hv, 'solarnb': v,
-                     'rel. diff': (v - hv) / hv if hv else v - hv, 'tolerance': tol,
-                     'match': bool(abs(v - hv) <= tol)})
+        hv = _card_number(cards[k]) if k in cards else None
+        if hv is None: continue                  # not in the header, or JSOC wrote no value (R_VALUE = nan)
+        v = float(v.to_value(keyword_unit(k))) if isinstance(v, u.Quantity) else float(v)
+        tol = max(header_tolerance(cards[k]), 1e-4 * abs(hv))
+        rows.append({'keyword': k, 'unit': str(keyword_unit(k)), 'header': hv, 'solarnb': v,
+                     'rel. diff': (v - hv) / hv if hv else v - hv, 'tolerance': tol, 'match': bool(abs(v - hv) <= tol)})
     return pd.DataFrame(rows)
 
+# %% ../nbs/06_features.ipynb #ece6f813
 def header_cards(path) -> dict:
     "The raw value text of every card of a SHARP segment file's image header (keyword -> text)."
     out = {}
@@ -458,20 +595,24 @@ def header_cards(path) -> dict:
                         out[c.keyword] = c.image[10:].split('/')[0].strip()
     return out
 
-# %% ../nbs/06_features.ipynb #a4c92efe
+# %% ../nbs/06_features.ipynb #205747e5
 SOLARMASK_SCALARS = ('Bz_tot', 'Bz_totabs', 'itot', 'itotabs', 'itot_polarity', 'ihtot', 'ihtotabs', 'hctot',
                      'hctotabs', 'totrho')
 SOLARMASK_FIELDS = ('Bz', 'Bh', 'gamma', 'grad_B', 'grad_Bz', 'grad_Bh', 'J', 'Jh', 'twist', 'hc', 'shear', 'rho')
-SOLARMASK_LABELS = SOLARMASK_SCALARS + tuple(f'{f}_{s}' for f in SOLARMASK_FIELDS for s in ('mean', 'std', 'skew', 'kurt'))
-SOLARMASK_SEGMENTS = {'baseline': '', 'nl': 'nl_', 'umbra': 'umbra_', 'penumbra': 'penumbra_', 'background': 'background_'}
+SOLARMASK_LABELS = SOLARMASK_SCALARS + tuple(f'{f}_{s}' for f in SOLARMASK_FIELDS
+                                             for s in ('mean', 'std', 'skew', 'kurt'))
+SOLARMASK_SEGMENTS = {'baseline': '', 'nl': 'nl_', 'umbra': 'umbra_', 'penumbra': 'penumbra_',
+                      'background': 'background_'}
 SOLARMASK_MU0 = 4 * np.pi * 1e-3
 
+# %% ../nbs/06_features.ipynb #66475842
 def _solarmask_kernel(radius=10, dz=0.001):
     o = np.arange(-radius, radius + 1)
     r2 = o[:, None]**2 + o[None, :]**2
     k = np.where(np.sqrt(r2) <= radius, dz / np.sqrt(r2 + dz * dz), 0.0)
     return k.astype(np.float32)
 
+# %% ../nbs/06_features.ipynb #64590598
 def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G] (arrays or Maps)
                      convention:str='solarmask',       # 'solarmask' (its numbers) or 'physical'
                      derivs:dict|None=None,            # `field_derivatives` of the same Bp, Bt, Br (shared)
@@ -479,7 +620,8 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
     "The derived fields solarmask computes its features from (float32), by `convention`."
     f32 = lambda a: np.array(getattr(a, 'data', a), np.float32)
     Bz, Bp, Bt = f32(Br), f32(Bp), f32(Bt)
-    if not (Bz.shape == Bp.shape == Bt.shape): raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bp.shape}, Bt {Bt.shape} differ')
+    if not (Bz.shape == Bp.shape == Bt.shape):
+        raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bp.shape}, Bt {Bt.shape} differ')
     tiny = False
     for a in (Bz, Bp, Bt):
         z = np.abs(a) < 0.001
@@ -493,12 +635,14 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
     with np.errstate(all='ignore'):
         d['gamma'] = np.arctan(Bz / d['Bh'])
         for name, a in (('grad_B', 'B'), ('grad_Bz', 'Bz'), ('grad_Bh', 'Bh')):
-            g0, g1 = derivs[f'd{a}/dy'], derivs[f'd{a}/dx']; d[name] = np.sqrt(g0 * g0 + g1 * g1)
+            g0, g1 = derivs[f'd{a}/dy'], derivs[f'd{a}/dx']
+            d[name] = np.sqrt(g0 * g0 + g1 * g1)
         if convention == 'solarmask':                 # solarmask differentiates its "Bx" = Bt for both: -d(-Bt)
             dBy_dx, dBx_dy = -derivs['dBy/dy'], -derivs['dBy/dx']
         else:
             dBy_dx, dBx_dy = derivs['dBy/dx'], derivs['dBx/dy']
-        J = (dBy_dx - dBx_dy) / SOLARMASK_MU0; J[Bz == 0] = 0
+        J = (dBy_dx - dBx_dy) / SOLARMASK_MU0
+        J[Bz == 0] = 0
         d['J'] = J
         d['Jh'] = (By * dBx_dy - Bx * dBy_dx) / SOLARMASK_MU0
         d['hc'] = Bz * J
@@ -513,7 +657,7 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
         d['rho'] = (d['B'] - magp)**2 / (8 * np.pi)
     return d
 
-# %% ../nbs/06_features.ipynb #72d539d3
+# %% ../nbs/06_features.ipynb #3ab5bdb4
 def solarmask_masks(Br, continuum) -> dict:
     "solarmask 1.0.5's segment masks: 'baseline', 'nl', 'umbra', 'penumbra', 'background' (bool arrays)."
     from skimage.measure import label
@@ -526,24 +670,32 @@ def solarmask_masks(Br, continuum) -> dict:
     nl = dil(Bz < -150) & dil(Bz > 150)
     ptp = np.ptp(cont)
     scaled = (255 * (cont - cont.min()) / ptp).astype(np.uint8) if ptp > 0 else np.zeros(cont.shape, np.uint8)
-    block = int(min(cont.shape)); block -= (block % 2 == 0)
+    block = int(min(cont.shape))
+    block -= (block % 2 == 0)
     dark = scaled < (_threshold_local_gaussian(scaled, block, 10) - 10)
     lab = label(dark, connectivity=2)
     n = lab.max()
     sizes = np.bincount(lab.ravel(), minlength=n + 1)
     border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-    keep = np.ones(n + 1, bool); keep[0] = False; keep[border] = False
+    keep = np.ones(n + 1, bool)
+    keep[0] = False
+    keep[border] = False
     umbra = keep[lab]
     penumbra = np.zeros(cont.shape, bool)
     if n:
-        l = lab.ravel(); j = np.flatnonzero(l); lj = l[j]        # max and min per label: sort once, reduce
-        order = np.argsort(lj, kind='stable'); v = cont.ravel()[j][order]
+        l = lab.ravel()
+        j = np.flatnonzero(l)
+        lj = l[j]  # max and min per label: sort once, reduce
+        order = np.argsort(lj, kind='stable')
+        v = cont.ravel()[j][order]
         starts = np.searchsorted(lj[order], np.arange(1, n + 1))
         mx, mn = np.zeros(n + 1, cont.dtype), np.zeros(n + 1, cont.dtype)
         mx[1:], mn[1:] = np.maximum.reduceat(v, starts), np.minimum.reduceat(v, starts)
         sl = ndimage.find_objects(lab)
         for i in np.nonzero(keep & (sizes >= 100))[0]:
-            s = sl[i - 1]; g = lab[s] == i; c = cont[s]
+            s = sl[i - 1]
+            g = lab[s] == i
+            c = cont[s]
             t = (mx[i] - mn[i]) / 2 + mn[i]
             if np.count_nonzero(g & (c <= t)) >= 50 and mx[i] - mn[i] > 21000:
                 penumbra[s] |= g & (c > t)
@@ -551,13 +703,16 @@ def solarmask_masks(Br, continuum) -> dict:
     return {'baseline': np.ones(cont.shape, bool), 'nl': nl, 'umbra': umbra, 'penumbra': penumbra,
             'background': ~(nl | umbra | penumbra)}
 
+# %% ../nbs/06_features.ipynb #cf393068
 def _power_sums(v, c=None) -> tuple:
     "(c, n, sums of (v - c)^1..4) in float64, c = the mean of v unless given."
     d = v.astype(np.float64)
     if c is None: c = d.mean()
-    d -= c; d2 = d * d
+    d -= c
+    d2 = d * d
     return c, d.size, d.sum(), d2.sum(), np.dot(d2, d), np.dot(d2, d2)   # BLAS dots: no temporaries
 
+# %% ../nbs/06_features.ipynb #94ec6b55
 def _moments_from(c, n, s1, s2, s3, s4) -> list:
     "mean, std, skewness, excess kurtosis (biased) from power sums about c."
     if n == 0: return [0.0] * 4
@@ -569,16 +724,20 @@ def _moments_from(c, n, s1, s2, s3, s4) -> list:
     if not m2 > 1e-14 * max(mu * mu, 1e-300): return [float(mu), float(np.sqrt(max(m2, 0))), float('nan'), float('nan')]
     return [float(mu), float(np.sqrt(m2)), float(m3 / m2**1.5), float(m4 / m2**2 - 3.0)]
 
+# %% ../nbs/06_features.ipynb #a00a6403
 def _moments(v):
     "mean, std, skewness and excess kurtosis (biased, as numpy/scipy's defaults), in float64."
     if v.size == 0: return [0.0] * 4
     return _moments_from(*_power_sums(v))
 
+# %% ../nbs/06_features.ipynb #ccfb4e62
 @functools.lru_cache(8)
 def _reflect_gauss_matrix(n, sigma, truncate=4.0):
     "The n x n matrix of scipy.ndimage.gaussian_filter1d (mode 'reflect') along one axis."
     r = int(truncate * sigma + 0.5)
-    x = np.arange(-r, r + 1); w = np.exp(-0.5 * x * x / sigma**2); w /= w.sum()
+    x = np.arange(-r, r + 1)
+    w = np.exp(-0.5 * x * x / sigma**2)
+    w /= w.sum()
     if r < n:                                            # one reflection at most: the band, folded at both ends
         big = np.zeros((n, n + 2 * r))
         rows = np.lib.stride_tricks.as_strided(big.reshape(-1), shape=(n, 2 * r + 1), strides=((n + 2 * r + 1) * 8, 8))
@@ -589,70 +748,142 @@ def _reflect_gauss_matrix(n, sigma, truncate=4.0):
         return W
     idx = np.arange(n)[:, None] + x[None, :]
     period = 2 * n
-    idx = np.mod(idx, period); idx = np.where(idx >= n, period - 1 - idx, idx)
+    idx = np.mod(idx, period)
+    idx = np.where(idx >= n, period - 1 - idx, idx)
     flat = (np.arange(n)[:, None] * n + idx).ravel()      # reflected taps can land twice on one column: add them
     return np.bincount(flat, np.tile(w, n), minlength=n * n).reshape(n, n)
 
+# %% ../nbs/06_features.ipynb #b2afc8e1
 def _threshold_local_gaussian(img, block, offset):
     "skimage.filters.threshold_local(img, block, 'gaussian', offset) as two matrix products (fast for big blocks)."
     sigma = (block - 1) / 6.0
     img = img.astype(np.float64)
     return _reflect_gauss_matrix(img.shape[0], sigma) @ img @ _reflect_gauss_matrix(img.shape[1], sigma).T - offset
 
+# %% ../nbs/06_features.ipynb #366ee26a
+def _solarmask_record(ar, Bp, Bt, Br, continuum, need_continuum:bool) -> tuple:
+    "(Bp, Bt, Br, continuum) of a record where not given; the continuum only when segment masks must be made."
+    ar = _as_ar(ar)
+    Bp = ar.Bp.data if Bp is None else Bp
+    Bt = ar.Bt.data if Bt is None else Bt
+    Br = ar.Br.data if Br is None else Br
+    if continuum is None and need_continuum:
+        if not ar.has('continuum'):
+            raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: no continuum segment, which solarmask '
+                                      'segments need: pass masks= or segments=("baseline",)')
+        continuum = ar.continuum.data
+    return Bp, Bt, Br, continuum
+
+# %% ../nbs/06_features.ipynb #975a72e6
+def _segment_mask(masks:dict, seg:str, shape:tuple) -> np.ndarray:
+    "The boolean mask of segment `seg`, checked to exist and to have the fields' `shape`."
+    if seg not in masks: raise FeatureError(f'no mask for segment {seg!r} (have {sorted(masks)})')
+    m = np.asarray(masks[seg], bool)
+    if m.shape != shape: raise ShapeMismatchError(f'mask {seg} has shape {m.shape}, fields {shape}')
+    return m
+
+# %% ../nbs/06_features.ipynb #d2299f15
+def _masked_moments(d:dict, whole:dict, f:str, m:np.ndarray, n_in:int) -> list:
+    "Moments of field `f` over mask `m`: directly, or from the whole patch's power sums minus the rest's."
+    if 2 * n_in < m.size: return _moments(d[f][m])
+    if f not in whole: whole[f] = _power_sums(d[f].reshape(-1))    # computed once for all segments
+    if n_in == m.size: return _moments_from(*whole[f])
+    if not np.isfinite([whole[f][0], *whole[f][2:]]).all(): return _moments(d[f][m])  # a NaN: the direct way
+    c, n, *S = whole[f]
+    _, k, *R = _power_sums(d[f][~m], c)
+    return _moments_from(c, n - k, *(a - b for a, b in zip(S, R)))
+
+# %% ../nbs/06_features.ipynb #08415a2a
+def _segment_scalars(d:dict, sel) -> list:
+    "solarmask's ten totals (`SOLARMASK_SCALARS`) over the pixels `sel` picks."
+    Bz, J, Jh, hc = sel(d['Bz']), sel(d['J']), sel(d['Jh']), sel(d['hc'])
+    return [np.sum(np.abs(Bz)), np.abs(np.sum(Bz)), np.sum(np.abs(J)), np.abs(np.sum(J)),
+            np.abs(np.sum(J[Bz > 0])) + np.abs(np.sum(J[Bz < 0])), np.sum(np.abs(Jh)), np.abs(np.sum(Jh)),
+            np.sum(np.abs(hc)), np.abs(np.sum(hc)), np.sum(sel(d['rho'])) / (8 * np.pi)]
+
+# %% ../nbs/06_features.ipynb #0043922e
+def _segment_features(d:dict, m:np.ndarray, prefix:str, whole:dict) -> dict:
+    "solarmask's 58 features of one segment mask, labelled with `prefix` (all 0 for an empty mask)."
+    n_in = int(np.count_nonzero(m))
+    if not n_in: return {prefix + k: 0.0 for k in SOLARMASK_LABELS}
+    sel = (lambda a: a.reshape(-1)) if n_in == m.size else (lambda a: a[m])   # the whole patch: no copy
+    out = {prefix + k: float(v) for k, v in zip(SOLARMASK_SCALARS, _segment_scalars(d, sel))}
+    for f in SOLARMASK_FIELDS:
+        mom = _masked_moments(d, whole, f, m, n_in)
+        out.update({f'{prefix}{f}_{s}': v for s, v in zip(('mean', 'std', 'skew', 'kurt'), mom)})
+    return out
+
+# %% ../nbs/06_features.ipynb #0bb86a1e
 def solarmask_features(ar=None,                        # ActiveRegion / record path (or give the arrays)
                        masks:dict|None=None,           # segment name -> bool mask; default `solarmask_masks`
-                       segments=('baseline', 'nl', 'umbra', 'penumbra', 'background'),
+                       segments=('baseline', 'nl', 'umbra', 'penumbra', 'background'),  # segments to describe
                        convention:str='solarmask',     # 'solarmask' or 'physical' (see above)
-                       Bp=None, Bt=None, Br=None, continuum=None,
+                       Bp=None, Bt=None, Br=None,      # field components [G] (arrays or Maps), instead of `ar`'s
+                       continuum=None,                 # continuum (array or Map) for the default segment masks
                        fields:dict|None=None,          # precomputed `solarmask_fields` (reuse across masks)
                       ) -> dict:
     "solarmask's 58 physical features for each segment, labelled as solarmask labels them (prefix per segment)."
+    baseline_only = tuple(segments) == ('baseline',)
     if ar is not None:
-        ar = _as_ar(ar)
-        Bp, Bt, Br = (ar.Bp.data if Bp is None else Bp), (ar.Bt.data if Bt is None else Bt), (ar.Br.data if Br is None else Br)
-        if continuum is None and masks is None:
-            if not ar.has('continuum'):
-                raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: no continuum segment, which solarmask '
-                                          'segments need; pass masks= or segments=("baseline",)')
-            continuum = ar.continuum.data
+        Bp, Bt, Br, continuum = _solarmask_record(ar, Bp, Bt, Br, continuum, masks is None and not baseline_only)
     if fields is None and (Bp is None or Bt is None or Br is None):
         raise MissingSegmentError('solarmask features need Bp, Bt and Br')
     d = fields if fields is not None else solarmask_fields(Bp, Bt, Br, convention)
-    if masks is None and tuple(segments) == ('baseline',): masks = {'baseline': np.ones(d['Bz'].shape, bool)}
+    if masks is None and baseline_only: masks = {'baseline': np.ones(d['Bz'].shape, bool)}
     if masks is None:
         if continuum is None: raise MissingSegmentError('solarmask segments need the continuum (or pass masks=)')
         masks = solarmask_masks(Br, continuum)
     out, whole = {}, {}
-    def moments(f, m, sel, n_in):
-        "Moments of field f over mask m: from the whole patch's power sums minus the rest's when m covers most of it."
-        if 2 * n_in < m.size: return _moments(sel(d[f]))
-        if f not in whole: whole[f] = _power_sums(d[f].reshape(-1))    # computed once for all segments
-        if n_in == m.size: return _moments_from(*whole[f])
-        if not np.isfinite([whole[f][0], *whole[f][2:]]).all(): return _moments(sel(d[f]))  # a NaN: the direct way
-        c, n, *S = whole[f]
-        _, k, *R = _power_sums(d[f][~m], c)
-        return _moments_from(c, n - k, *(a - b for a, b in zip(S, R)))
     with np.errstate(all='ignore'):
         for seg in segments:
-            if seg not in masks: raise FeatureError(f'no mask for segment {seg!r} (have {sorted(masks)})')
-            m = np.asarray(masks[seg], bool)
-            if m.shape != d['Bz'].shape: raise ShapeMismatchError(f'mask {seg} has shape {m.shape}, fields {d["Bz"].shape}')
-            p = SOLARMASK_SEGMENTS.get(seg, seg + '_')
-            n_in = int(np.count_nonzero(m))
-            if not n_in:
-                out.update({p + k: 0.0 for k in SOLARMASK_LABELS}); continue
-            sel = (lambda a: a.reshape(-1)) if n_in == m.size else (lambda a, m=m: a[m])   # the whole patch: no copy
-            Bz, J, Jh, hc = sel(d['Bz']), sel(d['J']), sel(d['Jh']), sel(d['hc'])
-            bzm = Bz
-            vals = [np.sum(np.abs(Bz)), np.abs(np.sum(Bz)), np.sum(np.abs(J)), np.abs(np.sum(J)),
-                    np.abs(np.sum(J[bzm > 0])) + np.abs(np.sum(J[bzm < 0])), np.sum(np.abs(Jh)), np.abs(np.sum(Jh)),
-                    np.sum(np.abs(hc)), np.abs(np.sum(hc)), np.sum(sel(d['rho'])) / (8 * np.pi)]
-            out.update({p + k: float(v) for k, v in zip(SOLARMASK_SCALARS, vals)})
-            for f in SOLARMASK_FIELDS:
-                out.update({f'{p}{f}_{s}': v for s, v in zip(('mean', 'std', 'skew', 'kurt'), moments(f, m, sel, n_in))})
+            m = _segment_mask(masks, seg, d['Bz'].shape)
+            out.update(_segment_features(d, m, SOLARMASK_SEGMENTS.get(seg, seg + '_'), whole))
     return out
 
-# %% ../nbs/06_features.ipynb #f1734b54
+# %% ../nbs/06_features.ipynb #cfe8af77
+SEGMENT_COLOURS = {'nl': ('tab:red', 'nl: neutral line (strong-field polarity inversion)'),
+                   'umbra': ('tab:blue', 'umbra'), 'penumbra': ('tab:orange', 'penumbra')}
+"Colour and legend text of each solarmask segment kind in the figures."
+
+# %% ../nbs/06_features.ipynb #237a8016
+def _wcs_axes(fig, pos, m, title:str):
+    "A WCSAxes on the Map `m`'s grid with Carrington axis labels and `title`."
+    ax = fig.add_subplot(*pos, projection=m.wcs)
+    ax.coords[0].set_axislabel('Carrington longitude [deg]')
+    ax.coords[1].set_axislabel('Carrington latitude [deg]')
+    ax.set_title(title, fontsize=10)
+    return ax
+
+# %% ../nbs/06_features.ipynb #15e9b707
+def plot_segments(ar,                         # ActiveRegion / record path with Br and continuum
+                  masks:dict|None=None,       # segment masks; default `solarmask_masks`
+                  bmax:float=1500,            # Br colour range +-bmax [G]
+                 ):
+    "Continuum and Br with solarmask's nl, umbra and penumbra segments, on the map's WCS, with colourbars and key."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from matplotlib.colors import ListedColormap
+    ar = _as_ar(ar)
+    masks = masks if masks is not None else solarmask_masks(ar.Br, ar.continuum)
+    fig = plt.figure(figsize=(14, 4.6), layout='constrained')
+    ic, br = ar.continuum, ar.Br
+    ax0 = _wcs_axes(fig, (1, 2, 1), br, 'continuum intensity')
+    im = ax0.imshow(ic.data, origin='lower', cmap='gray')
+    fig.colorbar(im, ax=ax0, label=f'continuum [{ic.unit.to_string()}]', shrink=0.9)
+    ax1 = _wcs_axes(fig, (1, 2, 2), br, 'radial field and solarmask segments')
+    im = ax1.imshow(br.data, origin='lower', cmap='gray', vmin=-bmax, vmax=bmax)
+    fig.colorbar(im, ax=ax1, label='Br [G]', shrink=0.9)
+    handles = []
+    for kind, (col, text) in SEGMENT_COLOURS.items():
+        m = np.asarray(masks[kind], bool)
+        ax1.imshow(np.where(m, 1.0, np.nan), origin='lower', cmap=ListedColormap([col]), alpha=0.55, vmin=0, vmax=1)
+        handles.append(Patch(color=col, alpha=0.7, label=f'{text}, {int(m.sum())} px'))
+    ax1.legend(handles=handles, loc='lower left', fontsize=8, framealpha=0.85)
+    noaa = f' (NOAA {", ".join(map(str, ar.noaa_ars))})' if ar.noaa_ars else ''
+    fig.suptitle(f'HARP {ar.harp}{noaa}, {ar.t_rec}: solarmask 1.0.5 segments')
+    return fig
+
+# %% ../nbs/06_features.ipynb #ac5b9c90
 def region_graph(ar,                                      # ActiveRegion / record path
                  masks:dict|None=None,                    # kind -> bool mask; default solarmask's masks
                  kinds=('nl', 'umbra', 'penumbra'),       # which masks give nodes
@@ -660,7 +891,7 @@ def region_graph(ar,                                      # ActiveRegion / recor
                  min_area:int=10,                         # ignore regions smaller than this [px]
                  convention:str='solarmask',
                 ):
-    "A networkx Graph: one node per connected segment region (kind, area, centroid, features), edges between neighbours."
+    "A networkx Graph: a node per connected segment region (kind, area, centroid, features), edges between neighbours."
     import networkx as nx
     ar = _as_ar(ar)
     if masks is None: masks = solarmask_masks(ar.Br, ar.continuum)
@@ -675,7 +906,8 @@ def region_graph(ar,                                      # ActiveRegion / recor
             r = lab[sl] == i
             area = int(r.sum())
             if area < min_area: continue
-            full = np.zeros(lab.shape, bool); full[sl] = r
+            full = np.zeros(lab.shape, bool)
+            full[sl] = r
             cy, cx = ndimage.center_of_mass(r)
             node = f'{kind}_{len([x for x in regions if x[1] == kind])}'
             feats = solarmask_features(masks={'r': full}, segments=('r',), fields=d)
@@ -693,7 +925,35 @@ def region_graph(ar,                                      # ActiveRegion / recor
                            relation='adjacent' if gap <= 1.5 else 'nearby')
     return G
 
-# %% ../nbs/06_features.ipynb #baecb6dd
+# %% ../nbs/06_features.ipynb #ca224fff
+def plot_region_graph(G,                  # graph from `region_graph`
+                      ar,                 # the record it was built from (ActiveRegion / path)
+                     ):
+    "The region graph on the continuum (map WCS): discs by kind sized by area, edges by relation, colourbar, key."
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    ar = _as_ar(ar)
+    fig = plt.figure(figsize=(10, 6), layout='constrained')
+    ax = _wcs_axes(fig, (1, 1, 1), ar.Br, f'HARP {ar.harp} (NOAA {", ".join(map(str, ar.noaa_ars))}), {ar.t_rec}: '
+                   f'{G.number_of_nodes()} segment regions, {G.number_of_edges()} neighbour links')
+    im = ax.imshow(ar.continuum.data, origin='lower', cmap='gray')
+    fig.colorbar(im, ax=ax, label=f'continuum [{ar.continuum.unit.to_string()}]', shrink=0.8)
+    xy = {n: G.nodes[n]['centroid'][::-1] for n in G}          # (column, row): pixel coordinates of the WCSAxes
+    for a, b, d in G.edges(data=True):
+        (x0, y0), (x1, y1) = xy[a], xy[b]
+        ax.plot([x0, x1], [y0, y1], color='w', lw=0.8, ls='-' if d['relation'] == 'adjacent' else '--', alpha=0.8)
+    for kind, (col, text) in SEGMENT_COLOURS.items():
+        ns = [n for n in G if G.nodes[n]['kind'] == kind]
+        if not ns: continue
+        ax.scatter([xy[n][0] for n in ns], [xy[n][1] for n in ns], s=[4 + G.nodes[n]['area [px]'] / 30 for n in ns],
+                   color=col, edgecolor='k', lw=0.4, zorder=3, label=f'{text} ({len(ns)})')
+    extra = [Line2D([], [], color='0.3', lw=1, label='touching'),
+             Line2D([], [], color='0.3', lw=1, ls='--', label='nearby')]
+    ax.legend(handles=ax.get_legend_handles_labels()[0] + extra, loc='lower left', fontsize=8, framealpha=0.85,
+              title='disc area ~ region area')
+    return fig
+
+# %% ../nbs/06_features.ipynb #3d4b5dbc
 def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarmask') -> dict:
     "One table row for a record: identity, SHARP keywords (JSOC names) and solarmask features (its labels)."
     ar = _as_ar(ar)
@@ -702,13 +962,14 @@ def feature_row(ar, sharp:bool=True, solarmask:bool=True, convention:str='solarm
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
-                row.update(sharp_keywords(ar))
+                row.update(sharp_keyword_values(ar))
         except MissingSegmentError as e: row['sharp_note'] = str(e)
     if solarmask:
         segs = ('baseline', 'nl', 'umbra', 'penumbra', 'background') if ar.has('continuum') else ('baseline', )
         row.update(solarmask_features(ar, segments=segs, convention=convention))
     return row
 
+# %% ../nbs/06_features.ipynb #a1c1020f
 def feature_table(records, **kw) -> pd.DataFrame:
     "One row per record (ActiveRegions, paths or `Record`s); a failing record gets its error in column `error`."
     from tqdm.auto import tqdm
@@ -721,6 +982,7 @@ def feature_table(records, **kw) -> pd.DataFrame:
             rows.append({'source': str(getattr(r, 'harp', r)), 'error': f'{type(e).__name__}: {e}'})
     return pd.DataFrame(rows)
 
+# %% ../nbs/06_features.ipynb #7c7704e6
 def column_units(columns) -> dict:
     "Units of table columns: from a '[unit]' suffix, or JSOC's unit of a SHARP keyword; '' when dimensionless."
     out = {}
@@ -730,6 +992,7 @@ def column_units(columns) -> dict:
         out[c] = m.group(1) if m else SHARP_UNITS.get(c, SHARP_UNITS.get(base, ''))
     return out
 
+# %% ../nbs/06_features.ipynb #c03e74ce
 def write_table(df:pd.DataFrame, path) -> Path:
     "Write a table atomically, `.csv` or `.parquet`; Parquet keeps each column's unit in its metadata."
     import pyarrow as pa, pyarrow.parquet as pq
@@ -748,32 +1011,36 @@ def write_table(df:pd.DataFrame, path) -> Path:
         pq.write_table(t.replace_schema_metadata(meta), tmp)
     return path
 
+# %% ../nbs/06_features.ipynb #afcdf04a
 def read_table_units(path) -> dict:
     "The column units stored in a Parquet table written by `write_table`."
     import pyarrow.parquet as pq
     return json.loads(pq.read_schema(path).metadata[b'solarnb.units'])
 
-
-# %% ../nbs/06_features.ipynb #649b9b7c
+# %% ../nbs/06_features.ipynb #f9bd3d5d
 def _sharp_setup(p):
     p.add_argument('path', help='a SHARP record folder or one of its segment files')
     p.add_argument('--json', action='store_true', help='print one JSON object keyword -> value')
 
+# %% ../nbs/06_features.ipynb #ac9defad
 def _sharp_run(args):
+    import sys
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
-        kw = sharp_keywords(args.path)
-    if args.json: print(json.dumps({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in kw.items()}))
+        kw = sharp_keyword_values(args.path)
+    if args.json: print(json.dumps({k: (v if np.isfinite(v) else None) for k, v in kw.items()}))
     else:
-        for k, v in kw.items(): print(f'{k:8s} {v:.7g} {SHARP_UNITS.get(k, "")}')
-    for x in w: print(f'warning: {x.message}', file=__import__('sys').stderr)
+        for k, v in kw.items(): print(f'{k:8s} {v:.7g} {keyword_unit(k)}')
+    for x in w: print(f'warning: {x.message}', file=sys.stderr)
     return 0
 
+# %% ../nbs/06_features.ipynb #5cd4759b
 def _features_setup(p):
     p.add_argument('path', help='a SHARP record folder/file, or a folder of records')
     p.add_argument('--out', required=True, help='output table (.csv, or .parquet with pyarrow)')
     p.add_argument('--convention', default='solarmask', choices=['solarmask', 'physical'])
 
+# %% ../nbs/06_features.ipynb #2626d07c
 def _features_run(args):
     p = Path(args.path)
     recs = [p] if p.is_file() else find_records(p)
@@ -783,8 +1050,7 @@ def _features_run(args):
     print(f'{len(df)} record(s), {df.shape[1]} columns -> {args.out}')
     return 0
 
-
-# %% ../nbs/06_features.ipynb #400bdf42
+# %% ../nbs/06_features.ipynb #dc797849
 @dataclass
 class FeatureOptions:
     "Options of the features stage."
@@ -796,6 +1062,7 @@ class FeatureOptions:
     los: bool = option(True, 'line-of-sight keywords USFLUXL, MEANGBL, CMASKL, R_VALUE (need the magnetogram)')
     shear_error_full: bool = option(False, "ERRMSHA by full error propagation instead of JSOC's value")
 
+# %% ../nbs/06_features.ipynb #7c6f23c5
 def _feature_segments(o:FeatureOptions) -> tuple:
     "The solarmask segments named by `o.segments`; `OptionError` naming the option otherwise."
     text = str(o.segments).strip()
@@ -805,7 +1072,7 @@ def _feature_segments(o:FeatureOptions) -> tuple:
                           f'list of {", ".join(SOLARMASK_SEGMENTS)}')
     return names
 
-# %% ../nbs/06_features.ipynb #3b50274e
+# %% ../nbs/06_features.ipynb #7387d606
 def record_features(ar,                        # ActiveRegion, or a record folder / segment file
                     masks:dict|None=None,      # name -> bool mask (array or Map) on the record's grid: 58 features each
                     options:FeatureOptions|None=None,
@@ -819,7 +1086,7 @@ def record_features(ar,                        # ActiveRegion, or a record folde
     if o.sharp:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
-            try: row.update(sharp_keywords(ar, los=o.los, shear_error_full=o.shear_error_full, derivs=derivs))
+            try: row.update(sharp_keyword_values(ar, los=o.los, shear_error_full=o.shear_error_full, derivs=derivs))
             except MissingSegmentError as e: row['sharp_note'] = str(e)
         notes = [str(w.message) for w in caught]
         if notes: row['sharp_note'] = '; '.join(([row['sharp_note']] if 'sharp_note' in row else []) + notes)
@@ -829,7 +1096,8 @@ def record_features(ar,                        # ActiveRegion, or a record folde
     if segs != ('baseline',):
         if ar.has('continuum'): sm_masks = solarmask_masks(ar.Br, ar.continuum)
         else:
-            row['solarmask_note'] = f'no continuum segment: solarmask segments {[s for s in segs if s != "baseline"]} skipped'
+            skipped = [s for s in segs if s != 'baseline']
+            row['solarmask_note'] = f'no continuum segment: solarmask segments {skipped} skipped'
             segs = tuple(s for s in segs if s == 'baseline')
     if segs: row.update(solarmask_features(masks=sm_masks, segments=segs, fields=fields))
     for name, m in (masks or {}).items():
@@ -838,7 +1106,7 @@ def record_features(ar,                        # ActiveRegion, or a record folde
         row.update(solarmask_features(masks={f'regions_{name}': m}, segments=(f'regions_{name}',), fields=fields))
     return row
 
-# %% ../nbs/06_features.ipynb #b5489692
+# %% ../nbs/06_features.ipynb #7cfdd57f
 def _solarmask_python() -> str|None:
     "The python that can run solarmask 1.0.5: SOLARNB_SOLARMASK_PYTHON, else this one if solarmask is importable."
     import os, sys, importlib.util
@@ -846,6 +1114,7 @@ def _solarmask_python() -> str|None:
     if py: return py if Path(py).exists() else None
     return sys.executable if importlib.util.find_spec('solarmask') else None
 
+# %% ../nbs/06_features.ipynb #82569399
 def _solarmask_live(root, rep:int) -> tuple:
     "(seconds, note, features) of solarmask 1.0.5 on HARP 7115 including its reading, live or stored."
     import subprocess
@@ -859,8 +1128,10 @@ def _solarmask_live(root, rep:int) -> tuple:
         out = json.loads(r.stdout)
         return out['seconds'], f'live: solarmask 1.0.5 timed now ({py})', out['features']
     except Exception as e:
-        return stored[0], f'not timed in this run (the live solarmask run failed: {type(e).__name__}); stored 3.29 s', None
+        why = f'not timed in this run (the live solarmask run failed: {type(e).__name__}); stored 3.29 s'
+        return stored[0], why, None
 
+# %% ../nbs/06_features.ipynb #18e2b5a2
 def bench_features(quick:bool=False) -> list:
     "SHARP keywords of HARP 377 and solarmask features of HARP 7115 including reading, beside their references."
     root = example_data_path()
@@ -884,10 +1155,12 @@ def bench_features(quick:bool=False) -> list:
                  'seconds': t2, 'note': 'target >= 3x; ' + note,
                  **({'reference': 'solarmask 1.0.5, same record, including its reading', 'ref_seconds': ref_t}
                     if note.startswith('live') else {})})      # a stored time is quoted in the note, not made a ratio
-    rows.append({'stage': 'features', 'case': 'record_features HARP 377 (SHARP + errors + LOS + solarmask baseline), in memory',
+    rows.append({'stage': 'features',
+                 'case': 'record_features HARP 377 (SHARP + errors + LOS + solarmask baseline), in memory',
                  'seconds': time_it(record_features, ar, repeat=rep)})
     return rows
 
+# %% ../nbs/06_features.ipynb #b93968a4
 def bench_record_numeric(quick:bool=False) -> list:
     "Every numeric product of limb, upscale and features for one HARP 377 record, stage by stage (no PNG)."
     from solarnb.limb import limb_products
@@ -908,6 +1181,7 @@ def bench_record_numeric(quick:bool=False) -> list:
             {'stage': 'record', 'case': f'limb_products, {case}', 'seconds': time_it(limb_products, ar, repeat=rep)},
             {'stage': 'record', 'case': f'upscale_record x2 (4 segments), {case}',
              'seconds': time_it(upscale_record, ar, cn, repeat=rep)},
-            {'stage': 'record', 'case': f'record_features, {case}', 'seconds': time_it(record_features, ar, repeat=rep)},
+            {'stage': 'record', 'case': f'record_features, {case}',
+             'seconds': time_it(record_features, ar, repeat=rep)},
             {'stage': 'record', 'case': f'limb + upscale + features, {case}', 'seconds': time_it(all3, repeat=rep),
              'note': 'target for every record stage (regions, timelines too): <= 0.6 s'}]

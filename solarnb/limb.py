@@ -10,17 +10,21 @@ from pathlib import Path
 
 import numpy as np
 import astropy.units as u
-import sunpy.map
-from sunpy.coordinates import HeliographicStonyhurst, Helioprojective
 
 from .core import (SolarnbError, ObserverError, EmptyImageError, ProjectionError, time_it, write_map, example_data_path, find_records,
-                          ActiveRegion, MissingSegmentError, option, check_options)
+                          ActiveRegion, MissingSegmentError, option, check_options,
+                          LazyModule, LazyObject)
 
 # %% auto #0
-__all__ = ['NECKEL_LABS_1994', 'PIERCE_SLAUGHTER_1977', 'LAWS', 'OffDiskError', 'NotContinuumError', 'MagneticSegmentError',
-           'observer_of', 'mu_from_points', 'mu_map', 'limb_darkening_coefficients', 'limb_darkening',
-           'correct_limb_darkening', 'quiet_sun_level', 'normalize_quiet_sun', 'unit_label', 'plot_limb',
-           'LimbExplorer', 'LimbOptions', 'limb_products', 'limb_file', 'bench_limb']
+__all__ = ['NECKEL_LABS_1994', 'PIERCE_SLAUGHTER_1977', 'LAWS', 'MU_BUNIT', 'NORM_BUNIT', 'OffDiskError', 'NotContinuumError',
+           'MagneticSegmentError', 'observer_of', 'mu_from_points', 'mu_map', 'limb_darkening_coefficients',
+           'limb_darkening', 'correct_limb_darkening', 'quiet_sun_level', 'normalize_quiet_sun', 'unit_label',
+           'map_title', 'plot_limb', 'LimbExplorer', 'LimbOptions', 'limb_products', 'limb_file', 'bench_limb']
+
+# %% ../nbs/02_limb.ipynb #17574a70
+sunpy = LazyModule('sunpy')        # sunpy.map and sunpy.coordinates (3 s to import) at their first use
+HeliographicStonyhurst = LazyObject('sunpy.coordinates', 'HeliographicStonyhurst')
+Helioprojective = LazyObject('sunpy.coordinates', 'Helioprojective')
 
 # %% ../nbs/02_limb.ipynb #ceb85fca
 class OffDiskError(SolarnbError, ValueError):
@@ -61,7 +65,8 @@ def mu_from_points(P:np.ndarray, # surface points (..., 3), m
                    O:np.ndarray, # observer position (3,), m, same frame
                   ) -> np.ndarray:
     "mu = cos(angle between the outward normal at P and the direction P -> O); NaN where negative (far side)."
-    P = np.asarray(P, float); O = np.asarray(O, float)
+    P = np.asarray(P, float)
+    O = np.asarray(O, float)
     n = P / np.linalg.norm(P, axis=-1, keepdims=True)
     los = O - P
     mu = np.einsum('...i,...i->...', n, los) / np.linalg.norm(los, axis=-1)
@@ -69,6 +74,7 @@ def mu_from_points(P:np.ndarray, # surface points (..., 3), m
         mu = np.where(mu >= 0, np.minimum(mu, 1.0), np.nan)
     return mu
 
+# %% ../nbs/02_limb.ipynb #7abcdde9
 _CYLINDRICAL = ('CEA', 'CAR', 'MER', 'CYP')
 
 def _separable_native(m:sunpy.map.GenericMap):
@@ -84,7 +90,12 @@ def _separable_native(m:sunpy.map.GenericMap):
     col = np.stack([np.zeros(ny), np.arange(ny, dtype=float)], 1)
     return np.deg2rad(w.wcs.p2s(row, 0)['phi']), np.deg2rad(w.wcs.p2s(col, 0)['theta'])
 
-def _mu_native(m, O, R, native) -> np.ndarray|None:
+# %% ../nbs/02_limb.ipynb #8badf8f0
+def _mu_native(m, # the CEA (or other cylindrical) Map
+               O, # observer position (3,) [m] in the frame of the map
+               R, # solar radius [m]
+               native, # (phi, theta) of `_separable_native`
+              ) -> np.ndarray|None:
     "mu on a separable native grid: the observer rotated into the native frame, then outer products."
     phi, theta = native
     d = float(np.linalg.norm(O))
@@ -97,12 +108,17 @@ def _mu_native(m, O, R, native) -> np.ndarray|None:
     nO = np.multiply.outer(np.cos(theta) * (d * np.cos(to)), np.cos(phi - po))   # n . O, one row/column each
     nO += (d * np.sin(to) * np.sin(theta))[:, None]
     mu = nO - R
-    nO *= -2 * R; nO += d * d + R * R                                             # |O - P|^2
+    nO *= -2 * R
+    nO += d * d + R * R  # |O - P|^2
     mu /= np.sqrt(nO)
     with np.errstate(invalid='ignore'):
         return np.where(mu >= 0, np.minimum(mu, 1.0), np.nan)
 
-def _mu_data(m:sunpy.map.GenericMap, fast:bool=True) -> np.ndarray:
+# %% ../nbs/02_limb.ipynb #7d16233d
+def _mu_data(m:sunpy.map.GenericMap, # a Map with a heliographic or helioprojective WCS
+             fast:bool=True,         # use the native-frame outer product where the grid allows it
+            ) -> np.ndarray:
+    "mu of every pixel of `m` as an array: the fast native path, else every pixel through the WCS."
     obs = observer_of(m)
     R = m.rsun_meters.to_value(u.m)
     ctype = str(m.meta.get('ctype1', '')).upper()
@@ -132,6 +148,7 @@ def _mu_data(m:sunpy.map.GenericMap, fast:bool=True) -> np.ndarray:
                                   f'got {ctype!r} ({frame.name})')
     return mu_from_points(P, O)
 
+# %% ../nbs/02_limb.ipynb #fdb84a72
 def mu_map(m:sunpy.map.GenericMap, # any Map with a solar WCS (CEA cut-out or full-disk helioprojective) and observer
           ) -> sunpy.map.GenericMap:
     "A Map of mu = cos(theta) for every pixel of `m`, NaN off the disk, with the WCS of `m`."
@@ -208,6 +225,7 @@ def limb_darkening_coefficients(law:str='neckel_labs', # 'neckel_labs' (1994) or
         raise ValueError(f'wavelength {lam*10:.1f} A is outside the tabulated range '
                          f'({nl[0, 0]*10:.0f}-{nl[-1, 0]*10:.0f} A)')
     def interp(tab, lam):
+        "The coefficients of table `tab` at `lam` [nm], each row normalised to I(1) = 1."
         a = tab[:, 1:] / tab[:, 1:].sum(axis=1, keepdims=True)   # each row: I(1) = 1
         return np.array([np.interp(lam, tab[:, 0], a[:, k]) for k in range(a.shape[1])])
     tab = LAWS[law]
@@ -216,6 +234,7 @@ def limb_darkening_coefficients(law:str='neckel_labs', # 'neckel_labs' (1994) or
     lam0 = tab[0, 0] if lam < tab[0, 0] else tab[-1, 0]
     return interp(tab, lam0) + interp(nl, lam) - interp(nl, lam0)
 
+# %% ../nbs/02_limb.ipynb #fb8f0913
 def limb_darkening(mu,                      # mu = cos(theta), array or Map; NaN passes through
                    law:str='neckel_labs',   # 'neckel_labs' or 'pierce_slaughter'
                    wavelength=6173*u.AA,    # Quantity (or float in Angstrom); default HMI Fe I 6173 A continuum
@@ -249,6 +268,7 @@ def _check_continuum(m:sunpy.map.GenericMap):
                                  (un.is_equivalent(u.m / u.s) or un.is_equivalent(u.deg))):
         raise NotContinuumError(f'{name}: segment {seg or "?"} (BUNIT {unit!r}) is not a continuum intensity image')
 
+# %% ../nbs/02_limb.ipynb #cb1fe472
 def _new_map(data, like:sunpy.map.GenericMap, **meta) -> sunpy.map.GenericMap:
     "A new Map with `like`'s metadata (WCS, observer) updated by `meta`."
     md = like.meta.copy()
@@ -259,6 +279,7 @@ def _new_map(data, like:sunpy.map.GenericMap, **meta) -> sunpy.map.GenericMap:
         warnings.simplefilter('ignore')
         return sunpy.map.Map(np.asarray(data, float), md)
 
+# %% ../nbs/02_limb.ipynb #0b80295d
 def correct_limb_darkening(m:sunpy.map.GenericMap,  # continuum-intensity Map (SHARP continuum or full-disk Ic)
                            law:str='neckel_labs',    # 'neckel_labs' or 'pierce_slaughter'
                            wavelength=None,          # default: the header's WAVELNTH [A], else 6173 A
@@ -339,6 +360,38 @@ def unit_label(bunit) -> str:
     except Exception: return s
     return s if isinstance(un, u.UnrecognizedUnit) else un.to_string('latex_inline')
 
+# %% ../nbs/02_limb.ipynb #a751faec
+def map_title(m:sunpy.map.GenericMap, # a SHARP segment or any solar Map
+              what:str='',            # what is shown, appended after a colon
+             ) -> str:
+    "'HARP 377 (NOAA 11158) 2011.02.15_02:00:00_TAI' for a SHARP, else the instrument and DATE-OBS; then `what`."
+    h = m.meta
+    harp, noaa, when = h.get('harpnum'), h.get('noaa_ar'), h.get('t_rec') or h.get('date-obs', '')
+    who = f'HARP {harp}' + (f' (NOAA {noaa})' if noaa else '') if harp else str(h.get('telescop', '') or 'map')
+    return f'{who} {when}' + (f': {what}' if what else '')
+
+# %% ../nbs/02_limb.ipynb #c7282de0
+_AXIS_NAMES = {'heliographic_carrington': (('Carrington longitude', 'Carrington latitude'), u.deg),
+               'heliographic_stonyhurst': (('Stonyhurst longitude', 'Stonyhurst latitude'), u.deg),
+               'helioprojective': (('Solar X', 'Solar Y'), u.arcsec)}
+
+def _limb_axes(fig, m:sunpy.map.GenericMap) -> np.ndarray:
+    "A 2x2 array of axes on `fig`: three on the WCS of `m` with physical axis labels, the last a plain one."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        wcs, frame = m.wcs, m.coordinate_frame.name
+    names, unit = _AXIS_NAMES.get(frame, (('x', 'y'), None))
+    axs = []
+    for i in range(3):
+        ax = fig.add_subplot(2, 2, i + 1, projection=wcs)
+        for c, name in zip(ax.coords, names):
+            if unit is not None: c.set_format_unit(unit)
+            c.set_axislabel(f'{name} [{unit}]' if unit is not None else name)
+        axs.append(ax)
+    axs.append(fig.add_subplot(2, 2, 4))
+    return np.array(axs).reshape(2, 2)
+
+# %% ../nbs/02_limb.ipynb #0fc0e2d9
 def _limb_figsize(shape, width:float=13.0) -> tuple:
     "Figure size for a 2x2 grid of `shape` images (each with a colourbar): image height from the map's aspect ratio."
     ny, nx = shape[:2]
@@ -346,24 +399,28 @@ def _limb_figsize(shape, width:float=13.0) -> tuple:
     panel_h = panel_w * ny / max(nx, 1)
     return (width, float(np.clip(2 * (panel_h + 1.0) + 0.6, 6.0, 16.0)))  # + titles and x labels per row, suptitle
 
+# %% ../nbs/02_limb.ipynb #9a28306b
 def plot_limb(m:sunpy.map.GenericMap,      # the original continuum Map
               mu:sunpy.map.GenericMap,     # its `mu_map`
               norm:sunpy.map.GenericMap,   # its `normalize_quiet_sun` result
               bins:int=100,                # histogram bins (as used for the level)
-              fig=None,                    # a Figure to redraw into (cleared; e.g. an explorer's), or None for a new one
-              title:str|None=None):
+              fig=None,                    # a Figure to redraw into (cleared, e.g. an explorer's); None: a new one
+              title:str|None=None,         # default `map_title(m)`; '' for none
+             ):
     "Four panels: mu map, continuum before and after normalisation, histogram with the quiet-Sun level."
     import matplotlib.pyplot as plt
     size = _limb_figsize(m.data.shape)
     if fig is None: fig = plt.figure(figsize=size, layout='constrained')
     else:                                           # redraw from scratch: no stale axes, colourbars or margins
-        fig.clear(); fig.set_size_inches(*size); fig.set_layout_engine('constrained')
+        fig.clear()
+        fig.set_size_inches(*size)
+        fig.set_layout_engine('constrained')
     fig.get_layout_engine().set(w_pad=0.06, h_pad=0.08, hspace=0.04, wspace=0.04)
-    axs = fig.subplots(2, 2)
+    axs = _limb_axes(fig, mu)
     qs = float(norm.meta['qslevel'])
     unit = unit_label(m.meta.get('bunit', ''))
     im = axs[0, 0].imshow(mu.data, origin='lower', cmap='viridis', vmin=np.nanmin(mu.data), vmax=np.nanmax(mu.data))
-    fig.colorbar(im, ax=axs[0, 0], shrink=0.9, label=r'$\mu$')
+    fig.colorbar(im, ax=axs[0, 0], shrink=0.9, label=r'$\mu$ (dimensionless)')
     axs[0, 0].set_title(r'$\mu = \cos\theta$')
     ld = np.nanmedian(limb_darkening(mu.data, norm.meta.get('ldlaw', 'neckel_labs'))) \
         if norm.meta.get('ldlaw', 'none') != 'none' else 1.0
@@ -378,10 +435,12 @@ def plot_limb(m:sunpy.map.GenericMap,      # the original continuum Map
     h = axs[1, 1]
     h.hist(v, bins=int(bins), range=(lo, hi), color='0.4')
     h.axvline(qs, color='crimson', label=f'quiet Sun {qs:.0f} {unit}'.rstrip())
-    h.set_yscale('log'); h.set_xlabel(f'corrected intensity [{unit}]' if unit else 'corrected intensity')
-    h.set_ylabel('pixels'); h.legend(loc='upper left'); h.set_title(f'histogram, {bins} bins')
-    for a in axs.flat[:3]: a.set_xlabel('x [px]'); a.set_ylabel('y [px]')
-    if title: fig.suptitle(title)
+    h.set_yscale('log')
+    h.set_xlabel(f'corrected intensity [{unit}]' if unit else 'corrected intensity')
+    h.set_ylabel('pixels')
+    h.legend(loc='upper left')
+    h.set_title(f'histogram, {bins} bins')
+    fig.suptitle(map_title(m) if title is None else title)
     return fig
 
 # %% ../nbs/02_limb.ipynb #877d4565
@@ -403,7 +462,9 @@ class LimbExplorer:
         self.widget = W.VBox([W.HBox([self.record, self.bins]), self.law, self.out])
         self.update()
 
-    def _on_change(self, change): self.update()
+    def _on_change(self, change):
+        "A widget changed: update."
+        self.update()
 
     def update(self) -> dict:
         "Recompute for the current widget values; return (and keep in `.result`) what is shown."
@@ -428,8 +489,15 @@ class LimbExplorer:
         return self.result
 
     def _ipython_display_(self):
+        "Show the widget in Jupyter."
         from IPython.display import display
         display(self.widget)
+
+# %% ../nbs/02_limb.ipynb #9f08bf53
+MU_BUNIT = ('1', 'dimensionless: mu = cos(theta)')
+"BUNIT and its comment for a mu map written to FITS."
+NORM_BUNIT = ('1', 'dimensionless: I / I_QS (quiet Sun = 1)')
+"BUNIT and its comment for a quiet-Sun normalised continuum written to FITS."
 
 # %% ../nbs/02_limb.ipynb #1fee22ab
 @dataclass
@@ -462,33 +530,51 @@ def _load_continuum(path) -> sunpy.map.GenericMap:
     except FilenameError: return read_map(path)
     return ActiveRegion(n.harp, n.t_rec, path.parent, n.series).segment(n.segment)
 
-def limb_file(path, out='.', law:str='neckel_labs', bins:int=100) -> list[Path]:
+# %% ../nbs/02_limb.ipynb #c27f0e4a
+def limb_file(path,                  # a continuum FITS file: SHARP segment or full-disk image
+              out='.',               # output folder
+              law:str='neckel_labs', # limb-darkening law
+              bins:int=100,          # histogram bins for the quiet-Sun mode
+             ) -> list[Path]:
     "Write the mu map and the quiet-Sun normalised continuum of one FITS file into `out`; return the paths."
     m = _load_continuum(path)
     mu = mu_map(m)
     n = normalize_quiet_sun(m, bins=bins, law=law, mu=mu)
     name = Path(path).name
     stem = name[:-5] if name.endswith('.fits') else name
-    if stem.endswith('.' + str(m.meta.get('snbseg', ''))): stem = stem[:-len(str(m.meta['snbseg'])) - 1]  # SHARP: drop segment
+    if stem.endswith('.' + str(m.meta.get('snbseg', ''))):
+        stem = stem[: -len(str(m.meta['snbseg'])) - 1]  # SHARP: drop segment
     p_mu, p_n = Path(out)/f'{stem}.mu.fits', Path(out)/f'{stem}.continuum_norm.fits'
-    write_map(mu, p_mu, history=[f'mu = cos(theta) of {Path(path).name} (exact observer geometry)'])
-    write_map(n, p_n, history=[f"{Path(path).name} / limb darkening ({law}) / quiet-Sun level {n.meta['qslevel']:.6g}"],
-              QSLEVEL=float(n.meta['qslevel']), QSBINS=int(bins), LDLAW=law, LDWAVE=float(n.meta['ldwave']))
+    write_map(mu, p_mu, BUNIT=MU_BUNIT, history=[f'mu = cos(theta) of {Path(path).name} (exact observer geometry)'])
+    write_map(
+        n,
+        p_n,
+        BUNIT=NORM_BUNIT,
+        history=[f"{Path(path).name} / limb darkening ({law}) / quiet-Sun level {n.meta['qslevel']:.6g}"],
+        QSLEVEL=float(n.meta['qslevel']),
+        QSBINS=int(bins),
+        LDLAW=law,
+        LDWAVE=float(n.meta['ldwave']),
+    )
     return [p_mu, p_n]
 
+# %% ../nbs/02_limb.ipynb #be8c9371
 def _setup_limb(p):
+    "The arguments of `solarnb limb` on the argparse parser `p`."
     p.add_argument('files', nargs='+', help='continuum FITS files (SHARP segments or full-disk images)')
     p.add_argument('--law', default='neckel_labs', choices=sorted(LAWS), help='limb-darkening law')
     p.add_argument('--bins', type=int, default=100, help='histogram bins for the quiet-Sun mode (default 100)')
     p.add_argument('--out', default='.', help='output folder (default: .)')
 
 def _run_limb(a) -> int:
+    "`solarnb limb`: write the products of every file; exit code 1 if one failed."
     bad = 0
     for f in a.files:
         try:
             for p in limb_file(f, a.out, a.law, a.bins): print(p)
         except SolarnbError as e:
-            print(f'error: {e}'); bad += 1
+            print(f'error: {e}')
+            bad += 1
     return 1 if bad else 0
 
 # %% ../nbs/02_limb.ipynb #d1d0b6ce

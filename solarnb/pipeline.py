@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
 
 from . import __version__
 from .core import (ActiveRegion, Record, SolarnbError, SolarnbWarning, OptionError, DataRootError,
                    MissingSegmentError, option, check_options, option_value, atomic_path, write_map, format_trec, find_records,
-                   example_data_path, cea_pixel_area, read_map)
+                   example_data_path, cea_pixel_area, read_map, LazyModule, LazyObject)
 from .limb import LimbOptions
 from .upscale import UpscaleOptions
 from .regions import RegionOptions
@@ -35,6 +34,9 @@ __all__ = ['FILE_KINDS', 'STAGES', 'PLOTS', 'WORKER_ENV', 'HARP_COLUMNS', 'Recor
            'manifest_path', 'read_manifest', 'write_manifest', 'products_current', 'process_record', 'manifest_row',
            'collect_records', 'prepare_out', 'max_workers', 'check_workers', 'connect', 'run_harp_stages', 'RunResult',
            'run_pipeline', 'kill_and_resume', 'bench_pipeline', 'bench_record']
+
+# %% ../nbs/08_pipeline.ipynb #a1005825
+pd = LazyModule('pandas')
 
 # %% ../nbs/08_pipeline.ipynb #4fae92a1
 @dataclass(frozen=True)

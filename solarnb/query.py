@@ -4,24 +4,19 @@
 
 # %% ../nbs/01_query.ipynb #75373e16
 from __future__ import annotations
-import os, re, sys, json, math, time, socket, ssl, warnings, http.client
+import os, re, sys, json, math, time, socket, ssl, warnings, functools, http.client
 import urllib.request, urllib.error, urllib.parse
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
-from astropy.io import fits
 from tqdm.auto import tqdm
-import drms
-from drms.config import ServerConfig
-from drms.json import HttpJsonClient, HttpJsonRequest
 
 from .core import (SERIES, SERIES_SEGMENTS, SERIES_CADENCE, CEA_SEGMENTS, CCD_SEGMENTS, SolarnbError,
                           SolarnbWarning, FilenameError, atomic_path, example_data_path, format_sharp_filename,
-                          format_trec, parse_sharp_filename, parse_trec, time_it)
+                          format_trec, parse_sharp_filename, parse_trec, time_it, LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['SHARP_KEYWORDS', 'DEFAULT_KEYS', 'HARP_NOAA_URL', 'JSOC_URL', 'FITS_BLOCK', 'NEGATIVE_ZERO', 'MAX_BYTES',
@@ -34,6 +29,12 @@ __all__ = ['SHARP_KEYWORDS', 'DEFAULT_KEYS', 'HARP_NOAA_URL', 'JSOC_URL', 'FITS_
            'fits_problem', 'part_path', 'glob_escape', 'fetch_file', 'remote_size', 'series_list', 'query_keywords',
            'bundled_harp_table', 'harp_noaa_table', 'check_email', 'export_status_line', 'request_export', 'download',
            'bench_query']
+
+# %% ../nbs/01_query.ipynb #412de928
+pd = LazyModule('pandas')
+fits = LazyModule('astropy.io.fits')
+drms = LazyModule('drms')                # drms imports pandas: at the first request, not at `import solarnb.query`
+ServerConfig = LazyObject('drms.config', 'ServerConfig')
 
 # %% ../nbs/01_query.ipynb #f94f57cd
 class QueryError(SolarnbError, ValueError):
@@ -395,12 +396,17 @@ class _NoDowngrade(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoDowngrade)
 
 # %% ../nbs/01_query.ipynb #355419db
-class _TimedJsonClient(HttpJsonClient):
-    "drms's HTTP/JSON client with a request timeout of our choosing."
-    def __init__(self, server, timeout:float):
-        super().__init__(server); self.timeout = float(timeout)
-    def _json_request(self, url):
-        return HttpJsonRequest(url, self._server.encoding, timeout=self.timeout)
+@functools.cache
+def _timed_json_client_class():
+    "drms's HTTP/JSON client class with a request timeout of our choosing (made at first use: drms loads lazily)."
+    from drms.json import HttpJsonClient, HttpJsonRequest
+    class _TimedJsonClient(HttpJsonClient):
+        def __init__(self, server, timeout:float):
+            super().__init__(server)
+            self.timeout = float(timeout)
+        def _json_request(self, url):
+            return HttpJsonRequest(url, self._server.encoding, timeout=self.timeout)
+    return _TimedJsonClient
 
 def jsoc_client(server=None,          # base URL, a drms `ServerConfig`, or None for JSOC over HTTPS
                 timeout:float=60.0,   # seconds before a JSON request times out
@@ -408,7 +414,7 @@ def jsoc_client(server=None,          # base URL, a drms `ServerConfig`, or None
     "A `drms.Client` for JSOC (or a stand-in) with its own request timeout."
     cfg = server if isinstance(server, ServerConfig) else jsoc_server(server or JSOC_URL)
     c = drms.Client(cfg)
-    c._json = _TimedJsonClient(cfg, timeout)
+    c._json = _timed_json_client_class()(cfg, timeout)
     return c
 
 # %% ../nbs/01_query.ipynb #07f4c886

@@ -9,22 +9,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
-import sunpy.map, sunpy.util
-from scipy import ndimage as ndi
 
 from .core import (SolarnbError, ShapeMismatchError, ProjectionError, EmptyImageError, MissingSegmentError,
                           ActiveRegion, write_map,
                           read_map, atomic_path, time_it, example_data_path, find_records,
-                          RSUN_HMI, MSH, cea_pixel_area, pixel_size, option, check_options, option_value, OptionError)
+                          RSUN_HMI, MSH, cea_pixel_area, pixel_size, option, check_options, option_value, OptionError,
+                          LazyModule, LazyObject)
 
 # %% auto #0
-__all__ = ['LABEL_BUNIT', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'min_area_pixels',
-           'quiet_sun_estimate', 'check_normalised', 'label_mask', 'detect_dark_regions', 'celestial_wcs',
-           'check_same_grid', 'region_table_arrays', 'region_table', 'disk_dilate', 'disk_footprint', 'umbra_mask',
-           'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks', 'plot_regions', 'RegionTuner',
-           'RegionOptions', 'regions_products', 'load_masks', 'bench_regions']
+__all__ = ['AREA_UNIT', 'LABEL_BUNIT', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'as_area',
+           'min_area_pixels', 'quiet_sun_estimate', 'check_normalised', 'label_mask', 'detect_dark_regions',
+           'celestial_wcs', 'check_same_grid', 'region_table_arrays', 'region_table', 'disk_dilate', 'disk_footprint',
+           'umbra_mask', 'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks', 'plot_regions',
+           'RegionTuner', 'RegionOptions', 'regions_products', 'load_masks', 'bench_regions']
+
+# %% ../nbs/04_regions.ipynb #7426d6ab
+pd = LazyModule('pandas')
+sunpy = LazyModule('sunpy')        # sunpy.map, sunpy.util (3 s to import) at their first use
+ndi = LazyModule('scipy.ndimage')
 
 # %% ../nbs/04_regions.ipynb #3d91ed34
 class NotNormalisedError(SolarnbError, ValueError):
@@ -39,19 +42,28 @@ def _meta(m):
     return m.meta if isinstance(m.meta, sunpy.util.MetaDict) else sunpy.util.MetaDict(dict(m.meta))
 
 # %% ../nbs/04_regions.ipynb #766cb1df
-def min_area_pixels(min_area, # a Quantity in u.pix, in an area unit (Mm2, km2) or in MSH; or 0
+AREA_UNIT = u.Mm**2
+"The unit of a plain-number area (`min_area`), as on the command line (`--min-area`) and in `RegionOptions`."
+
+def as_area(min_area, # a Quantity (pixels, an area unit or MSH) or a plain number in Mm2
+           ) -> u.Quantity:
+    "`min_area` as a Quantity: a plain number is in `AREA_UNIT` (Mm2), a Quantity is kept as it is."
+    return min_area if isinstance(min_area, u.Quantity) else u.Quantity(float(min_area), AREA_UNIT)
+
+@u.quantity_input(min_area=[u.Mm**2, u.pix, u.pix**2])
+def _area_in_pixels(min_area, m):   # no return annotation: quantity_input would read it as a unit
+    "A checked area Quantity as a number of pixels (float) of the CEA map `m`."
+    if min_area.unit in (u.pix, u.pix**2): return float(min_area.value)
+    return float((min_area / cea_pixel_area(m)).decompose().value)
+
+# %% ../nbs/04_regions.ipynb #c468e4c3
+def min_area_pixels(min_area, # a Quantity in u.pix, in an area unit (Mm2, km2) or in MSH; a plain number is Mm2
                     m:sunpy.map.GenericMap, # the CEA map whose pixels count
                    ) -> float:
     "`min_area` as a (fractional) number of pixels of map `m`."
-    if isinstance(min_area, u.Quantity):
-        if min_area.unit in (u.pix, u.pix**2): npx = float(min_area.value)
-        elif min_area.unit.is_equivalent(u.Mm**2):
-            npx = float((min_area / cea_pixel_area(m)).decompose().value)
-        else: raise RegionParameterError(f'min_area {min_area} is not an area (give pixels, Mm2 or MSH)')
-    elif min_area == 0: npx = 0.0
-    else:
-        raise RegionParameterError(f'min_area={min_area!r} has no unit: give an area ({min_area} * u.Mm**2, or in MSH) '
-                                   f'or a number of pixels ({min_area} * u.pix)')
+    try: npx = _area_in_pixels(as_area(min_area), m)
+    except (u.UnitsError, TypeError, ValueError) as e:
+        raise RegionParameterError(f'min_area {min_area} is not an area (give Mm2, MSH or pixels): {e}') from e
     if not np.isfinite(npx) or npx < 0: raise RegionParameterError(f'min_area {min_area} must be >= 0')
     return npx
 
@@ -77,20 +89,27 @@ def check_normalised(ic_norm:sunpy.map.GenericMap, tolerance:float=0.15) -> floa
 
 # %% ../nbs/04_regions.ipynb #0495407e
 _STRUCT = {4: ndi.generate_binary_structure(2, 1), 8: ndi.generate_binary_structure(2, 2)}
-LABEL_BUNIT = ('1', 'integer region label, 0 = background (dimensionless)')
+LABEL_BUNIT = ('1', 'integer region label, 0 = background')
 "BUNIT (and its comment) of a label image written to FITS: a pure number."
 
 def _check_connectivity(connectivity):
+    "`connectivity` as an int; `RegionParameterError` unless it is 4 or 8."
     if connectivity not in (4, 8):
         raise RegionParameterError(f'connectivity must be 4 or 8 (neighbours of a pixel), not {connectivity!r}')
     return int(connectivity)
 
 def _check_fraction(name, v, lo=0.0, hi=1.5):
+    "`v` as a float; `RegionParameterError` naming `name` unless lo < v <= hi."
     v = float(v)
-    if not (lo < v <= hi): raise RegionParameterError(f'{name}={v} must be in ({lo}, {hi}] (a fraction of the quiet Sun)')
+    if not (lo < v <= hi):
+        raise RegionParameterError(f'{name}={v} must be in ({lo}, {hi}] (a fraction of the quiet Sun)')
     return v
 
-def label_mask(mask:np.ndarray, connectivity:int=8, min_pixels:float=0) -> tuple[np.ndarray, int]:
+# %% ../nbs/04_regions.ipynb #cd7f04db
+def label_mask(mask:np.ndarray,       # boolean image
+               connectivity:int=8,    # 4 or 8: which neighbours join a component
+               min_pixels:float=0,    # drop components with fewer pixels than this
+              ) -> tuple[np.ndarray, int]:
     "Label the connected components of boolean `mask`; drop those under `min_pixels`; labels 1..n."
     struct = _STRUCT[_check_connectivity(connectivity)]
     mask = np.asarray(mask, bool)
@@ -103,14 +122,17 @@ def label_mask(mask:np.ndarray, connectivity:int=8, min_pixels:float=0) -> tuple
     if n and min_pixels > 1:
         keep = np.bincount(lab.ravel(), minlength=n + 1) >= min_pixels
         keep[0] = False
-        lut = np.zeros(n + 1, np.int32); n = int(keep.sum()); lut[keep] = np.arange(1, n + 1, dtype=np.int32)
+        lut = np.zeros(n + 1, np.int32)
+        n = int(keep.sum())
+        lut[keep] = np.arange(1, n + 1, dtype=np.int32)
         lab = lut[lab]
     out[box] = lab
     return out, n
 
+# %% ../nbs/04_regions.ipynb #440cff00
 def detect_dark_regions(ic_norm:sunpy.map.GenericMap, # continuum divided by the quiet-Sun level (limb stage)
                         threshold:float=0.5,          # dark = below this fraction of I_QS, in (0, 1.5]
-                        min_area=2.5 * u.Mm**2,       # smallest feature kept: pixels, Mm2 or MSH
+                        min_area=2.5 * u.Mm**2,       # smallest feature kept: Quantity (px, Mm2, MSH); a number: Mm2
                         connectivity:int=8,           # 4 or 8: which neighbours join a feature
                         check:bool=True,              # refuse a continuum that is not normalised
                        ) -> sunpy.map.GenericMap:
@@ -122,7 +144,7 @@ def detect_dark_regions(ic_norm:sunpy.map.GenericMap, # continuum divided by the
     with np.errstate(invalid='ignore'): dark = np.ascontiguousarray(ic_norm.data < threshold)
     lab, n = label_mask(dark, connectivity, npx)
     meta = dict(ic_norm.meta)
-    meta.update(bunit='', snbseg='labels', rgthresh=threshold, rgconn=connectivity, rgminpx=round(npx, 3),
+    meta.update(bunit=LABEL_BUNIT[0], snbseg='labels', rgthresh=threshold, rgconn=connectivity, rgminpx=round(npx, 3),
                 rgminmm2=round(npx * cea_pixel_area(ic_norm).value, 4), rgnreg=n)
     return sunpy.map.Map(lab, meta)
 
@@ -134,6 +156,7 @@ REGION_COLUMNS = ['label', 'x [px]', 'y [px]', 'lon [deg]', 'lat [deg]', 'area [
 
 _INT_COLS = ('label', 'area [px]', 'bbox y0', 'bbox x0', 'bbox y1', 'bbox x1')
 
+# %% ../nbs/04_regions.ipynb #92677084
 def celestial_wcs(m:sunpy.map.GenericMap):
     "The map's 2-D celestial WCS (astropy/WCSLIB) from its header keys alone, without observer look-ups."
     from astropy.wcs import WCS
@@ -156,6 +179,7 @@ def celestial_wcs(m:sunpy.map.GenericMap):
     w.wcs.set()
     return w
 
+# %% ../nbs/04_regions.ipynb #db68be72
 def check_same_grid(ref:sunpy.map.GenericMap, **maps):
     "Raise `ShapeMismatchError` unless every map in `maps` (name=map) has the shape and pixel scale of `ref`."
     h = _meta(ref)
@@ -168,10 +192,13 @@ def check_same_grid(ref:sunpy.map.GenericMap, **maps):
         if hasattr(m, 'meta'):
             g = _meta(m)
             for k in ('CDELT1', 'CDELT2'):
-                if g.get(k) is not None and h.get(k) is not None and not math.isclose(float(g[k]), float(h[k]), rel_tol=1e-6):
+                if g.get(k) is None or h.get(k) is None: continue
+                if not math.isclose(float(g[k]), float(h[k]), rel_tol=1e-6):
                     raise ShapeMismatchError(f'{name} has {k}={g[k]} but the labels/continuum grid has {h[k]}')
 
+# %% ../nbs/04_regions.ipynb #1ed01367
 def _empty_table() -> pd.DataFrame:
+    "A region table without rows: the columns of `REGION_COLUMNS` with their dtypes."
     df = pd.DataFrame({c: pd.Series(dtype='int64' if c in _INT_COLS else 'float64') for c in REGION_COLUMNS})
     return df
 
@@ -179,6 +206,82 @@ def _values(m):
     "The pixel values of a Map, or the array itself; None stays None."
     return None if m is None else np.asarray(m.data if hasattr(m, 'data') else m)
 
+# %% ../nbs/04_regions.ipynb #dea4b3d9
+def _label_image(labels) -> np.ndarray:
+    "`labels` (a Map or an array) as a C-contiguous 2-D integer array; errors for other shapes and non-integers."
+    lab = np.ascontiguousarray(labels.data if hasattr(labels, 'data') else labels)
+    if lab.ndim != 2: raise ShapeMismatchError(f'labels must be a 2-D image, not shape {lab.shape}')
+    if not np.issubdtype(lab.dtype, np.integer):
+        if not np.all(np.isfinite(lab)) or np.any(lab != np.round(lab)):
+            raise RegionParameterError('labels must hold integers (0 = background)')
+        lab = lab.astype(np.int64)
+    return lab
+
+def _label_runs(lab:np.ndarray):
+    "The labelled pixels sorted by label: (labels, run starts, areas [px], y, x); None when there is no region."
+    flat = lab.ravel()
+    idx = np.flatnonzero(flat > 0)
+    if idx.size == 0: return None
+    L = flat[idx]
+    order = np.argsort(L, kind='stable')
+    idx, L = idx[order], L[order]
+    starts = np.flatnonzero(np.r_[True, L[1:] != L[:-1]])
+    y, x = np.divmod(idx, lab.shape[1])
+    return L[starts], starts, np.diff(np.r_[starts, L.size]), y, x
+
+# %% ../nbs/04_regions.ipynb #90bb5101
+def _run_sums(a, runs):
+    "Per-region sums and counts of the finite values of `a` at the regions' pixels, and those values and their mask."
+    _, starts, _, y, x = runs
+    v = np.asarray(a[y, x], float)
+    ok = np.isfinite(v)
+    return np.add.reduceat(np.where(ok, v, 0.0), starts), np.add.reduceat(ok.astype(np.int64), starts), v, ok
+
+def _geometry_columns(runs, apx:u.Quantity, wcs=None, bitmap=None) -> dict:
+    "Label, centroid, Carrington position, areas, bounding box and fraction inside the HARP of every region."
+    labels, starts, area, y, x = runs
+    nan = np.full(area.size, np.nan)
+    out = {'label': labels, 'x [px]': np.add.reduceat(x, starts) / area, 'y [px]': np.add.reduceat(y, starts) / area}
+    out['lon [deg]'] = out['lat [deg]'] = nan
+    if wcs is not None:
+        lon, lat = wcs.pixel_to_world_values(out['x [px]'], out['y [px]'])
+        out['lon [deg]'], out['lat [deg]'] = np.mod(lon, 360.0), np.asarray(lat, float)
+    out['area [px]'] = area
+    out['area [Mm2]'] = area * apx.to_value(u.Mm**2)
+    out['area [MSH]'] = area * apx.to_value(MSH)
+    out['bbox y0'], out['bbox x0'] = np.minimum.reduceat(y, starts), np.minimum.reduceat(x, starts)
+    out['bbox y1'], out['bbox x1'] = np.maximum.reduceat(y, starts) + 1, np.maximum.reduceat(x, starts) + 1
+    inside = nan if bitmap is None else np.add.reduceat((bitmap[y, x] >= 33).astype(np.int64), starts) / area
+    out['in HARP fraction'] = inside
+    return out
+
+# %% ../nbs/04_regions.ipynb #26c537e7
+def _field_columns(Br, Bp, Bt, runs, apx:u.Quantity) -> dict:
+    "Mean Br, Bp, Bt and By = -Bt [G], signed and unsigned flux [Mx] of every region; NaN for a missing component."
+    nan = np.full(runs[2].size, np.nan)
+    out = {'flux [Mx]': nan, 'unsigned flux [Mx]': nan}
+    for name, a in (('Br', Br), ('Bp', Bp), ('Bt', Bt)):
+        out[f'{name} mean [G]'] = nan
+        if a is None: continue
+        s, n, v, ok = _run_sums(a, runs)
+        with np.errstate(invalid='ignore', divide='ignore'): out[f'{name} mean [G]'] = s / n
+        if name == 'Br':
+            out['flux [Mx]'] = s * apx.to_value(u.cm**2)
+            out['unsigned flux [Mx]'] = np.add.reduceat(np.where(ok, np.abs(v), 0.0), runs[1]) * apx.to_value(u.cm**2)
+    out['By mean [G]'] = -out['Bt mean [G]']
+    return out
+
+def _continuum_columns(continuum, runs) -> dict:
+    "Minimum and mean continuum of every region; NaN without a continuum or without a finite pixel."
+    nan = np.full(runs[2].size, np.nan)
+    if continuum is None: return {'I min': nan, 'I mean': nan}
+    s, n, v, ok = _run_sums(continuum, runs)
+    with np.errstate(invalid='ignore', divide='ignore'): mean = s / n
+    imin = np.minimum.reduceat(np.where(ok, v, np.inf), runs[1])
+    imin[n == 0] = np.nan
+    return {'I min': imin, 'I mean': mean}
+
+# %% ../nbs/04_regions.ipynb #72aeb905
 def region_table_arrays(labels:np.ndarray,   # int label image, 0 = background
                         continuum=None,      # normalised continuum (I / I_QS), on the labels' grid
                         Br=None, Bp=None, Bt=None,  # field [G] on the labels' grid
@@ -187,66 +290,23 @@ def region_table_arrays(labels:np.ndarray,   # int label image, 0 = background
                         wcs=None,            # celestial WCS of the grid (`celestial_wcs`); None: NaN lon/lat
                        ) -> pd.DataFrame:
     "`region_table` on bare arrays (Maps accepted too): the same columns; no grid information, no physical columns."
-    lab = np.ascontiguousarray(labels.data if hasattr(labels, 'data') else labels)
-    if lab.ndim != 2: raise ShapeMismatchError(f'labels must be a 2-D image, not shape {lab.shape}')
-    if not np.issubdtype(lab.dtype, np.integer):
-        if not np.all(np.isfinite(lab)) or np.any(lab != np.round(lab)):
-            raise RegionParameterError('labels must hold integers (0 = background)')
-        lab = lab.astype(np.int64)
-    continuum, Br, Bp, Bt, bitmap = (_values(m) for m in (continuum, Br, Bp, Bt, bitmap))
-    for name, a in (('continuum', continuum), ('Br', Br), ('Bp', Bp), ('Bt', Bt), ('bitmap', bitmap)):
+    lab = _label_image(labels)
+    names = ('continuum', 'Br', 'Bp', 'Bt', 'bitmap')
+    arr = {n: _values(m) for n, m in zip(names, (continuum, Br, Bp, Bt, bitmap))}
+    for name, a in arr.items():
         if a is not None and a.shape != lab.shape:
             raise ShapeMismatchError(f'{name} has shape {a.shape} but the labels grid is {lab.shape}')
-    ny, nx = lab.shape
-    flat = lab.ravel()
-    idx = np.flatnonzero(flat > 0)
-    if idx.size == 0: return _empty_table()
-    L = flat[idx]
-    order = np.argsort(L, kind='stable')
-    idx, L = idx[order], L[order]
-    starts = np.flatnonzero(np.r_[True, L[1:] != L[:-1]])
-    area = np.diff(np.r_[starts, L.size])
-    y, x = np.divmod(idx, nx)
-    nan = np.full(area.size, np.nan)
-    out = {'label': L[starts], 'x [px]': np.add.reduceat(x, starts) / area, 'y [px]': np.add.reduceat(y, starts) / area}
-    if wcs is None: out['lon [deg]'] = out['lat [deg]'] = nan
-    else:
-        lon, lat = wcs.pixel_to_world_values(out['x [px]'], out['y [px]'])
-        out['lon [deg]'], out['lat [deg]'] = np.mod(lon, 360.0), np.asarray(lat, float)
+    runs = _label_runs(lab)
+    if runs is None: return _empty_table()
     apx = np.nan * u.Mm**2 if pixel_area is None else u.Quantity(pixel_area, u.Mm**2)
-    out['area [px]'] = area
-    out['area [Mm2]'] = area * apx.to_value(u.Mm**2)
-    out['area [MSH]'] = area * apx.to_value(MSH)
-
-    def sums(a):
-        v = np.asarray(a[y, x], float)
-        ok = np.isfinite(v)
-        return np.add.reduceat(np.where(ok, v, 0.0), starts), np.add.reduceat(ok.astype(np.int64), starts), v, ok
-
-    acm = apx.to_value(u.cm**2)
-    for name, a in (('Br', Br), ('Bp', Bp), ('Bt', Bt)):
-        if a is None: out[f'{name} mean [G]'] = nan; continue
-        s, n, v, ok = sums(a)
-        with np.errstate(invalid='ignore', divide='ignore'): out[f'{name} mean [G]'] = s / n
-        if name == 'Br':
-            out['flux [Mx]'] = s * acm
-            out['unsigned flux [Mx]'] = np.add.reduceat(np.where(ok, np.abs(v), 0.0), starts) * acm
-    out['By mean [G]'] = -out['Bt mean [G]']
-    if Br is None: out['flux [Mx]'] = out['unsigned flux [Mx]'] = nan
-    if continuum is None: out['I min'] = out['I mean'] = nan
-    else:
-        s, n, v, ok = sums(continuum)
-        with np.errstate(invalid='ignore', divide='ignore'): out['I mean'] = s / n
-        out['I min'] = np.minimum.reduceat(np.where(ok, v, np.inf), starts)
-        out['I min'][n == 0] = np.nan
-    out['bbox y0'], out['bbox x0'] = np.minimum.reduceat(y, starts), np.minimum.reduceat(x, starts)
-    out['bbox y1'], out['bbox x1'] = np.maximum.reduceat(y, starts) + 1, np.maximum.reduceat(x, starts) + 1
-    if bitmap is None: out['in HARP fraction'] = nan
-    else: out['in HARP fraction'] = np.add.reduceat((bitmap[y, x] >= 33).astype(np.int64), starts) / area
+    out = _geometry_columns(runs, apx, wcs, arr['bitmap'])
+    out.update(_field_columns(arr['Br'], arr['Bp'], arr['Bt'], runs, apx))
+    out.update(_continuum_columns(arr['continuum'], runs))
     df = pd.DataFrame({c: out[c] for c in REGION_COLUMNS})
     for c in _INT_COLS: df[c] = df[c].astype('int64')
     return df
 
+# %% ../nbs/04_regions.ipynb #0d0f448e
 def region_table(labels:sunpy.map.GenericMap,   # Map of int labels, 0 = background
                  continuum:sunpy.map.GenericMap=None,  # normalised continuum (I / I_QS)
                  Br:sunpy.map.GenericMap=None, Bp:sunpy.map.GenericMap=None, Bt:sunpy.map.GenericMap=None,  # field [G]
@@ -266,8 +326,10 @@ def disk_dilate(mask:np.ndarray, radius:float) -> np.ndarray:
     ny, nx = m.shape
     H = [m]
     for _ in range(R):
-        p = H[-1]; q = p.copy()
-        q[:, 1:] |= p[:, :-1]; q[:, :-1] |= p[:, 1:]
+        p = H[-1]
+        q = p.copy()
+        q[:, 1:] |= p[:, :-1]
+        q[:, :-1] |= p[:, 1:]
         H.append(q)
     out = np.zeros_like(m)
     for dy in range(-min(R, ny - 1), min(R, ny - 1) + 1):
@@ -276,28 +338,41 @@ def disk_dilate(mask:np.ndarray, radius:float) -> np.ndarray:
         else: out[:dy] |= h[-dy:]
     return out
 
+# %% ../nbs/04_regions.ipynb #9b83909a
 def disk_footprint(radius:float) -> np.ndarray:
     "The boolean footprint of `disk_dilate` (for reference implementations and plots)."
-    R = int(np.floor(radius + 1e-9)); yy, xx = np.mgrid[-R:R + 1, -R:R + 1]
+    R = int(np.floor(radius + 1e-9))
+    yy, xx = np.mgrid[-R : R + 1, -R : R + 1]
     return xx**2 + yy**2 <= radius**2 + 1e-9
 
 # %% ../nbs/04_regions.ipynb #e6ccd41c
-def _drop_small(mask, connectivity, npx):
+def _drop_small(mask:np.ndarray,     # boolean image
+                connectivity:int,     # 4 or 8
+                npx:float,            # smallest component kept [px]
+               ) -> np.ndarray:
     "`mask` without its components (4- or 8-connected) of fewer than `npx` pixels."
     if npx <= 1 or not mask.any(): return mask
     return label_mask(mask, connectivity, npx)[0] > 0
 
-def umbra_mask(ic_norm:sunpy.map.GenericMap, umbra:float=0.5) -> np.ndarray:
+# %% ../nbs/04_regions.ipynb #3073a0f9
+def umbra_mask(ic_norm:sunpy.map.GenericMap, # continuum / I_QS
+               umbra:float=0.5,              # umbra: I below this fraction of I_QS
+              ) -> np.ndarray:
     "Pixels darker than `umbra` x I_QS (Jurčák et al. 2018: 0.5)."
     with np.errstate(invalid='ignore'): return np.asarray(ic_norm.data) < _check_fraction('umbra', umbra)
 
-def penumbra_mask(ic_norm:sunpy.map.GenericMap, umbra:float=0.5, penumbra:float=0.9) -> np.ndarray:
+# %% ../nbs/04_regions.ipynb #ccebb1b4
+def penumbra_mask(ic_norm:sunpy.map.GenericMap, # continuum / I_QS
+                  umbra:float=0.5,              # lower bound, fraction of I_QS
+                  penumbra:float=0.9,           # upper bound (exclusive), fraction of I_QS
+                 ) -> np.ndarray:
     "Pixels with umbra <= I / I_QS < penumbra (0.5 and 0.9 by default)."
     umbra, penumbra = _check_fraction('umbra', umbra), _check_fraction('penumbra', penumbra)
     if not umbra < penumbra: raise RegionParameterError(f'umbra={umbra} must be below penumbra={penumbra}')
     d = np.asarray(ic_norm.data)
     with np.errstate(invalid='ignore'): return (d >= umbra) & (d < penumbra)
 
+# %% ../nbs/04_regions.ipynb #1e9996fe
 def polarity_inversion_line(Bz:sunpy.map.GenericMap, # radial field Br = Bz [G], CEA
                             field=150 * u.G,         # strong-field level (Schrijver 2007: 150 G)
                             radius=1.5 * u.Mm,       # dilation radius (Schrijver 2007: one 2-arcsec pixel)
@@ -306,20 +381,22 @@ def polarity_inversion_line(Bz:sunpy.map.GenericMap, # radial field Br = Bz [G],
     f = u.Quantity(field, u.G).value
     if not (0 < f < 1e4): raise RegionParameterError(f'pil field={field} must be in (0, 10000) G')
     r = (u.Quantity(radius, u.Mm) / pixel_size(Bz)).decompose().value
-    if not (0 <= r <= 200): raise RegionParameterError(f'pil radius={radius} must be in [0, {200 * pixel_size(Bz):.1f}]')
+    if not (0 <= r <= 200):
+        raise RegionParameterError(f'pil radius={radius} must be in [0, {200 * pixel_size(Bz):.1f}]')
     r = r + 0.5 if r > 0 else 0.0   # measured from the edge of the strong-field pixels, not their centres
     b = np.asarray(Bz.data)
     with np.errstate(invalid='ignore'): pos, neg = b > f, b < -f
     if not pos.any() or not neg.any(): return np.zeros(b.shape, bool)
     return disk_dilate(pos, r) & disk_dilate(neg, r)
 
+# %% ../nbs/04_regions.ipynb #08cebcb7
 def segmentation_masks(ic_norm:sunpy.map.GenericMap,  # continuum / I_QS
                        Bz:sunpy.map.GenericMap=None,  # radial field Br [G] on the same grid, for the PIL
                        umbra:float=0.5,               # umbra: I < umbra x I_QS
                        penumbra:float=0.9,            # penumbra: umbra <= I / I_QS < penumbra
                        pil_field=150 * u.G,           # strong-field level of the PIL
                        pil_radius=1.5 * u.Mm,         # PIL dilation radius
-                       min_area=0 * u.Mm**2,          # drop mask components under this area (px, Mm2 or MSH)
+                       min_area=0 * u.Mm**2,          # drop components under this area (px, Mm2, MSH; a number: Mm2)
                        connectivity:int=8,            # 4 or 8, for min_area
                        check:bool=True,               # refuse a continuum that is not normalised
                       ) -> dict:
@@ -426,13 +503,17 @@ TUNER_COLUMNS = ['label', 'lon [deg]', 'lat [deg]', 'area [Mm2]', 'area [MSH]', 
                  'unsigned flux [Mx]', 'I min', 'I mean', 'in HARP fraction']
 "The region-table columns `RegionTuner` shows unless 'all columns' is ticked."
 
-def _table_html(table:pd.DataFrame, columns=None, max_rows:int=60) -> str:
+def _table_html(table:pd.DataFrame, # a region table
+                columns=None,       # columns to show (None: all)
+                max_rows:int=60,    # rows shown at most
+               ) -> str:
     "The region table as HTML: chosen columns, fluxes in scientific notation, all-NaN columns left out."
     t = table if columns is None else table[[c for c in columns if c in table]]
     t = t.loc[:, [c for c in t.columns if not t[c].isna().all()] or list(t.columns)]
     fmt = {c: '{:.3e}'.format for c in t.columns if c.startswith(('flux', 'unsigned flux'))}
     return t.round(3).to_html(index=False, max_rows=max_rows, formatters=fmt, border=0)
 
+# %% ../nbs/04_regions.ipynb #3137ea89
 class RegionTuner:
     "Interactive tuning of detection and segmentation: sliders, live contour overlay and live region table."
     def __init__(self, ic_norm:sunpy.map.GenericMap, Br=None, Bp=None, Bt=None, bitmap=None, plot:bool=True,
@@ -444,14 +525,27 @@ class RegionTuner:
         sty = {'description_width': '135px'}
         lay = dict(style=sty, layout=W.Layout(width='325px'), continuous_update=False)
         self.controls = {
-            'threshold': W.FloatSlider(value=threshold, min=0.05, max=1.2, step=0.01, description='threshold [I/I_QS]', **lay),
+            'threshold': W.FloatSlider(
+                value=threshold, min=0.05, max=1.2, step=0.01, description='threshold [I/I_QS]', **lay
+            ),
             'min_area': W.FloatSlider(value=min_area, min=0.0, max=50.0, step=0.1, description='min area [Mm²]', **lay),
-            'connectivity': W.ToggleButtons(options=[4, 8], value=connectivity, description='connectivity',
-                                            style={**sty, 'button_width': '60px'}, layout=W.Layout(width='325px')),
+            'connectivity': W.ToggleButtons(
+                options=[4, 8],
+                value=connectivity,
+                description='connectivity',
+                style={**sty, 'button_width': '60px'},
+                layout=W.Layout(width='325px'),
+            ),
             'umbra': W.FloatSlider(value=umbra, min=0.05, max=1.2, step=0.01, description='umbra: I/I_QS <', **lay),
-            'penumbra': W.FloatSlider(value=penumbra, min=0.05, max=1.2, step=0.01, description='penumbra: I/I_QS <', **lay),
-            'pil_field': W.FloatSlider(value=pil_field, min=10.0, max=1000.0, step=10.0, description='PIL |Br| > [G]', **lay),
-            'pil_radius': W.FloatSlider(value=pil_radius, min=0.0, max=6.0, step=0.1, description='PIL dilation [Mm]', **lay),
+            'penumbra': W.FloatSlider(
+                value=penumbra, min=0.05, max=1.2, step=0.01, description='penumbra: I/I_QS <', **lay
+            ),
+            'pil_field': W.FloatSlider(
+                value=pil_field, min=10.0, max=1000.0, step=10.0, description='PIL |Br| > [G]', **lay
+            ),
+            'pil_radius': W.FloatSlider(
+                value=pil_radius, min=0.0, max=6.0, step=0.1, description='PIL dilation [Mm]', **lay
+            ),
         }
         self.out = W.Output()
         self.html = W.HTML()
@@ -459,6 +553,9 @@ class RegionTuner:
         self.all_columns = W.Checkbox(value=False, description=f'all {len(REGION_COLUMNS)} columns', indent=False,
                                       layout=W.Layout(width='160px'))
         self.fig, self.updates, self.error = None, 0, None
+        harp, noaa, when = (_meta(ic_norm).get(k) for k in ('HARPNUM', 'NOAA_AR', 'T_REC'))
+        self._title = ' '.join(s for s in (f'HARP {harp}' if harp else '', f'(NOAA {noaa})' if noaa else '',
+                                             str(when or ''), 'dark features and masks') if s)
         self.labels = self.table = self.masks = None
         for c in self.controls.values(): c.observe(lambda change: self.update(), names='value')
         self.all_columns.observe(lambda change: self._show_table(), names='value')
@@ -477,10 +574,18 @@ class RegionTuner:
     def params(self) -> dict:
         "The current parameter values, with units."
         c = {k: w.value for k, w in self.controls.items()}
-        return dict(threshold=c['threshold'], min_area=c['min_area'] * u.Mm**2, connectivity=c['connectivity'],
-                    umbra=c['umbra'], penumbra=c['penumbra'], pil_field=c['pil_field'] * u.G, pil_radius=c['pil_radius'] * u.Mm)
+        return dict(
+            threshold=c['threshold'],
+            min_area=c['min_area'] * u.Mm**2,
+            connectivity=c['connectivity'],
+            umbra=c['umbra'],
+            penumbra=c['penumbra'],
+            pil_field=c['pil_field'] * u.G,
+            pil_radius=c['pil_radius'] * u.Mm,
+        )
 
     def _show_table(self):
+        "Fill the HTML table with the short or the full column set."
         if self.table is not None:
             self.html.value = _table_html(self.table, None if self.all_columns.value else TUNER_COLUMNS)
 
@@ -493,13 +598,17 @@ class RegionTuner:
             masks = segmentation_masks(self.ic, self.Br, p['umbra'], p['penumbra'], p['pil_field'], p['pil_radius'],
                                        connectivity=p['connectivity'], check=False)
         except SolarnbError as e:
-            self.error = str(e); self.status.value = f'<b style="color:red">{e}</b>'; return
+            self.error = str(e)
+            self.status.value = f'<b style="color:red">{e}</b>'
+            return
         self.error, self.labels, self.table, self.masks = None, labels, table, masks
         self.updates += 1
         apx = cea_pixel_area(self.ic).value
-        self.status.value = (f"<b>{len(table)} features</b>, {table['area [Mm2]'].sum():.1f} Mm² dark; "
-                             f"umbra {masks['umbra'].sum() * apx:.1f} Mm², penumbra {masks['penumbra'].sum() * apx:.1f} Mm², "
-                             f"PIL {masks['pil'].sum() * apx:.1f} Mm²")
+        self.status.value = (
+            f"<b>{len(table)} features</b>, {table['area [Mm2]'].sum():.1f} Mm² dark; "
+            f"umbra {masks['umbra'].sum() * apx:.1f} Mm², penumbra {masks['penumbra'].sum() * apx:.1f} Mm², "
+            f"PIL {masks['pil'].sum() * apx:.1f} Mm²"
+        )
         self._show_table()
         if self.plot:
             import matplotlib.pyplot as plt
@@ -507,11 +616,12 @@ class RegionTuner:
             with self.out:
                 self.out.clear_output(wait=True)
                 if self.fig is None: self.fig = plt.figure(figsize=(8, 5.6))
-                plot_regions(self.ic, labels, masks, None, table, fig=self.fig)
+                plot_regions(self.ic, labels, masks, None, table, fig=self.fig, title=self._title)
                 display(self.fig)
             plt.close(self.fig)
 
     def _ipython_display_(self):
+        "Show the widget in Jupyter."
         from IPython.display import display
         display(self.widget)
 
@@ -519,7 +629,9 @@ class RegionTuner:
 @dataclass
 class RegionOptions:
     "Options of the regions stage."
-    threshold: float = option(0.5, 'dark features: I below this fraction of the quiet-Sun intensity', '', min=0.01, max=1.5)
+    threshold: float = option(
+        0.5, 'dark features: I below this fraction of the quiet-Sun intensity', '', min=0.01, max=1.5
+    )
     min_area: float = option(2.5, 'smallest dark feature kept', 'Mm2', min=0.0, max=1e4)
     connectivity: int = option(8, 'pixels join a feature through edges (4) or edges and corners (8)', choices=(4, 8))
     umbra: float = option(0.5, 'umbra: I below this fraction of I_QS (Jurcak et al. 2018)', '', min=0.01, max=1.5)
@@ -530,6 +642,7 @@ class RegionOptions:
     grid: str = option('native', 'grid of the maps: native HMI pixels or the x2 grid of the upscale stage',
                        choices=('native', 'upscaled'))
 
+# %% ../nbs/04_regions.ipynb #b8080e93
 def _region_options(options) -> RegionOptions:
     "`options` (None, a dict of field values or a `RegionOptions`) as a checked `RegionOptions`."
     import dataclasses
@@ -545,10 +658,15 @@ def _region_options(options) -> RegionOptions:
         raise OptionError(f'option regions.umbra={options.umbra} must be below regions.penumbra={options.penumbra}')
     return options
 
+# %% ../nbs/04_regions.ipynb #6fa116b7
 def _history(o:RegionOptions) -> str:
-    return (f'regions: dark features I < {o.threshold} I_QS, min area {o.min_area} Mm2, connectivity {o.connectivity}, '
-            f'umbra < {o.umbra}, penumbra < {o.penumbra} I_QS, PIL {o.pil_field} G within {o.pil_radius} Mm, grid {o.grid}')
+    "The HISTORY line of the labels product: every option of the run."
+    return (
+        f'regions: dark features I < {o.threshold} I_QS, min area {o.min_area} Mm2, connectivity {o.connectivity}, '
+        f'umbra < {o.umbra}, penumbra < {o.penumbra} I_QS, PIL {o.pil_field} G within {o.pil_radius} Mm, grid {o.grid}'
+    )
 
+# %% ../nbs/04_regions.ipynb #5da710f3
 def regions_products(ic:sunpy.map.GenericMap,     # continuum / I_QS (the limb stage's continuum_norm)
                      Br:sunpy.map.GenericMap=None, Bp:sunpy.map.GenericMap=None, Bt:sunpy.map.GenericMap=None,  # [G]
                      bitmap:sunpy.map.GenericMap=None,  # JSOC bitmap, on the grid of `ic` or native for grid='upscaled'
@@ -569,6 +687,7 @@ def regions_products(ic:sunpy.map.GenericMap,     # continuum / I_QS (the limb s
 
 # %% ../nbs/04_regions.ipynb #90cccaaf
 def _upscale_bitmap(bitmap, shape):
+    "The native JSOC bitmap repeated onto the x`f` grid `shape` (nearest neighbour keeps its integer codes)."
     from solarnb.upscale import upscale_meta
     f = shape[0] // bitmap.data.shape[0]
     if f < 1 or (bitmap.data.shape[0] * f, bitmap.data.shape[1] * f) != tuple(shape):
@@ -576,23 +695,27 @@ def _upscale_bitmap(bitmap, shape):
     return sunpy.map.Map(np.repeat(np.repeat(bitmap.data, f, 0), f, 1), upscale_meta(dict(bitmap.meta), f, shape))
 
 def _save_masks(masks, path):
+    "Write the boolean masks to a compressed .npz file atomically; return the path."
     with atomic_path(path) as tmp:
         with open(tmp, 'wb') as f: np.savez_compressed(f, **{k: np.asarray(v, bool) for k, v in masks.items()})
     return path
 
+# %% ../nbs/04_regions.ipynb #545b7fcb
 def load_masks(path) -> dict:
     "Read a `regions.masks.npz` product back as a dict name -> bool array."
     with np.load(path) as z: return {k: z[k].astype(bool) for k in z.files}
 
 # %% ../nbs/04_regions.ipynb #022a6108
 def _setup_cmd(p):
+    "The arguments of `solarnb regions` on the argparse parser `p`."
     p.add_argument('path', help='a SHARP record folder or one of its segment files')
     p.add_argument('--threshold', type=float, default=0.5, help='dark = below this fraction of I_QS (default 0.5)')
-    p.add_argument('--min-area', type=float, default=2.5, help='smallest feature in Mm^2 (default 2.5)')
+    p.add_argument('--min-area', type=float, default=2.5, help='smallest feature [Mm2] (default 2.5)')
     p.add_argument('--connectivity', type=int, default=8, choices=(4, 8), help='4 or 8 (default 8)')
     p.add_argument('--csv', default=None, help='also write the table to this CSV file')
 
 def _run_cmd(args):
+    "`solarnb regions`: print (and with --csv write) the region table of one record."
     from solarnb.limb import normalize_quiet_sun
     ar = ActiveRegion.from_path(args.path)
     ic = normalize_quiet_sun(ar.continuum)
@@ -607,6 +730,7 @@ def _run_cmd(args):
 
 # %% ../nbs/04_regions.ipynb #143440c1
 def _bench_frame():
+    "The x2-upscaled normalised continuum, Br, Bp, Bt of HARP 7115: the benchmark frame."
     root = example_data_path()
     ar = ActiveRegion.from_record(find_records(root, 7115)[0])
     from solarnb.limb import normalize_quiet_sun
@@ -615,21 +739,42 @@ def _bench_frame():
     return [upscale_spline(m, factor=2) for m in (ic, ar.Br, ar.Bp, ar.Bt)]
 
 def _reference_table(ic, br, bp, bt):
+    "The reference: scikit-image label + regionprops_table with the same statistics."
     from skimage.measure import label, regionprops_table
     lab = label(ic.data < 0.5, connectivity=2)
-    cnt = np.bincount(lab.ravel()); keep = cnt >= min_area_pixels(2.5 * u.Mm**2, ic); keep[0] = False
+    cnt = np.bincount(lab.ravel())
+    keep = cnt >= min_area_pixels(2.5 * u.Mm**2, ic)
+    keep[0] = False
     lab = np.where(keep[lab], lab, 0)
     img = np.stack([ic.data, br.data, bp.data, bt.data], -1)
-    return pd.DataFrame(regionprops_table(lab, img, properties=('label', 'area', 'centroid', 'bbox', 'intensity_mean', 'intensity_min')))
+    return pd.DataFrame(
+        regionprops_table(lab, img, properties=('label', 'area', 'centroid', 'bbox', 'intensity_mean', 'intensity_min'))
+    )
 
 def _reference_masks(ic, br):
-    r = (1.5 * u.Mm / pixel_size(br)).decompose().value + 0.5; fp = disk_footprint(r)
+    "The reference masks, with scipy.ndimage.binary_dilation on a disk footprint."
+    r = (1.5 * u.Mm / pixel_size(br)).decompose().value + 0.5
+    fp = disk_footprint(r)
     d = ic.data
     pil = ndi.binary_dilation(br.data > 150, fp) & ndi.binary_dilation(br.data < -150, fp)
     return {'umbra': d < 0.5, 'penumbra': (d >= 0.5) & (d < 0.9), 'pil': pil}
 
+# %% ../nbs/04_regions.ipynb #d52b0272
+def _bench_drop_small(ic, br, rep:int) -> dict:
+    "Benchmark row: `_drop_small` beside `skimage.morphology.remove_small_objects` on the penumbra mask (8-connected)."
+    from skimage.morphology import remove_small_objects
+    pen = segmentation_masks(ic, br)['penumbra']
+    npx = min_area_pixels(2.5 * u.Mm**2, ic)
+    shape = f'{ic.data.shape[1]}x{ic.data.shape[0]}'
+    ref = lambda: remove_small_objects(pen, max_size=int(np.ceil(npx)) - 1, connectivity=2)
+    return {'stage': 'regions', 'case': f'drop small components (< 2.5 Mm2) of the penumbra mask {shape}',
+            'seconds': time_it(_drop_small, pen, 8, npx, repeat=rep),
+            'reference': 'skimage.morphology.remove_small_objects (connectivity=2)',
+            'ref_seconds': time_it(ref, repeat=rep)}
+
+# %% ../nbs/04_regions.ipynb #ff5ba62c
 def bench_regions(quick:bool=False) -> list:
-    "Detection + region table and all masks on the x2-upscaled HARP 7115 frame (1376x896)."
+    "Detection + region table, all masks and the small-component filter on the x2-upscaled HARP 7115 frame."
     ic, br, bp, bt = _bench_frame()
     rep = 3 if quick else 10
     det = lambda: region_table(detect_dark_regions(ic), ic, br, bp, bt)
@@ -640,4 +785,5 @@ def bench_regions(quick:bool=False) -> list:
         {'stage': 'regions', 'case': f'all masks {ic.data.shape[1]}x{ic.data.shape[0]} (target < 100 ms)',
          'seconds': time_it(segmentation_masks, ic, br, repeat=rep), 'reference': 'ndimage.binary_dilation disk',
          'ref_seconds': time_it(_reference_masks, ic, br, repeat=max(2, rep // 3))},
+        _bench_drop_small(ic, br, rep),
     ]

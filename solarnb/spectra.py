@@ -9,14 +9,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
-import astropy.constants as const
-from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
 from .core import (SolarnbError, SolarnbWarning, OptionError, option, check_options, atomic_path,
-                          map_to_hdu, example_data_path)
+                          map_to_hdu, example_data_path, LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS', 'SpiceFileError', 'CatalogueError',
@@ -26,6 +23,11 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
            'fit_window', 'line_products', 'product_map', 'write_line_products', 'plot_line_maps', 'inject_line',
            'read_contribution_table', 'write_contribution_table', 'lcr_coefficients', 'fip_bias_map', 'chianti_status',
            'spectra_file', 'spectra_files', 'spectra_folder', 'main', 'bench_spectra', 'plot_pixel', 'spectra_explorer']
+
+# %% ../nbs/10_spectra.ipynb #49aaa080
+pd = LazyModule('pandas')
+const = LazyModule('astropy.constants')
+fits = LazyModule('astropy.io.fits')
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -112,7 +114,7 @@ def read_spice(path, # a SPICE L2 FITS file
                reader:str='astropy', # 'astropy' (fast), or 'sunraster' (the SPICE reader of sunraster)
                cube:bool=True, # also build an NDCube with the full WCS for each window
               ) -> list[SpiceWindow]:
-    "Read every spectral window of a SPICE L2 file as a `SpiceWindow`; raise `SpiceFileError` naming the file."
+    "Read every spectral window of a SPICE L2 file as a `SpiceWindow`, raise `SpiceFileError` naming the file."
     path = Path(path)
     if not path.is_file(): raise SpiceFileError(f'{path}: no such file')
     try: hdul = fits.open(path, memmap=False)
@@ -183,7 +185,7 @@ class LineCatalogue:
     def __repr__(self): return f'LineCatalogue({len(self.lines)} lines, {len(self.windows)} windows)'
 
     def validate(self) -> list[str]:
-        "Every problem of the catalogue as a sentence; an empty list when it is sound."
+        "Every problem of the catalogue as a sentence, an empty list when it is sound."
         probs, ids = [], set(self.lines.ID)
         dup = self.lines.ID[self.lines.ID.duplicated()]
         if len(dup): probs.append(f'duplicate line IDs {sorted(dup)}')
@@ -248,7 +250,7 @@ def _lines_in(self, wmin:float, wmax:float, # wavelength range, Angstrom
     return t.reset_index(drop=True)
 
 def _add_line(self, ion:str, wvl:float, ID:int|None=None) -> int:
-    "Add a line (ion 'mg_9', rest wavelength in Angstrom); return its ID."
+    "Add a line (ion 'mg_9', rest wavelength in Angstrom), return its ID."
     ID = int(self.lines.ID.max() + 1 if ID is None and len(self.lines) else (ID or 1))
     if ID in set(self.lines.ID): raise CatalogueError(f'line ID {ID} is already used')
     self.lines = pd.concat([self.lines, pd.DataFrame([(ID, ion, float(wvl))], columns=['ID', 'ion', 'wvl'])],
@@ -262,7 +264,7 @@ def _remove_line(self, ID:int):
     return self._fix()
 
 def _add_window(self, ids, max_line:int|None=None) -> int:
-    "Add a window of line IDs fitted together; return its index."
+    "Add a window of line IDs fitted together, return its index."
     ids = [int(i) for i in ids]
     miss = [i for i in ids if i not in set(self.lines.ID)]
     if miss: raise CatalogueError(f'window refers to unknown line IDs {miss}')
@@ -323,8 +325,9 @@ class LineModel:
                 f'{len(self.ties)} ties, {len(self.free)} free of {self.n_params})')
 
     def tie(self, param:str, ref:str, ratio:float=1.0, offset:float=0.0) -> 'LineModel':
-        "Tie `param` to `ref` (param = ratio * ref + offset); return the model."
-        self.index(param); self.index(ref)
+        "Tie `param` to `ref` (param = ratio * ref + offset), return the model."
+        self.index(param)
+        self.index(ref)
         if param == ref or param in {t.param for t in self.ties}: raise ModelError(f'{param} is already tied')
         chain, r = [param], ref
         while True:
@@ -380,7 +383,7 @@ def _evaluate(self, x:np.ndarray, p:np.ndarray, seg:np.ndarray|None=None, basis=
     return f
 
 def _jacobian_t(self, x:np.ndarray, p:np.ndarray, seg:np.ndarray|None=None, basis=None, with_model:bool=False):
-    "The transposed Jacobian (N, n_params, M) of the model for full parameters `p`; with the model too if asked."
+    "The transposed Jacobian (N, n_params, M) of the model for full parameters `p`, with the model too if asked."
     p = np.atleast_2d(p)
     L = 3 * self.n_lines
     B = self.basis(x, np.zeros(len(x), int) if seg is None else seg) if basis is None else basis
@@ -436,6 +439,8 @@ def _corr_apply(Jt, corr):
 import importlib.util
 _HAVE_NUMBA = importlib.util.find_spec('numba') is not None
 _KERNEL = None
+_LM_HELPERS = ('_lm_full', '_lm_chi2', '_lm_jacobian', '_lm_normal', '_lm_damped', '_lm_cholesky', '_lm_solve',
+               '_lm_trial', '_lm_outputs')
 
 def _numba():
     "numba, imported on first use (it costs a second at import time)."
@@ -444,155 +449,203 @@ def _numba():
     return numba
 
 def _lm_kernel(*args):
-    "The compiled per-pixel kernel, compiled (or loaded from numba's cache) on first use."
+    "The compiled per-pixel kernel, compiled (or loaded from numba's cache) on first use, helpers first."
     global _KERNEL
-    if _KERNEL is None: _KERNEL = _numba().njit(parallel=True, cache=True)(_lm_kernel_py)
+    if _KERNEL is None:
+        nb = _numba()
+        g = globals()
+        for name in _LM_HELPERS:
+            if not hasattr(g[name], 'py_func'):
+                g[name] = nb.njit(inline='always', cache=True)(g[name])
+        _KERNEL = nb.njit(parallel=True, cache=True)(_lm_kernel_py)
     return _KERNEL(*args)
 
+# %% ../nbs/10_spectra.ipynb #b1a0c002
+def _lm_full(bvec, T, q, p):
+    "All parameters from the free ones, p = bvec + T q, written into `p` (P,)."
+    for i in range(len(p)):
+        p[i] = bvec[i]
+        for j in range(len(q)):
+            p[i] += T[i, j] * q[j]
+
+# %% ../nbs/10_spectra.ipynb #b1a0c102
+def _lm_chi2(x, B, y0, w, p, nlines, r) -> float:
+    "Weighted residuals (y0 - model(p)) w of one spectrum written into `r` (M,), returns their sum of squares."
+    L = 3 * nlines
+    c2 = 0.0
+    for m in range(len(x)):
+        f = 0.0
+        for k in range(len(p) - L):
+            f += p[L + k] * B[k, m]
+        for l in range(nlines):
+            z = (x[m] - p[3 * l + 1]) / p[3 * l + 2]
+            f += p[3 * l] * math.exp(-0.5 * z * z)
+        r[m] = (y0[m] - f) * w[m]
+        c2 += r[m] * r[m]
+    return c2
+
+# %% ../nbs/10_spectra.ipynb #b1a0c202
+def _lm_jacobian(x, B, p, nlines, Jp):
+    "The model's derivatives with respect to all P parameters at `p`, written into `Jp` (P, M)."
+    L = 3 * nlines
+    for m in range(len(x)):
+        for l in range(nlines):
+            I, c, s = p[3 * l], p[3 * l + 1], p[3 * l + 2]
+            z = (x[m] - c) / s
+            e = math.exp(-0.5 * z * z)
+            Jp[3 * l, m] = e
+            Jp[3 * l + 1, m] = I * e * z / s
+            Jp[3 * l + 2, m] = I * e * z * z / s
+        for k in range(len(p) - L):
+            Jp[L + k, m] = B[k, m]
+
+# %% ../nbs/10_spectra.ipynb #b1a0c005
+def _lm_normal(Jp, T, w, tied, r, Jq, g, A):
+    "Weighted Jacobian of the free parameters Jq (Q, M), normal matrix A = Jq Jq^T (Q, Q) and gradient g = Jq r."
+    Q, M = Jq.shape
+    for j in range(Q):
+        for m in range(M):
+            if tied:
+                v = 0.0
+                for i in range(T.shape[0]):
+                    v += T[i, j] * Jp[i, m]
+            else:
+                v = Jp[j, m]
+            Jq[j, m] = v * w[m]
+    for a in range(Q):
+        ga = 0.0
+        for m in range(M):
+            ga += Jq[a, m] * r[m]
+        g[a] = ga
+        for b2 in range(a + 1):
+            s2 = 0.0
+            for m in range(M):
+                s2 += Jq[a, m] * Jq[b2, m]
+            A[a, b2] = s2
+            A[b2, a] = s2
+
+# %% ../nbs/10_spectra.ipynb #b1a0c008
+def _lm_damped(A, g, q, lo, hi, lam, H, gs, fz):
+    "The damped system H dq = gs of one step, parameters at a bound and pushed out frozen (`fz`)."
+    Q = len(g)
+    dmax = 0.0
+    for a in range(Q):
+        dmax = max(dmax, A[a, a])
+    for a in range(Q):
+        fz[a] = (q[a] <= lo[a] and g[a] < 0) or (q[a] >= hi[a] and g[a] > 0)
+    for a in range(Q):
+        for b2 in range(Q):
+            H[a, b2] = 0.0 if (fz[a] or fz[b2]) else A[a, b2]
+        H[a, a] += 1.0 if fz[a] else lam * max(A[a, a], 1e-12 * dmax + 1e-300)
+        gs[a] = 0.0 if fz[a] else g[a]
+
+# %% ../nbs/10_spectra.ipynb #b1a0c108
+def _lm_cholesky(H) -> bool:
+    "Cholesky factor L of H in its lower triangle, in place. False if H is not positive definite."
+    Q = H.shape[0]
+    for a in range(Q):
+        for b2 in range(a + 1):
+            s2 = H[a, b2]
+            for k in range(b2):
+                s2 -= H[a, k] * H[b2, k]
+            if a == b2:
+                if s2 <= 0.0:
+                    return False
+                H[a, a] = math.sqrt(s2)
+            else:
+                H[a, b2] = s2 / H[b2, b2]
+    return True
+
+# %% ../nbs/10_spectra.ipynb #b1a0c208
+def _lm_solve(H, gs, dq):
+    "dq solving L L^T dq = gs, with L the Cholesky factor in the lower triangle of `H`."
+    Q = len(gs)
+    for a in range(Q):
+        s2 = gs[a]
+        for k in range(a):
+            s2 -= H[a, k] * dq[k]
+        dq[a] = s2 / H[a, a]
+    for a in range(Q - 1, -1, -1):
+        s2 = dq[a]
+        for k in range(a + 1, Q):
+            s2 -= H[k, a] * dq[k]
+        dq[a] = s2 / H[a, a]
+
+# %% ../nbs/10_spectra.ipynb #b1a0c308
+def _lm_trial(q, dq, lo, hi, xtol, qt) -> bool:
+    "The trial point qt = clip(q + dq, lo, hi), True when no parameter moved by more than xtol (relative)."
+    small = True
+    for a in range(len(q)):
+        qt[a] = min(max(q[a] + dq[a], lo[a]), hi[a])
+        if abs(qt[a] - q[a]) > xtol * (abs(q[a]) + xtol):
+            small = False
+    return small
+
+# %% ../nbs/10_spectra.ipynb #b1a0c011
+def _lm_outputs(A, Jq, corr, Aout, Bout):
+    "Copy the normal matrix A into `Aout` and, when `corr` is not empty, J^T R J into `Bout` (both (Q, Q))."
+    Q, M = Jq.shape
+    for a in range(Q):
+        for b2 in range(Q):
+            Aout[a, b2] = A[a, b2]
+            if len(corr):
+                s2 = A[a, b2]
+                for k in range(len(corr)):
+                    for m in range(k + 1, M):
+                        s2 += corr[k] * (Jq[a, m] * Jq[b2, m - k - 1] + Jq[a, m - k - 1] * Jq[b2, m])
+                Bout[a, b2] = s2
+
+# %% ../nbs/10_spectra.ipynb #b1a0c014
 def _lm_kernel_py(x, B, y0, w, q, lo, hi, T, bvec, nlines, tied, max_iter, ftol, xtol, chi2, niter, status, corr,
                   Aout, Bout):
     "Per-pixel Levenberg-Marquardt, compiled by numba (same algorithm as the numpy engine)."
     N, M = y0.shape
     P, Q = T.shape
-    L = 3 * nlines
     for n in numba.prange(N):
-        if status[n] < 0: continue
-        p = np.empty(P); Jp = np.empty((P, M)); Jq = np.empty((Q, M)); r = np.empty(M)
-        A = np.empty((Q, Q)); g = np.empty(Q); H = np.empty((Q, Q)); dq = np.empty(Q); qt = np.empty(Q)
-        pt = np.empty(P); rt = np.empty(M); gs = np.empty(Q); fz = np.zeros(Q, np.bool_)
+        if status[n] < 0:
+            continue
+        p, pt = np.empty(P), np.empty(P)
+        Jp, Jq = np.empty((P, M)), np.empty((Q, M))
+        r, rt = np.empty(M), np.empty(M)
+        A, H = np.empty((Q, Q)), np.empty((Q, Q))
+        g, gs, dq, qt = np.empty(Q), np.empty(Q), np.empty(Q), np.empty(Q)
+        fz = np.zeros(Q, np.bool_)
         lam = 1e-3
-        # residuals, Jacobian and normal equations at the start
-        for it in range(max_iter + 1):
-            if it == 0:
-                for i in range(P):
-                    p[i] = bvec[i]
-                    for j in range(Q): p[i] += T[i, j] * q[n, j]
-                c2 = 0.0
-                for m in range(M):
-                    f = 0.0
-                    for k in range(P - L): f += p[L + k] * B[k, m]
-                    for l in range(nlines):
-                        I, c, s = p[3 * l], p[3 * l + 1], p[3 * l + 2]
-                        z = (x[m] - c) / s
-                        e = math.exp(-0.5 * z * z)
-                        f += I * e
-                        Jp[3 * l, m] = e
-                        Jp[3 * l + 1, m] = I * e * z / s
-                        Jp[3 * l + 2, m] = I * e * z * z / s
-                    for k in range(P - L): Jp[L + k, m] = B[k, m]
-                    r[m] = (y0[n, m] - f) * w[n, m]
-                    c2 += r[m] * r[m]
-                chi2[n] = c2
-                for j in range(Q):
-                    for m in range(M):
-                        if tied:
-                            v = 0.0
-                            for i in range(P): v += T[i, j] * Jp[i, m]
-                        else: v = Jp[j, m]
-                        Jq[j, m] = v * w[n, m]
-                for a in range(Q):
-                    ga = 0.0
-                    for m in range(M): ga += Jq[a, m] * r[m]
-                    g[a] = ga
-                    for b2 in range(a + 1):
-                        s2 = 0.0
-                        for m in range(M): s2 += Jq[a, m] * Jq[b2, m]
-                        A[a, b2] = s2; A[b2, a] = s2
-                continue
+        _lm_full(bvec, T, q[n], p)
+        chi2[n] = _lm_chi2(x, B, y0[n], w[n], p, nlines, r)
+        _lm_jacobian(x, B, p, nlines, Jp)
+        _lm_normal(Jp, T, w[n], tied, r, Jq, g, A)
+        for it in range(max_iter):
             niter[n] += 1
-            dmax = 0.0
-            for a in range(Q): dmax = max(dmax, A[a, a])
-            for a in range(Q):
-                fz[a] = (q[n, a] <= lo[n, a] and g[a] < 0) or (q[n, a] >= hi[n, a] and g[a] > 0)
-            for a in range(Q):
-                for b2 in range(Q): H[a, b2] = 0.0 if (fz[a] or fz[b2]) else A[a, b2]
-                H[a, a] += 1.0 if fz[a] else lam * max(A[a, a], 1e-12 * dmax + 1e-300)
-                gs[a] = 0.0 if fz[a] else g[a]
-            # Cholesky solve H dq = g
-            okc = True
-            for a in range(Q):
-                for b2 in range(a + 1):
-                    s2 = H[a, b2]
-                    for k in range(b2): s2 -= H[a, k] * H[b2, k]
-                    if a == b2:
-                        if s2 <= 0.0: okc = False; break
-                        H[a, a] = math.sqrt(s2)
-                    else: H[a, b2] = s2 / H[b2, b2]
-                if not okc: break
-            if not okc:
+            _lm_damped(A, g, q[n], lo[n], hi[n], lam, H, gs, fz)
+            if not _lm_cholesky(H):
                 lam *= 10.0
-                if lam > 1e12: status[n] = 1; break
+                if lam > 1e12:
+                    status[n] = 1
+                    break
                 continue
-            for a in range(Q):
-                s2 = gs[a]
-                for k in range(a): s2 -= H[a, k] * dq[k]
-                dq[a] = s2 / H[a, a]
-            for a in range(Q - 1, -1, -1):
-                s2 = dq[a]
-                for k in range(a + 1, Q): s2 -= H[k, a] * dq[k]
-                dq[a] = s2 / H[a, a]
-            small = True
-            for a in range(Q):
-                qt[a] = min(max(q[n, a] + dq[a], lo[n, a]), hi[n, a])
-                if abs(qt[a] - q[n, a]) > xtol * (abs(q[n, a]) + xtol): small = False
-            for i in range(P):
-                pt[i] = bvec[i]
-                for j in range(Q): pt[i] += T[i, j] * qt[j]
-            c2 = 0.0
-            for m in range(M):
-                f = 0.0
-                for k in range(P - L): f += pt[L + k] * B[k, m]
-                for l in range(nlines):
-                    z = (x[m] - pt[3 * l + 1]) / pt[3 * l + 2]
-                    f += pt[3 * l] * math.exp(-0.5 * z * z)
-                rt[m] = (y0[n, m] - f) * w[n, m]
-                c2 += rt[m] * rt[m]
+            _lm_solve(H, gs, dq)
+            small = _lm_trial(q[n], dq, lo[n], hi[n], xtol, qt)
+            _lm_full(bvec, T, qt, pt)
+            c2 = _lm_chi2(x, B, y0[n], w[n], pt, nlines, rt)
             if c2 <= chi2[n] and c2 == c2:
                 conv = small or (chi2[n] - c2 <= ftol * max(c2, 1e-300))
-                for a in range(Q): q[n, a] = qt[a]
+                q[n, :] = qt
                 lam = max(lam / 10.0, 1e-12)
-                # new Jacobian at the accepted point (recompute from the top of the loop's first branch)
-                for i in range(P): p[i] = pt[i]
-                for m in range(M):
-                    for l in range(nlines):
-                        I, c, s = p[3 * l], p[3 * l + 1], p[3 * l + 2]
-                        z = (x[m] - c) / s
-                        e = math.exp(-0.5 * z * z)
-                        Jp[3 * l, m] = e
-                        Jp[3 * l + 1, m] = I * e * z / s
-                        Jp[3 * l + 2, m] = I * e * z * z / s
-                    for k in range(P - L): Jp[L + k, m] = B[k, m]
-                    r[m] = rt[m]
+                p[:] = pt
+                r[:] = rt
                 chi2[n] = c2
-                for j in range(Q):
-                    for m in range(M):
-                        if tied:
-                            v = 0.0
-                            for i in range(P): v += T[i, j] * Jp[i, m]
-                        else: v = Jp[j, m]
-                        Jq[j, m] = v * w[n, m]
-                for a in range(Q):
-                    ga = 0.0
-                    for m in range(M): ga += Jq[a, m] * r[m]
-                    g[a] = ga
-                    for b2 in range(a + 1):
-                        s2 = 0.0
-                        for m in range(M): s2 += Jq[a, m] * Jq[b2, m]
-                        A[a, b2] = s2; A[b2, a] = s2
-                if conv: status[n] = 1; break
+                _lm_jacobian(x, B, p, nlines, Jp)
+                _lm_normal(Jp, T, w[n], tied, r, Jq, g, A)
+                if conv:
+                    status[n] = 1
+                    break
             else:
                 lam *= 10.0
-                if lam > 1e12: status[n] = 1; break
-        # normal matrix at the solution and, for correlated noise, J^T R J (R banded with `corr`)
-        for a in range(Q):
-            for b2 in range(Q):
-                Aout[n, a, b2] = A[a, b2]
-                if len(corr):
-                    s2 = A[a, b2]
-                    for k in range(len(corr)):
-                        for m in range(k + 1, M):
-                            s2 += corr[k] * (Jq[a, m] * Jq[b2, m - k - 1] + Jq[a, m - k - 1] * Jq[b2, m])
-                    Bout[n, a, b2] = s2
+                if lam > 1e12:
+                    status[n] = 1
+                    break
+        _lm_outputs(A, Jq, corr, Aout[n], Bout[n] if len(corr) else Bout[0])
 
 # %% ../nbs/10_spectra.ipynb #f55241bb
 def fit_lm(model:LineModel, x:np.ndarray, # model and wavelengths (M,), Angstrom
@@ -697,7 +750,7 @@ def _covariance(A, Bm, chi2, dof, scale_errors) -> np.ndarray:
 
 def _finish(model, x, B, q, r, chi2, npts, Q, status, niter, jac, full, T, corr, scale_errors, valid,
             normal=None) -> FitResult:
-    "Covariances and the `FitResult`; a line with under half a pixel of its profile on valid data is NaN."
+    "Covariances and the `FitResult`. A line with under half a pixel of its profile on valid data is NaN."
     N, P = len(q), model.n_params
     params, cov = np.full((N, P), np.nan), np.full((N, P, P), np.nan)
     ok = np.flatnonzero(status >= 0)
@@ -1047,7 +1100,7 @@ def _prepare(win:SpiceWindow, opts:SpectraOptions) -> tuple[np.ndarray, np.ndarr
 
 # %% ../nbs/10_spectra.ipynb #0139dd93
 def _lock(model:LineModel, spec:str) -> list[str]:
-    "Apply 'line=ref,...' locks that the model can hold; return notes for those it cannot."
+    "Apply 'line=ref,...' locks that the model can hold, return notes for those it cannot."
     notes = []
     for part in filter(None, (s.strip() for s in spec.split(','))):
         a, _, b = part.partition('=')
@@ -1071,7 +1124,7 @@ def _fit_chunks(model, x, y, s, p0, lo, hi, seg, opts, corr):
 def fit_window(win:SpiceWindow, options:SpectraOptions|None=None, catalogue:LineCatalogue|None=None,
                model:LineModel|None=None, # a ready model (e.g. with ties); default: from the catalogue
               ) -> WindowFit | None:
-    "Prepare and fit every pixel of a window; None (with a warning) when the window cannot be fitted."
+    "Prepare and fit every pixel of a window, None (with a warning) when the window cannot be fitted."
     opts = check_options(options or SpectraOptions(), 'spectra')
     t0 = time.perf_counter()
     cat = catalogue or LineCatalogue.load(opts.catalogue)
@@ -1169,7 +1222,8 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
     "Radiance, Doppler velocity and width of one line, as maps (raster) or profiles along the slit (one exposure)."
     import matplotlib.pyplot as plt
     maps = maps or line_products(fit)[key]
-    fig = fig or plt.figure(figsize=(12, 3.6))
+    fig = fig or plt.figure(figsize=(12, 3.9))
+    tx, ty = _slit_coords(fit.win)
     specs = [('radiance', 'radiance [W m$^{-2}$ sr$^{-1}$]', 'viridis'), ('velocity', 'velocity [km/s]', 'RdBu_r'),
              ('width', 'FWHM [$\\AA$]', 'magma')]
     ny, nx = fit.shape
@@ -1178,28 +1232,54 @@ def plot_line_maps(fit:WindowFit, key:str, maps:dict|None=None, fig=None):
         v, e = maps[q], maps[q + '_err']
         if nx == 1:
             det = (maps['radiance'] > 3 * maps['radiance_err'])[:, 0]     # detected at 3 sigma
-            yy = np.arange(ny)
+            yy = np.arange(ny) if ty is None else ty[:, 0]
             ax.plot(yy[~det], v[~det, 0], '.', color='0.8', ms=2, label='not detected (3 sigma)')
             ax.errorbar(yy[det], v[det, 0], e[det, 0], fmt='.', ms=3, lw=0.5, color='C0', label='detected')
-            ax.set_xlabel('pixel along the slit'); ax.set_ylabel(label)
+            ax.set_xlabel('pixel along the slit' if ty is None else 'solar-Y along the slit [arcsec]')
+            ax.set_ylabel(label)
             if det.sum() > 2:
                 lo, hi = np.nanpercentile(v[det, 0], [2, 98])
                 ax.set_ylim(lo - 0.3 * (hi - lo + 1e-9), hi + 0.3 * (hi - lo + 1e-9))
             if j == 0: ax.legend(fontsize=7)
         else:
             lim = np.nanpercentile(np.abs(v), 98) if q == 'velocity' else None
-            im = ax.imshow(v, origin='lower', aspect='auto', cmap=cmap, vmin=-lim if lim else None, vmax=lim)
+            kw = dict(cmap=cmap, vmin=-lim if lim else None, vmax=lim)
+            if tx is None:
+                im = ax.imshow(v, origin='lower', aspect='auto', **kw)
+                ax.set_xlabel('raster position')
+                ax.set_ylabel('pixel along the slit')
+            else:
+                im = ax.pcolormesh(tx, ty, v, shading='nearest', **kw)
+                ax.set_xlabel('solar-X [arcsec]')
+                ax.set_ylabel('solar-Y [arcsec]')
             fig.colorbar(im, ax=ax, label=label)
-            ax.set_xlabel('raster position'); ax.set_ylabel('pixel along the slit')
         ax.set_title(f'{ion_label(key.rsplit("_", 1)[0])} {fit.model.rest(key):.2f} $\\AA$: {q}')
+    fig.suptitle(f"SPICE {fit.win.header.get('DATE-OBS', '')}: window {fit.win.name}", fontsize=10)
     fig.tight_layout()
     return fig
+
+def _slit_coords(win) -> tuple:
+    "(solar-X, solar-Y) [arcsec] of each (y, x) pixel of a window from its header WCS; (None, None) without one."
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            w = WCS(win.header)
+            ny, nx = win.shape[:2]
+            yy, xx = np.mgrid[:ny, :nx]
+            zero = np.zeros_like(xx)
+            world = w.pixel_to_world_values(*([xx, yy] + [zero] * (w.pixel_n_dim - 2)))
+    except Exception:
+        return None, None
+    if not str(win.header.get('CTYPE1', '')).startswith('HPLN'):
+        return None, None
+    lon, lat = (np.asarray(c, float) * 3600 for c in world[:2])      # degrees -> arcsec
+    return np.where(lon > 648000, lon - 1296000, lon), lat
 
 # %% ../nbs/10_spectra.ipynb #16c9db1f
 def inject_line(win:SpiceWindow, snr:float, # target peak S/N including the line's own photon noise
                 lam:float, width:float, # centre and Gaussian sigma, Angstrom
                 seed:int=0) -> tuple[SpiceWindow, float]:
-    "The window with a Gaussian line added to every spectrum, with its photon noise; and the line's peak intensity."
+    "The window with a Gaussian line added to every spectrum, with its photon noise, and the line's peak intensity."
     det = SPICE_DETECTORS[win.detector]
     sig, _ = empirical_noise(win)
     sb = float(np.nanmedian(sig))
@@ -1285,7 +1365,7 @@ def _fused(wins:list, spec:str, path) -> list:
     return [fuse_windows(*[wins[i] for i in g]) for g in groups] + [w for i, w in enumerate(wins) if i not in used]
 
 def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
-    "Fit every window of a SPICE L2 file, write per-line FITS maps into `out`; return the file's summary row."
+    "Fit every window of a SPICE L2 file, write per-line FITS maps into `out`, return the file's summary row."
     opts = check_options(options or SpectraOptions(), 'spectra')
     path, out = Path(path), Path(out)
     t0 = time.perf_counter()
@@ -1317,7 +1397,7 @@ def spectra_file(path, out, options:SpectraOptions|None=None) -> dict:
 
 # %% ../nbs/10_spectra.ipynb #df13f1f8
 def spectra_files(paths, out, options:SpectraOptions|None=None, scheduler:str|None=None) -> pd.DataFrame:
-    "Run `spectra_file` on several files (dask `scheduler` for parallel files); one row per file, errors recorded."
+    "Run `spectra_file` on several files (dask `scheduler` for parallel files), one row per file, errors recorded."
     from tqdm.auto import tqdm
     def one(p):
         try:
@@ -1336,7 +1416,7 @@ def spectra_files(paths, out, options:SpectraOptions|None=None, scheduler:str|No
 
 def spectra_folder(folder, out, options:SpectraOptions|None=None, pattern:str='solo_L2_spice*.fits',
                    scheduler:str|None=None) -> pd.DataFrame:
-    "The pipeline stage: every SPICE L2 file in `folder` (by `pattern`), written to `out`; the table of rows."
+    "The pipeline stage: every SPICE L2 file in `folder` (by `pattern`), written to `out`, the table of rows."
     files = sorted(Path(folder).glob(pattern))
     if not files: raise SpiceFileError(f'{folder}: no file matches {pattern!r}')
     return spectra_files(files, out, options, scheduler)
@@ -1438,9 +1518,11 @@ def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
         ax.plot(fine, bg_fine, ':', color='gray', label='background')
         rx.plot(wl, (d - m.evaluate(wl, p[None], basis=B)[0]) / s, '.k', ms=3)
     rx.axhline(0, color='gray', lw=0.5)
-    ax.set_ylabel('W m$^{-2}$ sr$^{-1}$ nm$^{-1}$')
-    rx.set_ylabel('resid./$\\sigma$'); rx.set_xlabel('wavelength [$\\AA$]')
-    ax.set_title(f'{fit.win.name} pixel (y={y}, x={x}), kernel {fit.binning[y, x]} px, '
+    ax.set_ylabel('spectral radiance [W m$^{-2}$ sr$^{-1}$ nm$^{-1}$]')
+    rx.set_ylabel('resid./$\\sigma$')
+    rx.set_xlabel('wavelength [$\\AA$]')
+    ax.set_title(f"SPICE {fit.win.header.get('DATE-OBS', '')[:19]} {fit.win.name} pixel (y={y}, x={x}), "
+                 f'kernel {fit.binning[y, x]} px, '
                  f'$\\chi^2_r$={fit.result.redchi2[n]:.2f}', fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -1448,7 +1530,7 @@ def plot_pixel(fit:WindowFit, y:int, x:int=0, fig=None):
 
 # %% ../nbs/10_spectra.ipynb #e1bdd0fd
 def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
-    "A widget: pick a pixel, see its spectrum and fit; change the binning target or the locks and refit the window."
+    "A widget: pick a pixel, see its spectrum and fit, change the binning target or the locks and refit the window."
     import ipywidgets as W
     import matplotlib
     import matplotlib.pyplot as plt
@@ -1474,8 +1556,12 @@ def spectra_explorer(fit:WindowFit, options:SpectraOptions|None=None):
         with mapout:
             mapout.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(7, 1.8))
-            if nx == 1: ax.plot(rad[:, 0], '.', ms=2); ax.set_xlabel('pixel along the slit (click to pick)')
-            else: ax.imshow(rad, origin='lower', aspect='auto'); ax.set_xlabel('raster position (click to pick)')
+            if nx == 1:
+                ax.plot(rad[:, 0], '.', ms=2)
+                ax.set_xlabel('pixel along the slit (click to pick)')
+            else:
+                ax.imshow(rad, origin='lower', aspect='auto')
+                ax.set_xlabel('raster position (click to pick)')
             ax.set_title(f'{key} radiance', fontsize=8)
             fig.canvas.mpl_connect('button_press_event', on_click)
             display(fig)

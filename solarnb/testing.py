@@ -9,15 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import astropy.units as u
-from astropy.io import fits
 
 from .core import (Record, find_records, example_data_path, format_sharp_filename, parse_trec, format_trec,
-                          SolarnbError)
+                          SolarnbError, LazyModule, LazyObject)
 
 # %% auto #0
 __all__ = ['SNODGRASS_ULRICH', 'CARRINGTON_SIDEREAL', 'CARRINGTON_SYNODIC_DAYS', 'NOISE', 'EVOLVE', 'CATEGORICAL', 'drift_rate',
            'row_latitudes', 'make_sequence', 'example_sequence', 'tree_digest', 'damaged_copy', 'harp_proxy',
            'greenpot_loop', 'truth_sequence', 'truth_links', 'truth_events', 'predicted_links', 'truth_scores']
+
+# %% ../nbs/90_testing.ipynb #78773914
+fits = LazyModule('astropy.io.fits')
 
 # %% ../nbs/90_testing.ipynb #ecadfcfb
 SNODGRASS_ULRICH = (14.713, -2.396, -1.787)

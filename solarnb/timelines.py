@@ -9,26 +9,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import scipy.fft
 import astropy.units as u
-from astropy.io import fits
 from astropy.time import Time
 
 from .core import (SolarnbError, ShapeMismatchError, ProjectionError, FitsReadError, ActiveRegion, SegmentUnitsError,
                           SolarnbWarning, option, check_options,
                           atomic_path,
-                          example_data_path, find_records, parse_trec, time_it)
+                          example_data_path, find_records, parse_trec, time_it, LazyModule, LazyObject)
 from .limb import mu_map
 
 # %% auto #0
 __all__ = ['BANDS', 'CONVENTIONS', 'CHANNELS', 'CadenceError', 'WindowError', 'GridError', 'SolaredFormatError', 'power_unit',
            'power_frequencies', 'band_slices', 'difference_transfer', 'check_cadence', 'fill_gaps', 'acoustic_power',
-           'plot_power_maps', 'TileGrid', 'tile_grid', 'detrend_weights', 'ns_detrend', 'record_tiles', 'plot_tiles',
-           'channel_units', 'Timelines', 'build_timelines', 'fits_cube', 'timelines_from_fits', 'TimelineOptions',
-           'harp_timelines', 'read_solared', 'window_steps', 'make_windows', 'minmax_stats', 'normalise',
-           'split_regions', 'torch_dataset', 'rmse_per_tile', 'persistence_baseline', 'linear_baseline',
-           'bench_timelines']
+           'plot_power_maps', 'band_power_map', 'TileGrid', 'tile_grid', 'plot_power_map', 'detrend_weights',
+           'ns_detrend', 'record_tiles', 'plot_tiles', 'channel_units', 'Timelines', 'build_timelines', 'fits_cube',
+           'timelines_from_fits', 'TimelineOptions', 'harp_timelines', 'read_solared', 'window_steps', 'make_windows',
+           'minmax_stats', 'normalise', 'split_regions', 'torch_dataset', 'rmse_per_tile', 'persistence_baseline',
+           'linear_baseline', 'bench_timelines']
+
+# %% ../nbs/07_timelines.ipynb #2964c0f2
+pd = LazyModule('pandas')
+scipy = LazyModule('scipy')        # scipy.fft at its first use
+fits = LazyModule('astropy.io.fits')
 
 # %% ../nbs/07_timelines.ipynb #9bb23e65
 class CadenceError(SolarnbError, ValueError):
@@ -55,17 +57,20 @@ def power_unit(convention:str='solared', velocity=u.m / u.s) -> u.UnitBase:
     v2 = u.Unit(velocity)**2
     return v2 / u.Hz if convention == 'solared' else v2
 
+# %% ../nbs/07_timelines.ipynb #6d60bb01
 def _seconds(dt) -> float:
     "A cadence as float seconds (a Quantity, or a number in seconds)."
     v = float(u.Quantity(dt, u.s).to_value(u.s)) if isinstance(dt, u.Quantity) else float(dt)
     if not np.isfinite(v) or v <= 0: raise CadenceError(f'cadence dt must be a positive time, got {dt!r}')
     return v
 
+# %% ../nbs/07_timelines.ipynb #6d60bb02
 def power_frequencies(n_frames:int, dt=45*u.s) -> np.ndarray:
     "The frequency axis (Hz) of the power spectrum of `n_frames` frames: `rfftfreq(n_frames - 1, dt)`."
     if n_frames < 3: raise WindowError(f'need at least 3 frames for a power spectrum, got {n_frames}')
     return np.fft.rfftfreq(int(n_frames) - 1, _seconds(dt))
 
+# %% ../nbs/07_timelines.ipynb #6d60bb03
 def band_slices(n_frames:int, dt=45*u.s, bands=BANDS) -> list:
     "For each band (mHz) the slice of frequency bins with lo <= f < hi (bins exactly on an edge go up)."
     nd, dts = int(n_frames) - 1, _seconds(dt)
@@ -80,6 +85,7 @@ def band_slices(n_frames:int, dt=45*u.s, bands=BANDS) -> list:
         out.append(slice(k0, k1))
     return out
 
+# %% ../nbs/07_timelines.ipynb #6d60bb04
 def difference_transfer(f, dt=45*u.s):
     "Power transfer function of the frame difference d_n = v_(n+1) - v_n: |2 sin(pi f dt)|^2 (f in Hz)."
     return (2 * np.sin(np.pi * np.asarray(f, float) * _seconds(dt)))**2
@@ -95,10 +101,12 @@ def _time_seconds(times) -> np.ndarray:
         t = Time([parse_trec(x) if isinstance(x, str) else Time(x) for x in a.ravel()])
     return (t - t[0]).sec if len(t) else np.zeros(0)
 
+# %% ../nbs/07_timelines.ipynb #32b79c01
 def check_cadence(times, dt=None, tol:float=0.1) -> tuple:
-    "(dt [s], positions): each frame's index on the regular grid; `CadenceError` for unsorted or non-uniform times."
+    "(dt [s], positions): each frame's index on the regular grid, `CadenceError` for unsorted or non-uniform times."
     s = _time_seconds(times)
-    if s.ndim != 1 or len(s) < 2: raise CadenceError(f'need a 1-D series of at least 2 frame times, got shape {s.shape}')
+    if s.ndim != 1 or len(s) < 2:
+        raise CadenceError(f'need a 1-D series of at least 2 frame times, got shape {s.shape}')
     step = np.diff(s)
     if (step <= 0).any():
         i = int(np.argmax(step <= 0)) + 1
@@ -112,10 +120,11 @@ def check_cadence(times, dt=None, tol:float=0.1) -> tuple:
                            f'not a whole multiple of dt = {dts} s')
     return dts, np.concatenate([[0], np.cumsum(np.round(k).astype(np.int64))])
 
+# %% ../nbs/07_timelines.ipynb #32b79c02
 def fill_gaps(block:np.ndarray, # (t, ...) float array, NaN where missing; filled in place
               max_gap:int=3,    # longest run of missing frames filled by interpolation
              ) -> np.ndarray:
-    "Fill NaN runs of at most `max_gap` frames by linear interpolation in time; return the mask of unfillable pixels."
+    "Fill NaN runs of at most `max_gap` frames by linear interpolation in time, return the mask of unfillable pixels."
     n = block.shape[0]
     flat = block.reshape(n, -1)
     bad = np.zeros(flat.shape[1], bool)
@@ -139,7 +148,8 @@ def fill_gaps(block:np.ndarray, # (t, ...) float array, NaN where missing; fille
 # %% ../nbs/07_timelines.ipynb #43457f8f
 def _band_weights(n:int, dts:float, slices, convention:str, correct_difference:bool) -> list:
     "Per band, the weight of |FFT_k|^2 for each bin of its slice."
-    nd = n - 1; T = nd * dts
+    nd = n - 1
+    T = nd * dts
     f = np.fft.rfftfreq(nd, dts)
     if convention not in CONVENTIONS: raise ValueError(f'convention must be one of {CONVENTIONS}, not {convention!r}')
     out = []
@@ -151,25 +161,31 @@ def _band_weights(n:int, dts:float, slices, convention:str, correct_difference:b
             w = w * one_sided / T
         if correct_difference:
             h = difference_transfer(f[k], dts)
-            if (h < 1e-12).any(): raise WindowError('correct_difference: a band includes f = 0, where the difference filter is 0')
+            if (h < 1e-12).any():
+                raise WindowError('correct_difference: a band includes f = 0, where the difference filter is 0')
             w = w / h
         out.append(w.astype(np.float32))
     return out
 
+# %% ../nbs/07_timelines.ipynb #43457f01
 def _power_block(blk, slices, weights, max_gap, workers) -> np.ndarray:
     "Band powers (n_bands, y, x) of one float32 block (n, y, x) with NaN holes (`blk` must be ours to fill)."
     mask = fill_gaps(blk, max_gap) if np.isnan(blk).any() else None
     d = np.diff(blk, axis=0)
-    F = scipy.fft.rfft(d, axis=0, workers=workers); del d
+    F = scipy.fft.rfft(d, axis=0, workers=workers)
+    del d
     k0, k1 = min(s.start for s in slices), max(s.stop for s in slices)
     F = F[k0:k1]
-    p = F.real**2; p += F.imag**2; del F
+    p = F.real**2
+    p += F.imag**2
+    del F
     out = np.stack([np.tensordot(w, p[s.start - k0:s.stop - k0], axes=(0, 0)) for s, w in zip(slices, weights)])
     if mask is not None: out[:, mask] = np.nan
     return out.astype(np.float32, copy=False)
 
+# %% ../nbs/07_timelines.ipynb #43457f02
 def _load_block(cube, y0, y1, positions, n) -> np.ndarray:
-    "Rows y0:y1 of `cube` as float32 (n, y, x), frames placed at `positions`, NaN where missing; never modifies `cube`."
+    "Rows y0:y1 of `cube` as float32 (n, y, x), frames placed at `positions`, NaN where missing, never modifies `cube`."
     raw = cube[:, y0:y1]
     raw = raw.compute() if hasattr(raw, 'compute') else raw
     if positions is None:
@@ -179,10 +195,11 @@ def _load_block(cube, y0, y1, positions, n) -> np.ndarray:
     blk[positions] = raw
     return blk
 
+# %% ../nbs/07_timelines.ipynb #43457f03
 def acoustic_power(cube,                      # Doppler velocity (t, y, x): numpy, memmap or dask; m/s
                    dt=45*u.s,                 # cadence (Quantity or seconds)
                    bands=BANDS,               # (lo, hi) in mHz, half-open
-                   positions=None,            # each frame's index on the regular grid (from `check_cadence`); None: no gaps
+                   positions=None,            # each frame's index on the regular grid (`check_cadence`); None: no gaps
                    n_frames:int|None=None,    # length of the regular grid (default: positions[-1] + 1)
                    max_gap:int=3,             # longest run of missing frames filled by linear interpolation
                    correct_difference:bool=False,  # divide out |2 sin(pi f dt)|^2 of the frame difference
@@ -191,20 +208,23 @@ def acoustic_power(cube,                      # Doppler velocity (t, y, x): nump
                    workers:int=1,             # threads of scipy.fft
                    progress:bool=False,
                   ) -> np.ndarray:
-    "Band-power maps (n_bands, y, x), float32, of a Doppler cube: frame differences, rfft, (dt^2/T)|FFT|^2 summed per band."
+    "Band-power maps (n_bands, y, x), float32, of a Doppler cube: frame differences, rfft, (dt^2/T)|FFT|^2 per band."
     if isinstance(cube, u.Quantity):
         if not cube.unit.is_equivalent(u.m / u.s):
             raise SegmentUnitsError(f'a Doppler cube must be a velocity, got a Quantity in {cube.unit}')
         out = acoustic_power(cube.value, dt, bands, positions, n_frames, max_gap, correct_difference, convention,
                              y_chunk, workers, progress)
         return u.Quantity(out, power_unit(convention, cube.unit), copy=False)
-    if getattr(cube, 'ndim', 0) != 3: raise ShapeMismatchError(f'a Doppler cube must be (t, y, x), got shape {getattr(cube, "shape", None)}')
+    if getattr(cube, 'ndim', 0) != 3:
+        raise ShapeMismatchError(f'a Doppler cube must be (t, y, x), got shape {getattr(cube, "shape", None)}')
     dts = _seconds(dt)
     nt, ny, nx = cube.shape
     if positions is not None:
         positions = np.asarray(positions, np.int64)
-        if positions.shape != (nt,): raise CadenceError(f'positions has shape {positions.shape}, expected ({nt},) for {nt} frames')
-        if (np.diff(positions) <= 0).any() or positions[0] < 0: raise CadenceError('positions must be increasing and >= 0')
+        if positions.shape != (nt,):
+            raise CadenceError(f'positions has shape {positions.shape}, expected ({nt},) for {nt} frames')
+        if (np.diff(positions) <= 0).any() or positions[0] < 0:
+            raise CadenceError('positions must be increasing and >= 0')
         n = int(n_frames or positions[-1] + 1)
         if positions[-1] >= n: raise CadenceError(f'a frame position ({positions[-1]}) is beyond n_frames = {n}')
         if n == nt and positions[0] == 0: positions = None
@@ -226,41 +246,101 @@ def plot_power_maps(power,                 # (n_bands, y, x) band powers: Quanti
                     field=None,            # |B| map (y, x) [G] to contour, or None
                     levels=(500.,),        # contour levels [G]
                     unit=None,             # unit of a bare-array `power` (default: SOLARED's (m/s)^2/Hz)
-                    fig=None):
-    "Band-power maps on a log scale, one panel per band, colourbars in the power's unit, field contours over them."
+                    fig=None,              # a figure to draw into (default: a new one)
+                    wcs=None,              # WCS of the maps' grid: axes in its world coordinates (default: pixels)
+                    title:str|None=None,   # the figure's title (what and when)
+                   ):
+    "Band-power maps, one panel per band, colourbars in the power's unit, field contours over them."
     import matplotlib.pyplot as plt
-    from matplotlib.colors import LogNorm
     q = power if isinstance(power, u.Quantity) else u.Quantity(np.asarray(power), unit or power_unit())
     nb = q.shape[0]
-    fig = fig or plt.figure(figsize=(3.6 * nb, 3.0), layout='constrained')
-    axs = fig.subplots(1, nb, sharex=True, sharey=True)
-    axs = np.atleast_1d(axs)
+    fig = fig or plt.figure(figsize=(3.6 * nb, 3.4), layout='constrained')
+    axs = [fig.add_subplot(1, nb, i + 1, projection=wcs) for i in range(nb)]
     lab = q.unit.to_string('latex_inline')
-    for ax, p, (lo, hi) in zip(axs, q.value, bands):
-        fin = p[np.isfinite(p) & (p > 0)]
-        norm = LogNorm(*np.percentile(fin, [1, 99.5])) if fin.size else None
-        im = ax.imshow(p, origin='lower', cmap='inferno', norm=norm, interpolation='nearest')
-        cb = fig.colorbar(im, ax=ax, location='bottom', shrink=0.9, pad=0.02, label=f'band power [{lab}]')
-        cb.ax.xaxis.set_minor_formatter(plt.NullFormatter())        # major ticks only: no overlapping labels
-        if field is not None: ax.contour(np.asarray(field), levels=list(levels), colors='cyan', linewidths=0.7)
+    for i, (ax, p, (lo, hi)) in enumerate(zip(axs, q.value, bands)):
+        scale, vmin, vmax = _power_scale(p)
+        im = ax.imshow(p / scale, origin='lower', cmap='inferno', vmin=vmin, vmax=vmax, interpolation='nearest')
+        fig.colorbar(im, ax=ax, location='bottom', shrink=0.9, pad=0.02, label=f'band power [{_pow10(scale)} {lab}]',
+                     extend='both')
+        if field is not None:
+            ax.contour(np.asarray(field), levels=list(levels), colors='cyan', linewidths=0.7)
         ax.set_title(f'{lo:g}-{hi:g} mHz')
-    axs[0].set_ylabel('y [px]')
+        _power_axes_labels(ax, wcs, first=i == 0)
+    if title:
+        fig.suptitle(title)
     return fig
+
+# %% ../nbs/07_timelines.ipynb #43099d01
+def _power_axes_labels(ax, wcs, first:bool):
+    "Axis labels of one power panel: the WCS's world axes, or pixels, the y label on the first panel only."
+    if wcs is None:
+        ax.set_xlabel('x [px]')
+        ax.set_ylabel('y [px]' if first else '')
+        return
+    lon, lat = ax.coords[0], ax.coords[1]
+    lon.set_axislabel(f'{wcs.wcs.ctype[0][:4]} [deg]')
+    lat.set_axislabel(f'{wcs.wcs.ctype[1][:4]} [deg]' if first else '')
+    lon.set_major_formatter('d.d')
+    lat.set_major_formatter('d.d')
+    if not first:
+        lat.set_ticklabel_visible(False)
+
+# %% ../nbs/07_timelines.ipynb #79eaaee4
+def _power_scale(p) -> tuple:
+    "(power of ten, vmin, vmax) to show a power map on a linear scale: percentiles 1 and 99.5 in that unit."
+    p = np.asarray(p, float)
+    fin = p[np.isfinite(p) & (p > 0)]
+    if not fin.size:
+        return 1.0, None, None
+    scale = 10.0**np.floor(np.log10(np.median(fin)))
+    lo, hi = np.percentile(fin, [1, 99.5]) / scale
+    return scale, lo, hi
+
+# %% ../nbs/07_timelines.ipynb #4a4119b0
+def _pow10(scale:float) -> str:
+    "A power of ten as a mathtext factor ('$10^{8}$'), empty for 1."
+    return '' if scale == 1 else f'$10^{{{int(round(np.log10(scale)))}}}$'
+
+# %% ../nbs/07_timelines.ipynb #a7c0de02
+def band_power_map(power,            # (y, x) band power: Quantity, or array in `unit`
+                   ref,              # sunpy Map on the same grid: the WCS, observer and date come from it
+                   band=(3., 4.),    # the band (lo, hi) [mHz]
+                   window=8*u.h,     # length of the series the power was computed over
+                   dt=45*u.s,        # cadence of that series
+                   unit=None,        # unit of a bare-array `power` (default: SOLARED's (m/s)^2/Hz)
+                  ):
+    "One band's power as a sunpy Map on the grid of `ref`, with its unit, band, window and cadence in the header."
+    import sunpy.map
+    q = power if isinstance(power, u.Quantity) else u.Quantity(np.asarray(power), unit or power_unit())
+    if q.shape != ref.data.shape:
+        raise ShapeMismatchError(f'power map {q.shape} and reference map {ref.data.shape} differ')
+    meta = ref.meta.copy()
+    lo, hi = band
+    meta.update(dict(bunit=q.unit.to_string('fits'), content=f'acoustic power {lo:g}-{hi:g} mHz', bandlo=lo,
+                     bandhi=hi, pwindow=float(u.Quantity(window, u.s).to_value(u.s)),
+                     pcadence=float(u.Quantity(dt, u.s).to_value(u.s))))
+    m = sunpy.map.Map(np.asarray(q.value, np.float32), meta)
+    m.meta['history'] = (f'solarnb.timelines: acoustic power {lo:g}-{hi:g} mHz (half-open) of frame differences over '
+                         f'{meta["pwindow"]:g} s at {meta["pcadence"]:g} s, on the grid of {ref.name}')
+    return m
 
 # %% ../nbs/07_timelines.ipynb #aa674747
 @dataclass(frozen=True)
 class TileGrid:
-    "A grid of n_rows x n_cols tiles of (tile_h, tile_w) pixels starting at (y0, x0); `drop_rows` edge rows are not kept."
-    n_rows: int = 9
-    n_cols: int = 9
-    tile_h: int = 56
-    tile_w: int = 56
-    y0: int = 0
-    x0: int = 0
+    "A grid of n_rows x n_cols tiles of (tile_h, tile_w) pixels from (y0, x0), `drop_rows` edge rows not kept."
+    n_rows: int = 9        # rows of tiles
+    n_cols: int = 9        # columns of tiles
+    tile_h: int = 56       # tile height [px]
+    tile_w: int = 56       # tile width [px]
+    y0: int = 0            # first row of the grid in the image [px]
+    x0: int = 0            # first column of the grid in the image [px]
     drop_rows: int = 1     # rows of tiles removed at the top and at the bottom
 
     @property
-    def n_tiles(self) -> int: return self.n_rows * self.n_cols
+    def n_tiles(self) -> int:
+        "Number of tiles, kept or not: n_rows x n_cols."
+        return self.n_rows * self.n_cols
+
     @property
     def kept(self) -> np.ndarray:
         "Indices (row-major) of the tiles kept after dropping the edge rows."
@@ -269,7 +349,8 @@ class TileGrid:
 
     def bounds(self) -> pd.DataFrame:
         "One row per tile: tile, row, col, y0, x0, y1, x1 (pixels, end exclusive), kept."
-        i = np.arange(self.n_tiles); r, c = i // self.n_cols, i % self.n_cols
+        i = np.arange(self.n_tiles)
+        r, c = i // self.n_cols, i % self.n_cols
         y0, x0 = self.y0 + r * self.tile_h, self.x0 + c * self.tile_w
         return pd.DataFrame({'tile': i, 'row': r, 'col': c, 'y0 [px]': y0, 'x0 [px]': x0,
                              'y1 [px]': y0 + self.tile_h, 'x1 [px]': x0 + self.tile_w, 'kept': np.isin(i, self.kept)})
@@ -277,13 +358,21 @@ class TileGrid:
     def check(self, shape):
         "Raise `GridError` unless the grid fits inside an image of `shape` (..., ny, nx)."
         ny, nx = shape[-2:]
-        if self.y0 < 0 or self.x0 < 0 or self.y0 + self.n_rows * self.tile_h > ny or self.x0 + self.n_cols * self.tile_w > nx:
-            raise GridError(f'{self.n_rows}x{self.n_cols} tiles of {self.tile_h}x{self.tile_w} px from ({self.y0}, {self.x0}) '
-                            f'do not fit an image of {ny}x{nx} px')
+        if (
+            self.y0 < 0
+            or self.x0 < 0
+            or self.y0 + self.n_rows * self.tile_h > ny
+            or self.x0 + self.n_cols * self.tile_w > nx
+        ):
+            raise GridError(
+                f'{self.n_rows}x{self.n_cols} tiles of {self.tile_h}x{self.tile_w} px from ({self.y0}, {self.x0}) '
+                f'do not fit an image of {ny}x{nx} px'
+            )
 
     def means(self, a, min_valid:float=0.5) -> np.ndarray:
-        "Tile means of `a` (..., ny, nx) -> (..., n_tiles), NaN-aware; NaN where under `min_valid` of a tile is finite."
-        a = np.asarray(a); self.check(a.shape)
+        "Tile means of `a` (..., ny, nx) -> (..., n_tiles), NaN-aware, NaN where under `min_valid` of a tile is finite."
+        a = np.asarray(a)
+        self.check(a.shape)
         sub = a[..., self.y0:self.y0 + self.n_rows * self.tile_h, self.x0:self.x0 + self.n_cols * self.tile_w]
         sub = sub.reshape(a.shape[:-2] + (self.n_rows, self.tile_h, self.n_cols, self.tile_w))
         npx = self.tile_h * self.tile_w
@@ -301,9 +390,11 @@ class TileGrid:
     def keep(self, tiles) -> np.ndarray:
         "Drop the edge rows: (..., n_tiles) -> (..., n_kept)."
         tiles = np.asarray(tiles)
-        if tiles.shape[-1] != self.n_tiles: raise GridError(f'expected {self.n_tiles} tiles on the last axis, got {tiles.shape[-1]}')
+        if tiles.shape[-1] != self.n_tiles:
+            raise GridError(f'expected {self.n_tiles} tiles on the last axis, got {tiles.shape[-1]}')
         return tiles[..., self.kept]
 
+# %% ../nbs/07_timelines.ipynb #aa674701
 def tile_grid(shape,                 # image shape (..., ny, nx)
               n:int|tuple=9,         # tiles per side, or (n_rows, n_cols)
               tile=None,             # tile size in px (int or (h, w)); default (ny // n_rows, nx // n_cols)
@@ -311,7 +402,7 @@ def tile_grid(shape,                 # image shape (..., ny, nx)
               remainder:str='drop',  # 'drop' or 'error' (the grid must cover the image exactly)
               drop_rows:int=1,       # edge rows of tiles removed top and bottom (SOLARED: 1)
              ) -> TileGrid:
-    "A `TileGrid` fitted to an image: default 9 x 9 tiles of 56 px over 512 x 512, top and bottom rows dropped (63 tiles)."
+    "A `TileGrid` fitted to an image: default 9 x 9 tiles of 56 px over 512 x 512, top and bottom rows dropped (63)."
     ny, nx = shape[-2:]
     nr, nc = (n, n) if np.isscalar(n) else n
     if nr < 1 or nc < 1: raise GridError(f'tiles per side must be >= 1, got {(nr, nc)}')
@@ -321,13 +412,67 @@ def tile_grid(shape,                 # image shape (..., ny, nx)
     if ry < 0 or rx < 0:
         raise GridError(f'{nr}x{nc} tiles of {th}x{tw} px ({nr * th}x{nc * tw} px) do not fit an image of {ny}x{nx} px')
     if remainder == 'error' and (ry or rx):
-        raise GridError(f'{nr}x{nc} tiles of {th}x{tw} px leave {ry} rows and {rx} columns of a {ny}x{nx} image uncovered '
-                        "(remainder='error'); pass remainder='drop' or a size that divides")
+        raise GridError(
+            f'{nr}x{nc} tiles of {th}x{tw} px leave {ry} rows and {rx} columns of a {ny}x{nx} image uncovered '
+            "(remainder='error'); pass remainder='drop' or a size that divides"
+        )
     if remainder not in ('drop', 'error'): raise ValueError(f"remainder must be 'drop' or 'error', not {remainder!r}")
     if align not in ('origin', 'center'): raise ValueError(f"align must be 'origin' or 'center', not {align!r}")
-    if not 0 <= 2 * drop_rows < nr: raise GridError(f'cannot drop {drop_rows} rows top and bottom from {nr} rows of tiles')
+    if not 0 <= 2 * drop_rows < nr:
+        raise GridError(f'cannot drop {drop_rows} rows top and bottom from {nr} rows of tiles')
     y0, x0 = (ry // 2, rx // 2) if align == 'center' else (0, 0)
     return TileGrid(nr, nc, th, tw, y0, x0, drop_rows)
+
+# %% ../nbs/07_timelines.ipynb #a7c0de04
+def plot_power_map(pmap,                  # a Map from `band_power_map`
+                   field=None,            # |B| Map or array on the same grid [G] to contour, or None
+                   levels=(200., 1000.),  # contour levels [G]
+                   grid:TileGrid|None=None,  # the tile grid on the map's pixels, drawn over it, or None
+                   title:str|None=None,   # default: the band, the observation and the window
+                   note:str='',           # a second title line (e.g. where the data come from)
+                   fig=None):             # a figure to draw into (default: a new one)
+    "A band-power Map in its world coordinates: colourbar in its unit, field contours, tile grid, what and when."
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    fig = fig or plt.figure(figsize=(9, 5.4), layout='constrained')
+    ax = fig.add_subplot(projection=pmap)
+    scale, vmin, vmax = _power_scale(pmap.data)
+    im = ax.imshow(pmap.data / scale, origin='lower', cmap='inferno', vmin=vmin, vmax=vmax, interpolation='nearest')
+    unit = u.Unit(pmap.meta['bunit']).to_string('latex_inline')
+    fig.colorbar(im, ax=ax, shrink=0.8, label=f"{pmap.meta['content']} [{_pow10(scale)} {unit}]", extend='both')
+    handles = []
+    if field is not None:
+        colours = ['#7fdfff', 'white', 'lime'][:len(levels)]
+        ax.contour(np.asarray(getattr(field, 'data', field)), levels=list(levels), colors=colours, linewidths=0.8)
+        handles = [Line2D([], [], color=c, lw=0.8, label=f'|B| = {lv:g} G') for c, lv in zip(colours, levels)]
+    if grid is not None:
+        _draw_tiles(ax, grid)
+        handles.append(Line2D([], [], color='cyan', lw=0.6, label=f'{len(grid.kept)} tiles kept'))
+    if handles:
+        ax.legend(handles=handles, loc='lower right', fontsize=7, framealpha=0.7)
+    _power_axes_labels(ax, pmap.wcs, first=True)
+    ax.set_title(title or _power_title(pmap) + (f'\n{note}' if note else ''), fontsize=10)
+    return fig
+
+# %% ../nbs/07_timelines.ipynb #4ba88682
+def _power_title(pmap) -> str:
+    "What and when: the band, the HARP and NOAA numbers, T_REC, and the series the power was computed over."
+    meta = pmap.meta
+    what = ' / '.join(x for x in (f"HARP {meta['harpnum']}" if 'harpnum' in meta else '',
+                                  f"NOAA {meta['noaa_ars']}" if 'noaa_ars' in meta else '') if x)
+    return (f"{meta['content']}, {what or pmap.name} at {meta.get('t_rec', pmap.date.isot)}: "
+            f"{meta['pwindow'] / 3600:g} h of {meta['pcadence']:g}-s frames")
+
+# %% ../nbs/07_timelines.ipynb #5e930190
+def _draw_tiles(ax, grid:TileGrid):
+    "Outline the tiles of `grid` in pixel coordinates, kept ones in cyan, the dropped edge rows hatched."
+    import matplotlib.patches as mp
+    kept = np.isin(np.arange(grid.n_tiles), grid.kept)
+    for i in range(grid.n_tiles):
+        r, c = divmod(i, grid.n_cols)
+        xy = (grid.x0 + c * grid.tile_w - .5, grid.y0 + r * grid.tile_h - .5)
+        style = dict(ec='cyan', lw=0.6) if kept[i] else dict(ec=(1, .55, 0, .8), lw=0.4, hatch='///')
+        ax.add_patch(mp.Rectangle(xy, grid.tile_w, grid.tile_h, fill=False, **style))
 
 # %% ../nbs/07_timelines.ipynb #839b0f34
 def detrend_weights(n_rows:int, weights:str='published') -> np.ndarray:
@@ -335,17 +480,22 @@ def detrend_weights(n_rows:int, weights:str='published') -> np.ndarray:
     if weights == 'linear': return np.linspace(0, 1, n_rows)
     if weights != 'published': raise ValueError(f"weights must be 'published' or 'linear', not {weights!r}")
     if n_rows % 2 == 0 or n_rows < 3:
-        raise GridError(f"the published north-south weights are defined for an odd number of rows >= 3, got {n_rows}; use weights='linear'")
+        raise GridError(
+            f"the published north-south weights are defined for an odd number of rows >= 3, got {n_rows}; "
+            "use weights='linear'"
+        )
     w = np.linspace(0, 1, n_rows + 1)
     h = n_rows // 2
     return np.concatenate([w[:h], [(w[h] + w[h + 1]) / 2], w[h + 2:]])
 
+# %% ../nbs/07_timelines.ipynb #839b0f01
 def ns_detrend(tiles,                 # (..., n_rows * n_cols) tile values, row-major, all rows
                n_rows:int=9, n_cols:int|None=None,
                weights:str='published',
               ) -> np.ndarray:
     "Subtract, per column of tiles, the line between the first and last rows (SOLARED 'flat' files)."
-    tiles = np.asarray(tiles, float); n_cols = n_cols or n_rows
+    tiles = np.asarray(tiles, float)
+    n_cols = n_cols or n_rows
     if tiles.shape[-1] != n_rows * n_cols:
         raise GridError(f'expected {n_rows}x{n_cols} = {n_rows * n_cols} tiles on the last axis, got {tiles.shape[-1]}')
     t = tiles.reshape(tiles.shape[:-1] + (n_rows, n_cols))
@@ -471,23 +621,23 @@ def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=Non
         fig.colorbar(im2, cax=caxes[nc + i], label=p['vlabel'])
         ax2.set_title(f"{p['vtitle']}: {int(kept.sum())} kept tiles", fontsize=10, y=1, pad=4)
         ax2.set_facecolor('white')
+        ax.tick_params(labelbottom=False)                # x is shared with the tile-mean map below
+        ax2.set_xlabel('x [px]')
         for a in (ax, ax2):
-            a.set_xlabel('x [px]')
             a.set_ylabel('y [px]')
             _draw_tile_grid(a, grid, dropped, outline)
         ax.set_xlim(-.5, p['img'].shape[1] - .5)
         ax.set_ylim(-.5, p['img'].shape[0] - .5)
     fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}: single-frame tiles '
-                 f'(ids row-major from y = 0; hatched rows dropped)')
+                 f'(ids row-major from y = 0, on the left panel; hatched rows dropped)')
     nd = len(str(int(table['tile'].max())))
     k = table[table['kept']]
-    for i, p in enumerate(panels):                       # the layout is fixed, so ids are sized without drawing
-        fs = _tile_id_fontsize(axes[i], p['img'].shape, grid, nd)
-        ol = [pe.withStroke(linewidth=max(1.2, fs / 4.5), foreground='black')]
-        dx, dy = .06 * grid.tile_w, .08 * grid.tile_h
-        for x, y, t in zip(k['x0 [px]'].to_numpy(), k['y1 [px]'].to_numpy(), k['tile'].to_numpy()):
-            axes[i].text(x - .5 + dx, y - .5 - dy, str(t), color='white', fontsize=fs, fontweight='bold',
-                         ha='left', va='top', path_effects=ol, clip_on=True)
+    fs = _tile_id_fontsize(axes[0], panels[0]['img'].shape, grid, nd)   # fixed layout: sized without drawing
+    ol = [pe.withStroke(linewidth=max(1.2, fs / 4.5), foreground='black')]
+    dx, dy = .06 * grid.tile_w, .08 * grid.tile_h
+    for x, y, t in zip(k['x0 [px]'].to_numpy(), k['y1 [px]'].to_numpy(), k['tile'].to_numpy()):
+        axes[0].text(x - .5 + dx, y - .5 - dy, str(t), color='white', fontsize=fs, fontweight='bold',
+                     ha='left', va='top', path_effects=ol, clip_on=True)   # on the first panel: the grid is shared
     return fig
 
 # %% ../nbs/07_timelines.ipynb #55987bd6
@@ -498,26 +648,35 @@ def channel_units(convention:str='solared', flux:str='G', intensity:str='I/I_QS'
     p = power_unit(convention).to_string()
     return {**{c: p for c in CHANNELS[:4]}, 'flux': flux, 'intensity': intensity}
 
+# %% ../nbs/07_timelines.ipynb #55987b01
 @dataclass
 class Timelines:
     "Per-tile timelines of one region: data (T, channels, tiles), times (T,) datetime64."
-    region: str
-    data: np.ndarray
-    times: np.ndarray
-    channels: tuple = CHANNELS
-    meta: dict = field(default_factory=dict)
+    region: str                               # the region's name ('AR11158', 'HARP 377')
+    data: np.ndarray                          # (T, channels, tiles) float32, one row per step
+    times: np.ndarray                         # (T,) datetime64[ms] of each step (window centre or record time, UTC)
+    channels: tuple = CHANNELS                # channel names: four acoustic-power bands, flux, intensity
+    meta: dict = field(default_factory=dict)  # how it was made: grid, cadence, window, units, notes, warnings
 
     def __post_init__(self):
+        "Cast data to float32 and times to datetime64[ms], and check their shapes."
         self.data = np.asarray(self.data, np.float32)
         self.times = np.asarray(self.times).astype('datetime64[ms]')   # full precision: SOLARED stamps end in .5 s
         if self.data.ndim != 3 or self.data.shape[1] != len(self.channels):
-            raise ShapeMismatchError(f'region {self.region}: data must be (T, {len(self.channels)}, tiles), got {self.data.shape}')
+            raise ShapeMismatchError(
+                f'region {self.region}: data must be (T, {len(self.channels)}, tiles), got {self.data.shape}'
+            )
         if self.times.shape != (self.data.shape[0],):
             raise ShapeMismatchError(f'region {self.region}: {len(self.times)} times for {self.data.shape[0]} steps')
 
-    def __len__(self): return self.data.shape[0]
+    def __len__(self):
+        "Number of time steps."
+        return self.data.shape[0]
+
     @property
-    def n_tiles(self) -> int: return self.data.shape[2]
+    def n_tiles(self) -> int:
+        "Number of tiles (the last axis of `data`)."
+        return self.data.shape[2]
 
     def save(self, path) -> Path:
         "Write to `.npz` (no pickle) or `.h5`/`.hdf5`, atomically."
@@ -528,13 +687,23 @@ class Timelines:
                 with h5py.File(tmp, 'w') as f:
                     f.create_dataset('data', data=self.data, compression='gzip')
                     f.create_dataset('times', data=self.times.astype(np.int64))
-                    f.attrs.update(region=self.region, channels=json.dumps(list(self.channels)), meta=json.dumps(self.meta),
-                                   times_unit='ms since 1970-01-01')
+                    f.attrs.update(
+                        region=self.region,
+                        channels=json.dumps(list(self.channels)),
+                        meta=json.dumps(self.meta),
+                        times_unit='ms since 1970-01-01',
+                    )
             else:
                 with open(tmp, 'wb') as fh:
-                    np.savez_compressed(fh, data=self.data, times=self.times.astype(np.int64), region=np.str_(self.region),
-                                        channels=np.array(self.channels, dtype=str), meta=np.str_(json.dumps(self.meta)),
-                                        times_unit=np.str_('ms since 1970-01-01'))
+                    np.savez_compressed(
+                        fh,
+                        data=self.data,
+                        times=self.times.astype(np.int64),
+                        region=np.str_(self.region),
+                        channels=np.array(self.channels, dtype=str),
+                        meta=np.str_(json.dumps(self.meta)),
+                        times_unit=np.str_('ms since 1970-01-01'),
+                    )
         return path
 
     @classmethod
@@ -549,14 +718,101 @@ class Timelines:
                            tuple(json.loads(f.attrs['channels'])), json.loads(f.attrs['meta']))
         with np.load(path, allow_pickle=False) as z:
             unit = 'ms' if 'times_unit' in z.files and str(z['times_unit']).startswith('ms') else 's'   # older files: s
-            return cls(str(z['region']), z['data'], z['times'].astype(f'datetime64[{unit}]'), tuple(str(c) for c in z['channels']),
-                       json.loads(str(z['meta'])))
+            return cls(
+                str(z['region']),
+                z['data'],
+                z['times'].astype(f'datetime64[{unit}]'),
+                tuple(str(c) for c in z['channels']),
+                json.loads(str(z['meta'])),
+            )
 
-# %% ../nbs/07_timelines.ipynb #79b4a4f2
+# %% ../nbs/07_timelines.ipynb #bt000002
+def _check_cubes(doppler, n_times:int, flux=None, continuum=None, mu=None):
+    "Raise `ShapeMismatchError` unless times, flux, continuum and mu match the Doppler cube, mu as a float array."
+    nt = doppler.shape[0]
+    if n_times != nt:
+        raise ShapeMismatchError(f'{n_times} times for {nt} Doppler frames')
+    for name, c in (('flux', flux), ('continuum', continuum)):
+        if c is not None and tuple(c.shape) != tuple(doppler.shape):
+            raise ShapeMismatchError(f'{name} cube {tuple(c.shape)} and Doppler cube {tuple(doppler.shape)} differ: '
+                                     'they must share frames and grid')
+    if mu is None:
+        return None
+    mu = np.asarray(getattr(mu, 'data', mu), float)
+    if mu.shape[-2:] != tuple(doppler.shape[1:]) or (mu.ndim == 3 and mu.shape[0] != nt):
+        raise ShapeMismatchError(f'mu {mu.shape} does not match the Doppler cube {tuple(doppler.shape)}')
+    return mu
+
+# %% ../nbs/07_timelines.ipynb #bt000004
+def _window_frames(window, step, dts:float, n_grid:int) -> tuple:
+    "(frames per window, frames per step) at cadence `dts` [s], `WindowError` if `n_grid` frames hold no window."
+    nwin = int(round(_seconds(window) / dts))
+    nstep = max(1, int(round(_seconds(step) / dts)))
+    if n_grid < nwin:
+        raise WindowError(f'the series spans {n_grid} frames ({n_grid * dts / 3600:.2f} h) at {dts} s, '
+                          f'shorter than one window of {nwin} frames ({nwin * dts / 3600:.2f} h)')
+    return nwin, nstep
+
+# %% ../nbs/07_timelines.ipynb #bt000006
+def _start_time(times, start=None) -> np.datetime64:
+    "The datetime64 [ms] of the first frame: `start` if given, else from `times` (seconds count from 1970-01-01)."
+    if start is not None:
+        return np.datetime64(start, 'ms')
+    if isinstance(times, Time):
+        return np.datetime64(times[0].utc.isot[:23], 'ms')
+    if np.asarray(times).dtype.kind == 'M':
+        return np.asarray(times)[0].astype('datetime64[ms]')
+    return np.datetime64('1970-01-01T00:00:00', 'ms')
+
+# %% ../nbs/07_timelines.ipynb #bt000008
+def _window_cube(doppler, sel, cache:dict) -> np.ndarray:
+    "Frames `sel` of a frame-chunked dask cube, each read once over the series: `cache` keeps the current window's."
+    import dask
+    for i in [i for i in cache if i < sel[0]]:
+        del cache[i]
+    new = [i for i in sel if i not in cache]
+    cache.update(zip(new, dask.compute(*[doppler[int(i)].astype(np.float32) for i in new])))
+    return np.stack([cache[i] for i in sel])
+
+# %% ../nbs/07_timelines.ipynb #bt000010
+def _window_tiles(p, grid:TileGrid, pos, centre:int, flux=None, continuum=None, mu=None, max_gap:int=3) -> np.ndarray:
+    "One window's tile values (6, n_tiles): band powers of `p`, then flux (/ mu) and continuum of the centre frame."
+    tl = np.full((len(CHANNELS), grid.n_tiles), np.nan)
+    tl[:4] = grid.means(p)
+    j = int(np.argmin(np.abs(pos - centre)))
+    if abs(pos[j] - centre) > max_gap:                 # no frame near the centre: flux and continuum stay NaN
+        return tl
+    mut = None
+    if mu is not None:
+        mut = grid.means(mu[j] if mu.ndim == 3 else mu)
+    if flux is not None:
+        fl = grid.means(np.abs(_frame(flux, j)))
+        tl[4] = fl / mut if mut is not None else fl
+    if continuum is not None:
+        tl[5] = grid.means(_frame(continuum, j))
+    return tl
+
+# %% ../nbs/07_timelines.ipynb #416c9b1d
 def _frame(cube, i) -> np.ndarray:
+    "Frame `i` of a numpy or dask cube as a float array."
     f = cube[int(i)]
     return np.asarray(f.compute() if hasattr(f, 'compute') else f, float)
 
+# %% ../nbs/07_timelines.ipynb #bt000012
+def _window_stamp(t0:np.datetime64, s:int, nwin:int, dts:float) -> np.datetime64:
+    "The time of a window: the centre of its frames s .. s + nwin - 1, to the millisecond."
+    return t0 + np.timedelta64(int(round((s + (nwin - 1) / 2) * dts * 1e3)), 'ms')
+
+# %% ../nbs/07_timelines.ipynb #bt000014
+def _timelines_meta(dts:float, nwin:int, nstep:int, grid:TileGrid, detrend:bool, mu_corrected:bool,
+                    has_continuum:bool, convention:str='solared') -> dict:
+    "The `meta` of built timelines: cadence, window, step, grid, detrend, mu correction, convention and units."
+    units = channel_units(convention, 'G (/mu)' if mu_corrected else 'G', 'I/I_QS' if has_continuum else '')
+    grid_list = [grid.n_rows, grid.n_cols, grid.tile_h, grid.tile_w, grid.y0, grid.x0, grid.drop_rows]
+    return dict(dt_s=dts, window_frames=nwin, step_frames=nstep, grid=grid_list, detrend=bool(detrend),
+                mu_corrected=mu_corrected, power_convention=convention, units=units)
+
+# %% ../nbs/07_timelines.ipynb #79b4a4f2
 def build_timelines(doppler,                 # Doppler cube (t, y, x), m/s: numpy, memmap or dask
                     times,                   # time of each frame (Time, datetime64, or seconds from a reference)
                     flux=None,               # line-of-sight field cube (t, y, x) on the same frames, G (|.| taken)
@@ -567,67 +823,34 @@ def build_timelines(doppler,                 # Doppler cube (t, y, x), m/s: nump
                     grid=None,               # a TileGrid, or tiles per side for `tile_grid` (default 9: 9 x 9, 63 kept)
                     mu=None,                 # mu map (y, x) or cube (t, y, x); flux tiles are divided by mu
                     detrend:bool=False,      # the published north-south detrend before dropping edge rows
-                    region:str='region',
+                    region:str='region',     # name stored in the result
                     start=None,              # datetime64 of the first frame when `times` are seconds
-                    progress:bool=True,
+                    progress:bool=True,      # show a progress bar over the windows
                     **power_kw,              # passed to `acoustic_power` (max_gap, correct_difference, ...)
                    ) -> Timelines:
     "Per-tile timelines (T, 6, K) of acoustic power bands, unsigned flux and continuum, one step per window."
-    dts, pos = check_cadence(times, dt)
-    nt = doppler.shape[0]
-    if len(pos) != nt: raise ShapeMismatchError(f'{len(pos)} times for {nt} Doppler frames')
-    for name, c in (('flux', flux), ('continuum', continuum)):
-        if c is not None and tuple(c.shape) != tuple(doppler.shape):
-            raise ShapeMismatchError(f'{name} cube {tuple(c.shape)} and Doppler cube {tuple(doppler.shape)} differ: '
-                                     'they must share frames and grid')
-    if mu is not None:
-        mu = np.asarray(getattr(mu, 'data', mu), float)
-        if mu.shape[-2:] != tuple(doppler.shape[1:]) or (mu.ndim == 3 and mu.shape[0] != nt):
-            raise ShapeMismatchError(f'mu {mu.shape} does not match the Doppler cube {tuple(doppler.shape)}')
-    nwin = int(round(_seconds(window) / dts)); nstep = max(1, int(round(_seconds(step) / dts)))
-    n_grid = int(pos[-1]) + 1
-    if n_grid < nwin:
-        raise WindowError(f'the series spans {n_grid} frames ({n_grid * dts / 3600:.2f} h) at {dts} s, '
-                          f'shorter than one window of {nwin} frames ({nwin * dts / 3600:.2f} h)')
-    grid = tile_grid(doppler.shape, grid or 9) if not isinstance(grid, TileGrid) else grid
-    grid.check(doppler.shape)
-    t0 = np.datetime64(start, 'ms') if start is not None else None
-    if t0 is None:
-        if isinstance(times, Time): t0 = np.datetime64(times[0].utc.isot[:23], 'ms')
-        elif np.asarray(times).dtype.kind == 'M': t0 = np.asarray(times)[0].astype('datetime64[ms]')
-        else: t0 = np.datetime64('1970-01-01T00:00:00', 'ms')
     from tqdm.auto import tqdm
+    dts, pos = check_cadence(times, dt)
+    mu = _check_cubes(doppler, len(pos), flux, continuum, mu)
+    n_grid = int(pos[-1]) + 1
+    nwin, nstep = _window_frames(window, step, dts, n_grid)
+    grid = grid if isinstance(grid, TileGrid) else tile_grid(doppler.shape, grid or 9)
+    grid.check(doppler.shape)
+    t0 = _start_time(times, start)
     framewise = hasattr(doppler, 'compute') and len(doppler.chunks[1]) == 1
-    cache = {}
-    rows, stamps = [], []
+    cache, rows, stamps = {}, [], []
     for s in tqdm(range(0, n_grid - nwin + 1, nstep), desc=f'{region} windows', disable=not progress):
         sel = np.flatnonzero((pos >= s) & (pos < s + nwin))
-        if framewise:   # frames on disk: read each frame once over all windows, keep only this window's
-            import dask
-            for i in [i for i in cache if i < sel[0]]: del cache[i]
-            new = [i for i in sel if i not in cache]
-            cache.update(zip(new, dask.compute(*[doppler[int(i)].astype(np.float32) for i in new])))
-            sub = np.stack([cache[i] for i in sel])
-        else: sub = doppler[sel[0]:sel[-1] + 1]
-        p = acoustic_power(sub, dts, positions=pos[sel] - s, n_frames=nwin, **power_kw); del sub
-        tl = np.full((len(CHANNELS), grid.n_tiles), np.nan)
-        tl[:4] = grid.means(p)
-        centre = s + nwin // 2
-        j = int(np.argmin(np.abs(pos - centre)))
-        if abs(pos[j] - centre) <= power_kw.get('max_gap', 3):
-            mut = None
-            if mu is not None: mut = grid.means(mu[j] if mu.ndim == 3 else mu)
-            if flux is not None:
-                fl = grid.means(np.abs(_frame(flux, j)))
-                tl[4] = fl / mut if mut is not None else fl
-            if continuum is not None: tl[5] = grid.means(_frame(continuum, j))
-        if detrend: tl = ns_detrend(tl, grid.n_rows, grid.n_cols)
-        rows.append(grid.keep(tl)); stamps.append(t0 + np.timedelta64(int(round((s + (nwin - 1) / 2) * dts * 1e3)), 'ms'))
-    meta = dict(dt_s=dts, window_frames=nwin, step_frames=nstep, grid=[grid.n_rows, grid.n_cols, grid.tile_h, grid.tile_w,
-                grid.y0, grid.x0, grid.drop_rows], detrend=bool(detrend), mu_corrected=mu is not None,
-                power_convention=power_kw.get('convention', 'solared'),
-                units=channel_units(power_kw.get('convention', 'solared'), 'G' if mu is None else 'G (/mu)',
-                                    'I/I_QS' if continuum is not None else ''))
+        sub = _window_cube(doppler, sel, cache) if framewise else doppler[sel[0]:sel[-1] + 1]
+        p = acoustic_power(sub, dts, positions=pos[sel] - s, n_frames=nwin, **power_kw)
+        del sub
+        tl = _window_tiles(p, grid, pos, s + nwin // 2, flux, continuum, mu, power_kw.get('max_gap', 3))
+        if detrend:
+            tl = ns_detrend(tl, grid.n_rows, grid.n_cols)
+        rows.append(grid.keep(tl))
+        stamps.append(_window_stamp(t0, s, nwin, dts))
+    meta = _timelines_meta(dts, nwin, nstep, grid, detrend, mu is not None, continuum is not None,
+                           power_kw.get('convention', 'solared'))
     return Timelines(region, np.stack(rows), np.array(stamps), CHANNELS, meta)
 
 # %% ../nbs/07_timelines.ipynb #ea9f2d1c
@@ -648,15 +871,21 @@ def _fits_frame_info(path):
         except Exception as e: raise FitsReadError(f'{path}: cannot be read as FITS ({type(e).__name__}: {e})') from e
     raise FitsReadError(f'{path}: holds no 2-D image HDU')
 
+# %% ../nbs/07_timelines.ipynb #ea9f2d01
 def _read_frame(path, hdu):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         with fits.open(path) as hd: return np.asarray(hd[hdu].data, np.float32)
 
+# %% ../nbs/07_timelines.ipynb #ea9f2d02
 def fits_cube(frames) -> tuple:
-    "(dask cube (t, y, x) float32, astropy Time) of single-frame FITS files (a folder or a list), sorted by header time."
+    "(dask cube (t, y, x) float32, astropy Time) of single-frame FITS files (a folder or list), sorted by header time."
     import dask, dask.array as da
-    paths = sorted(Path(frames).glob('*.fits')) if isinstance(frames, (str, Path)) and Path(frames).is_dir() else [Path(p) for p in frames]
+    paths = (
+        sorted(Path(frames).glob('*.fits'))
+        if isinstance(frames, (str, Path)) and Path(frames).is_dir()
+        else [Path(p) for p in frames]
+    )
     if not paths: raise FitsReadError(f'no FITS frames in {frames}')
     info = [_fits_frame_info(p) for p in paths]
     shapes = {s for _, s, _ in info}
@@ -664,9 +893,12 @@ def fits_cube(frames) -> tuple:
         raise ShapeMismatchError(f'frames in {frames} have different shapes: {sorted(shapes)}')
     order = np.argsort([t.jd for _, _, t in info], kind='stable')
     shape = shapes.pop()
-    cube = da.stack([da.from_delayed(dask.delayed(_read_frame)(paths[i], info[i][0]), shape, np.float32) for i in order])
+    cube = da.stack(
+        [da.from_delayed(dask.delayed(_read_frame)(paths[i], info[i][0]), shape, np.float32) for i in order]
+    )
     return cube, Time([info[i][2] for i in order])
 
+# %% ../nbs/07_timelines.ipynb #ea9f2d03
 def timelines_from_fits(doppler_dir, flux_dir=None, continuum_dir=None, region:str|None=None, **kw) -> Timelines:
     "`build_timelines` on folders of Doppler (and optionally magnetogram and continuum) FITS frames."
     dop, t = fits_cube(doppler_dir)
@@ -692,110 +924,169 @@ class TimelineOptions:
     detrend: bool = option(False, 'subtract the published north-south trend of the tiles')
     mu_correct: bool = option(True, 'divide the line-of-sight flux of each tile by its mean mu')
 
-    def __post_init__(self): check_options(self, 'timelines')
+    def __post_init__(self):
+        "Validate the options (`OptionError` naming the bad one)."
+        check_options(self, 'timelines')
 
+# %% ../nbs/07_timelines.ipynb #ht000002
 def _frame_times(frames) -> tuple:
-    "Frames sorted by T_REC with repeats removed, their TAI seconds, and notes."
-    from solarnb.core import format_trec
+    "Frames sorted by T_REC with repeats removed, their TAI seconds, their Times, and notes."
     frames, notes = [tuple(f) for f in frames], []
     for i, f in enumerate(frames):
-        if len(f) != 4: raise CadenceError(f'record {i} is {f!r}: expected (T_REC, doppler, magnetogram, continuum)')
+        if len(f) != 4:
+            raise CadenceError(f'record {i} is {f!r}: expected (T_REC, doppler, magnetogram, continuum)')
     t = Time([parse_trec(f[0]) for f in frames]) if frames else Time([], format='jd')
     sec = np.round((t.tai - t.tai[0]).sec, 3) if len(frames) else np.zeros(0)    # to the millisecond
     order = np.argsort(sec, kind='stable')
-    if (np.diff(order) < 0).any(): notes.append('records given out of time order: sorted by T_REC')
+    if (np.diff(order) < 0).any():
+        notes.append('records given out of time order: sorted by T_REC')
     frames, sec, t = [frames[i] for i in order], sec[order], t[order]
     keep = np.r_[True, np.diff(sec) > 0] if len(sec) else np.zeros(0, bool)
-    for i in np.flatnonzero(~keep): notes.append(f'duplicate T_REC {frames[i][0]}: kept the first record, dropped {frames[i][1:]}')
+    for i in np.flatnonzero(~keep):
+        notes.append(f'duplicate T_REC {frames[i][0]}: kept the first record, dropped {frames[i][1:]}')
     return [f for f, k in zip(frames, keep) if k], sec[keep], t[keep], notes
 
+# %% ../nbs/07_timelines.ipynb #ht000004
 def _data(path) -> np.ndarray:
+    "The image array of a FITS segment file."
     from solarnb.core import _open_image
     return _open_image(path)[0]
 
-def _tile_row(grid, shape, mag, cont, mu_correct, t_rec) -> tuple:
-    "(flux, continuum) tile means of one record's segment files (None: NaN)."
-    from solarnb.core import read_segment
-    fl = ic = np.full(grid.n_tiles, np.nan)
-    for path in (mag, cont):
-        if path is not None and _data_shape(path) != shape:
-            raise ShapeMismatchError(f'record {t_rec}: {path} is {_data_shape(path)}, not {shape} like the first record')
-    if mag is not None:
-        m = read_segment(mag)
-        fl = grid.means(np.abs(m.data))
-        if mu_correct and '.Br.' not in Path(mag).name:            # Br is radial already: no foreshortening
-            fl = fl / grid.means(mu_map(m).data)
-    if cont is not None: ic = grid.means(_data(cont))
-    return fl, ic
-
+# %% ../nbs/07_timelines.ipynb #85fc389b
 def _data_shape(path) -> tuple:
-    from astropy.io import fits
+    "(ny, nx) of the first 2-D image HDU of a FITS file, from its header (the data are not read)."
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         with fits.open(path) as hd:
             h = next(h for h in hd if getattr(h, 'is_image', False) and h.header.get('NAXIS', 0) == 2)
             return (int(h.header['NAXIS2']), int(h.header['NAXIS1']))
 
-def harp_timelines(frames,                                  # time-ordered (T_REC, doppler, magnetogram, continuum) paths
-                   options:TimelineOptions|None=None,       # timeline options
-                   region:str|None=None,                    # name stored in the result (default: 'HARP <n>' or 'region')
-                   progress:bool=False,
-                  ) -> Timelines:
-    "Per-tile timelines of one HARP: acoustic power where the cadence resolves the bands, unsigned flux, continuum."
-    o = options or TimelineOptions()
-    check_options(o, 'timelines')
-    frames, sec, t, notes = _frame_times(frames)
-    if not frames: raise CadenceError('no records: harp_timelines needs at least one')
-    warn = []
+# %% ../nbs/07_timelines.ipynb #cc200587
+def _first_shape(frames) -> tuple:
+    "The cut-out shape of the first record's magnetogram, continuum or Dopplergram, `FitsReadError` if none has one."
     first = next((p for f in frames for p in (f[2], f[3], f[1]) if p is not None), None)
-    if first is None: raise FitsReadError('no record has a Doppler, magnetogram or continuum file')
-    shape = _data_shape(first)
-    grid = tile_grid(shape, o.tiles, align='center')
+    if first is None:
+        raise FitsReadError('no record has a Doppler, magnetogram or continuum file')
+    return _data_shape(first)
+
+# %% ../nbs/07_timelines.ipynb #ht000006
+def _cadence(sec) -> tuple:
+    "(median step [s], notes) of record times `sec` [s], a note lists the steps when they are not all the same."
     step = np.diff(sec)
     dt = float(np.median(step)) if len(step) else np.nan
     us, nus = np.unique(np.round(step, 3), return_counts=True)
-    if len(us) > 1:
-        notes.append('mixed cadences (or missing records): ' + ', '.join(f'{n_} steps of {s_:g} s' for s_, n_ in zip(us, nus)))
+    if len(us) < 2:
+        return dt, []
+    return dt, [
+        'mixed cadences (or missing records): ' + ', '.join(f'{n_} steps of {s_:g} s' for s_, n_ in zip(us, nus))
+    ]
+
+# %% ../nbs/07_timelines.ipynb #ht000008
+def _band_warnings(dt:float, bands=BANDS) -> tuple:
+    "(resolved per band, warnings): a band above the Nyquist frequency of cadence `dt` [s] cannot be computed."
     nyq = 0.5e3 / dt if np.isfinite(dt) else 0.0                 # mHz
-    ok_band = np.array([hi <= nyq for lo, hi in BANDS])
-    for (lo, hi), ok in zip(BANDS, ok_band):
-        if not ok:
-            warn.append(f'acoustic power {lo:g}-{hi:g} mHz not computed: the records\' cadence of {dt:.0f} s has a Nyquist '
-                        f'frequency of {nyq:.3f} mHz (the band needs a cadence of {500 / hi:.0f} s or shorter, e.g. HMI '
-                        '45-s Dopplergrams)' if np.isfinite(dt) else
-                        f'acoustic power {lo:g}-{hi:g} mHz not computed: one record has no cadence')
+    ok_band = np.array([hi <= nyq for lo, hi in bands])
+    warn = []
+    for (lo, hi), ok in zip(bands, ok_band):
+        if ok:
+            continue
+        if not np.isfinite(dt):
+            warn.append(f'acoustic power {lo:g}-{hi:g} mHz not computed: one record has no cadence')
+            continue
+        warn.append(f'acoustic power {lo:g}-{hi:g} mHz not computed: the records\' cadence of {dt:.0f} s has a Nyquist '
+                    f'frequency of {nyq:.3f} mHz (the band needs a cadence of {500 / hi:.0f} s or shorter, e.g. HMI '
+                    '45-s Dopplergrams)')
+    return ok_band, warn
+
+# %% ../nbs/07_timelines.ipynb #ht000010
+def _power_steps(frames, sec, t_ms, dt:float, shape, grid:TileGrid, o, region=None, progress:bool=False) -> tuple:
+    "(window times, data (T, 6, n_tiles) with the band powers filled, record nearest each window, notes)."
+    import dask
+    import dask.array as da
     dop = [i for i, f in enumerate(frames) if f[1] is not None]
-    n_missing = [f[0] for f in frames if f[1] is None]
+    n_missing = len(frames) - len(dop)
+    read = dask.delayed(lambda p: _data(p).astype(np.float32))
+    cube = da.stack([da.from_delayed(read(frames[i][1]), shape, np.float32) for i in dop])
+    notes = (
+        [f'{n_missing} records without a Dopplergram (filled when at most {o.max_gap} in a row)'] if n_missing else []
+    )
+    full = TileGrid(grid.n_rows, grid.n_cols, grid.tile_h, grid.tile_w, grid.y0, grid.x0, drop_rows=0)
+    tl = build_timelines(cube, sec[dop], dt=dt, window=o.window * u.h, step=o.step * u.min,
+                         grid=full, region=region or 'region', start=t_ms[dop[0]], progress=progress,
+                         max_gap=o.max_gap, convention=o.convention)
+    steps = tl.times
+    data = np.full((len(steps), len(CHANNELS), grid.n_tiles), np.nan)
+    data[:, :4] = tl.data[:, :4]
+    centre = np.abs((steps[:, None] - t_ms[None, :]).astype(np.int64)).argmin(axis=1)   # record nearest each centre
+    return steps, data, centre, notes
+
+# %% ../nbs/07_timelines.ipynb #ht000011
+def _tile_row(grid, shape, mag, cont, mu_correct, t_rec) -> tuple:
+    "(flux, continuum) tile means of one record's segment files (None: NaN)."
+    from solarnb.core import read_segment
+    fl = ic = np.full(grid.n_tiles, np.nan)
+    for path in (mag, cont):
+        if path is not None and _data_shape(path) != shape:
+            raise ShapeMismatchError(
+                f'record {t_rec}: {path} is {_data_shape(path)}, not {shape} like the first record'
+            )
+    if mag is not None:
+        m = read_segment(mag)
+        fl = grid.means(np.abs(m.data))
+        if mu_correct and '.Br.' not in Path(mag).name:            # Br is radial already: no foreshortening
+            fl = fl / grid.means(mu_map(m).data)
+    if cont is not None:
+        ic = grid.means(_data(cont))
+    return fl, ic
+
+# %% ../nbs/07_timelines.ipynb #79804d7e
+def _segment_notes(frames, centre) -> list:
+    "Notes on the steps whose record has no magnetogram or no continuum (their tiles are NaN)."
+    notes = []
+    for name, col, chan in (('magnetogram', 2, 'flux'), ('continuum', 3, 'intensity')):
+        miss = sum(frames[j][col] is None for j in centre)
+        if miss:
+            notes.append(f'{miss} steps without a {name}: their {chan} tiles are NaN')
+    return notes
+
+# %% ../nbs/07_timelines.ipynb #ht000014
+def harp_timelines(frames,                             # time-ordered (T_REC, doppler, magnetogram, continuum) paths
+                   options:TimelineOptions|None=None,  # timeline options
+                   region:str|None=None,               # name stored in the result (default: 'region')
+                   progress:bool=False,                # show progress bars
+                  ) -> Timelines:
+    "Per-tile timelines of one HARP: acoustic power where the cadence resolves the bands, unsigned flux, continuum."
+    from tqdm.auto import tqdm
+    o = options or TimelineOptions()
+    check_options(o, 'timelines')
+    frames, sec, t, notes = _frame_times(frames)
+    if not frames:
+        raise CadenceError('no records: harp_timelines needs at least one')
+    shape = _first_shape(frames)
+    grid = tile_grid(shape, o.tiles, align='center')
+    dt, cad_notes = _cadence(sec)
+    notes += cad_notes
+    ok_band, warn = _band_warnings(dt)
     units = channel_units(o.convention, 'G (/mu)' if o.mu_correct else 'G', 'continuum BUNIT')
     meta = dict(grid=[grid.n_rows, grid.n_cols, grid.tile_h, grid.tile_w, grid.y0, grid.x0, grid.drop_rows],
                 cadence_s=dt, options=vars(o), units=units, time_scale='UTC')
-    from tqdm.auto import tqdm
     t_ms = t.utc.datetime64.astype('datetime64[ms]')
-    if ok_band.all() and len(dop) >= 3:
-        import dask, dask.array as da
-        read = dask.delayed(lambda p: _data(p).astype(np.float32))
-        cube = da.stack([da.from_delayed(read(frames[i][1]), shape, np.float32) for i in dop])
-        if n_missing: notes.append(f'{len(n_missing)} records without a Dopplergram (filled when at most {o.max_gap} in a row)')
-        full = TileGrid(grid.n_rows, grid.n_cols, grid.tile_h, grid.tile_w, grid.y0, grid.x0, drop_rows=0)
-        tl = build_timelines(cube, sec[dop], dt=dt, window=o.window * u.h, step=o.step * u.min, grid=full,
-                             region=region or 'region', start=t_ms[dop[0]], progress=progress, max_gap=o.max_gap,
-                             convention=o.convention)
-        steps = tl.times
-        data = np.full((len(steps), len(CHANNELS), grid.n_tiles), np.nan)
-        data[:, :4] = tl.data[:, :4]
-        centre = np.abs((steps[:, None] - t_ms[None, :]).astype(np.int64)).argmin(axis=1)   # record nearest each centre
+    n_dop = sum(f[1] is not None for f in frames)
+    if ok_band.all() and n_dop >= 3:
+        steps, data, centre, power_notes = _power_steps(frames, sec, t_ms, dt, shape, grid, o, region, progress)
+        notes += power_notes
     else:
-        if ok_band.all(): warn.append(f'acoustic power not computed: {len(dop)} Dopplergrams, fewer than 3')
-        steps = t_ms
+        if ok_band.all():
+            warn.append(f'acoustic power not computed: {n_dop} Dopplergrams, fewer than 3')
+        steps, centre = t_ms, np.arange(len(frames))
         data = np.full((len(frames), len(CHANNELS), grid.n_tiles), np.nan)
-        centre = np.arange(len(frames))
     for k, j in enumerate(tqdm(centre, desc='tiles', disable=not progress)):
         data[k, 4], data[k, 5] = _tile_row(grid, shape, frames[j][2], frames[j][3], o.mu_correct, frames[j][0])
-    for name, col in (('magnetogram', 2), ('continuum', 3)):
-        miss = sum(frames[j][col] is None for j in centre)
-        if miss: notes.append(f'{miss} steps without a {name}: their {CHANNELS[4 if col == 2 else 5]} tiles are NaN')
-    if o.detrend: data = ns_detrend(data, grid.n_rows, grid.n_cols)
-    for w_ in warn: warnings.warn(w_, SolarnbWarning)
+    notes += _segment_notes(frames, centre)
+    if o.detrend:
+        data = ns_detrend(data, grid.n_rows, grid.n_cols)
+    for w_ in warn:
+        warnings.warn(w_, SolarnbWarning)
     meta.update(warnings=warn, notes=notes, records=len(frames), detrend=bool(o.detrend), power_convention=o.convention)
     return Timelines(region or 'region', grid.keep(data), steps, CHANNELS, meta)
 
@@ -810,21 +1101,26 @@ class _TimeUnpickler(pickle.Unpickler):
         if (module, name) in _SAFE_GLOBALS: return super().find_class(module, name)
         raise SolaredFormatError(f'time array pickles {module}.{name}, which is not a numpy array or datetime; refused')
 
+# %% ../nbs/07_timelines.ipynb #202c9d01
 def _npz_member(path, z, name, times=False) -> np.ndarray:
-    "One member of an open npz zip: numeric with allow_pickle=False; object (time) arrays through the restricted unpickler."
+    "One member of an open npz zip: numeric with allow_pickle=False, object (time) arrays by the restricted unpickler."
     if f'{name}.npy' not in z.namelist():
         raise SolaredFormatError(f'{path}: member {name} missing (has {sorted(n[:-4] for n in z.namelist())})')
     with z.open(f'{name}.npy') as fh:
         raw = io.BytesIO(fh.read())
     version = np.lib.format.read_magic(raw)
-    shape, fortran, dtype = (np.lib.format.read_array_header_1_0(raw) if version == (1, 0) else np.lib.format.read_array_header_2_0(raw))
+    shape, fortran, dtype = (
+        np.lib.format.read_array_header_1_0(raw) if version == (1, 0) else np.lib.format.read_array_header_2_0(raw)
+    )
     if dtype.hasobject:
         if not times: raise SolaredFormatError(f'{path}: {name} is an object array; only the time arrays may be')
         a = _TimeUnpickler(raw).load()
     else:
-        raw.seek(0); a = np.lib.format.read_array(raw, allow_pickle=False)
+        raw.seek(0)
+        a = np.lib.format.read_array(raw, allow_pickle=False)
     return np.asarray(a)
 
+# %% ../nbs/07_timelines.ipynb #202c9d02
 def _as_datetime64(a, path) -> np.ndarray:
     def one(x):
         if isinstance(x, (str, np.str_)): x = str(x).replace('_TAI', '').strip().replace(' ', 'T')
@@ -832,6 +1128,7 @@ def _as_datetime64(a, path) -> np.ndarray:
     try: return np.array([one(x) for x in np.ravel(a)]).astype('datetime64[ms]')     # keep SOLARED's half seconds
     except Exception as e: raise SolaredFormatError(f'{path}: times cannot be read as dates ({e})') from e
 
+# %% ../nbs/07_timelines.ipynb #202c9d03
 def read_solared(folder,                   # folder holding the AR's files
                  ar:int|str,               # NOAA AR number as in the file names
                  suffix:str='_flat',       # '_flat' (detrended, published) or '' / '_d' / '_dflat'
@@ -845,15 +1142,19 @@ def read_solared(folder,                   # folder holding the AR's files
         if not p.is_file(): raise FileNotFoundError(f'SOLARED file {p} not found')
         with zipfile.ZipFile(p) as z:
             nb = 4 if k == 'pmdop' else 1
-            arrs[k] = [_npz_member(p, z, f'arr_{i}') for i in range(nb)] + [_as_datetime64(_npz_member(p, z, f'arr_{nb}', times=True), p)]
+            arrs[k] = [_npz_member(p, z, f'arr_{i}') for i in range(nb)] + [
+                _as_datetime64(_npz_member(p, z, f'arr_{nb}', times=True), p)
+            ]
     T = None
     for k, lst in arrs.items():
         for i, a in enumerate(lst[:-1]):
             if a.ndim != 2: raise SolaredFormatError(f'{files[k]}: arr_{i} has shape {a.shape}, expected (tiles, T)')
             n = math.isqrt(a.shape[0])
-            if n * n != a.shape[0]: raise SolaredFormatError(f'{files[k]}: arr_{i} has {a.shape[0]} tiles, not a square grid (81 = 9x9)')
+            if n * n != a.shape[0]:
+                raise SolaredFormatError(f'{files[k]}: arr_{i} has {a.shape[0]} tiles, not a square grid (81 = 9x9)')
             T = a.shape[1] if T is None else T
-            if a.shape != (n * n, T): raise SolaredFormatError(f'{files[k]}: arr_{i} has shape {a.shape}, expected {(n * n, T)}')
+            if a.shape != (n * n, T):
+                raise SolaredFormatError(f'{files[k]}: arr_{i} has shape {a.shape}, expected {(n * n, T)}')
         if lst[-1].shape != (T,): raise SolaredFormatError(f'{files[k]}: {len(lst[-1])} times for {T} time steps')
     t = arrs['pmdop'][-1]
     for k in ('mag', 'int'):
@@ -862,7 +1163,9 @@ def read_solared(folder,                   # folder holding the AR's files
     data = np.stack(arrs['pmdop'][:4] + [arrs['mag'][0], arrs['int'][0]]).transpose(2, 0, 1)
     n = math.isqrt(data.shape[2])
     if drop_rows: data = TileGrid(n, n, drop_rows=drop_rows).keep(data)
-    return Timelines(f'AR{ar}', data, t, CHANNELS, dict(source='SOLARED', suffix=suffix, grid=[n, n], drop_rows=drop_rows or 0))
+    return Timelines(
+        f'AR{ar}', data, t, CHANNELS, dict(source='SOLARED', suffix=suffix, grid=[n, n], drop_rows=drop_rows or 0)
+    )
 
 # %% ../nbs/07_timelines.ipynb #f230b234
 def window_steps(tl:Timelines, span:int, max_step=None) -> tuple:
@@ -874,7 +1177,14 @@ def window_steps(tl:Timelines, span:int, max_step=None) -> tuple:
     n = max(len(tl) - span + 1, 0)
     return bad[np.arange(n) + span - 1] - bad[:n] > 0, cad, lim
 
-def make_windows(tl:Timelines, t_in:int, horizon:int=1, stride:int=1, nan:str='drop', inputs=(0, 1, 2, 3, 4), target:int=5,
+# %% ../nbs/07_timelines.ipynb #f230b201
+def make_windows(tl:Timelines,           # one region's timelines
+                 t_in:int,               # input steps per window
+                 horizon:int=1,          # steps from the last input to the target
+                 stride:int=1,           # steps between window starts
+                 nan:str='drop',         # windows holding NaN: 'drop', 'raise' or 'keep'
+                 inputs=(0, 1, 2, 3, 4), # input channels (the four bands and the flux)
+                 target:int=5,           # target channel (the intensity)
                  gaps:str='drop',        # 'drop': no window spans a step longer than `max_step`; 'keep': allow it
                  max_step=None,          # longest step inside a window (Quantity or s); default 1.5 cadences
                  report:dict|None=None,  # filled with what was kept and dropped, and why
@@ -912,16 +1222,21 @@ def make_windows(tl:Timelines, t_in:int, horizon:int=1, stride:int=1, nan:str='d
     if report is not None: report.update(rep)
     return (np.ascontiguousarray(X, np.float32), y.astype(np.float32), last.astype(np.float32), tt)
 
+# %% ../nbs/07_timelines.ipynb #f230b202
 def minmax_stats(tls) -> tuple:
     "Per-channel (lo, hi) over all times and tiles of the given regions, NaN ignored."
     d = np.concatenate([t.data for t in tls])
     return np.nanmin(d, axis=(0, 2)), np.nanmax(d, axis=(0, 2))
 
+# %% ../nbs/07_timelines.ipynb #f230b203
 def normalise(tls, method:str='region', fit_on=None) -> list:
     "Min-max scale each channel to [0, 1]: per region (`'region'`) or with stats of the `fit_on` regions (`'global'`)."
     out = []
     if method == 'global':
-        if fit_on is None: raise ValueError("method='global' needs fit_on: the training regions, so no test data leak into the scaling")
+        if fit_on is None:
+            raise ValueError(
+                "method='global' needs fit_on: the training regions, so no test data leak into the scaling"
+            )
         lo, hi = minmax_stats(fit_on)
     elif method != 'region': raise ValueError(f"method must be 'region' or 'global', not {method!r}")
     for t in tls:
@@ -931,6 +1246,7 @@ def normalise(tls, method:str='region', fit_on=None) -> list:
                              {**t.meta, 'normalised': method}))
     return out
 
+# %% ../nbs/07_timelines.ipynb #f230b204
 def split_regions(regions, valid:float=0.15, test:float=0.15, seed:int=0) -> dict:
     "Split region names (no repeats) into {'train', 'valid', 'test'} lists by region, reproducibly."
     regions = list(dict.fromkeys(regions))
@@ -956,21 +1272,26 @@ def torch_dataset(tls, t_in:int, horizon:int=1, stride:int=1, nan:str='drop'):
         def __getitem__(self, i): return self.x[i], self.y[i]
     return TimelineWindows()
 
+# %% ../nbs/07_timelines.ipynb #13f70b01
 def rmse_per_tile(pred, y) -> np.ndarray:
     "Root-mean-square error over windows, one value per tile (K,)."
     return np.sqrt(np.nanmean((np.asarray(pred) - np.asarray(y))**2, axis=0))
 
+# %% ../nbs/07_timelines.ipynb #13f70b02
 def persistence_baseline(tls, t_in:int, horizon:int=1) -> np.ndarray:
     "RMSE per tile of forecasting each tile's intensity as its last known value."
     parts = [make_windows(t, t_in, horizon) for t in tls]
     return rmse_per_tile(np.concatenate([p[2] for p in parts]), np.concatenate([p[1] for p in parts]))
 
+# %% ../nbs/07_timelines.ipynb #13f70b03
 def linear_baseline(train, test, t_in:int, horizon:int=1, ridge:float=1e-6) -> np.ndarray:
-    "RMSE per tile on `test` of a ridge regression (scikit-learn `Ridge`) shared by all tiles: inputs and last intensity -> target."
+    "RMSE per tile on `test` of one ridge regression (scikit-learn `Ridge`) for all tiles: inputs -> target."
     from sklearn.linear_model import Ridge
     def feats(tls):
         parts = [make_windows(t, t_in, horizon) for t in tls]
-        X = np.concatenate([p[0] for p in parts]); y = np.concatenate([p[1] for p in parts]); last = np.concatenate([p[2] for p in parts])
+        X = np.concatenate([p[0] for p in parts])
+        y = np.concatenate([p[1] for p in parts])
+        last = np.concatenate([p[2] for p in parts])
         N, _, _, K = X.shape
         F = np.concatenate([X.transpose(0, 3, 1, 2).reshape(N * K, -1), last.reshape(N * K, 1)], axis=1)
         return F.astype(float), y.reshape(N * K).astype(float), (N, K)
@@ -981,7 +1302,9 @@ def linear_baseline(train, test, t_in:int, horizon:int=1, ridge:float=1e-6) -> n
 
 # %% ../nbs/07_timelines.ipynb #56ac38e0
 def _setup_timelines(p):
-    p.add_argument('root', nargs='?', default=None, help='data root for single-frame tiles (default: the bundled example data)')
+    p.add_argument(
+        'root', nargs='?', default=None, help='data root for single-frame tiles (default: the bundled example data)'
+    )
     p.add_argument('--doppler', default=None, help='folder of Doppler FITS frames: build timelines from them')
     p.add_argument('--flux', default=None, help='folder of line-of-sight magnetogram frames (same times and grid)')
     p.add_argument('--continuum', default=None, help='folder of continuum frames (same times and grid)')
@@ -994,6 +1317,7 @@ def _setup_timelines(p):
     p.add_argument('--region', default=None, help='region name stored in the file')
     p.add_argument('--harp', type=int, default=None, help='single-frame mode: only this HARP')
 
+# %% ../nbs/07_timelines.ipynb #56ac3801
 def _run_timelines(a):
     if a.doppler:
         out = Path(a.out if Path(a.out).suffix in ('.npz', '.h5', '.hdf5') else Path(a.out)/'timelines.npz')
@@ -1008,52 +1332,71 @@ def _run_timelines(a):
     print(res.summary())
     return 1 if res.failed else 0
 
-
 # %% ../nbs/07_timelines.ipynb #92796cf8
-def bench_timelines(quick:bool=False) -> list:
-    "Acoustic power maps of an 8 h, 45 s Doppler cube versus a bare numpy rfft of it; peak memory ratio."
+def _bench_power(quick:bool=False) -> list:
+    "Benchmark rows: band-power maps of an 8 h, 45 s cube against bare numpy and scipy rffts, and the peak memory."
     import tracemalloc, gc
     ny = 128 if quick else 512
     cube = np.random.default_rng(0).standard_normal((640, ny, ny), dtype=np.float32)
     cube *= 300
-    mb = cube.nbytes / 1e6
-    gc.collect(); tracemalloc.start()
+    gc.collect()
+    tracemalloc.start()
     acoustic_power(cube, 45)
-    _, peak = tracemalloc.get_traced_memory(); tracemalloc.stop()
-    ratio = (cube.nbytes + peak) / cube.nbytes
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    note = f'peak memory (cube + extra) / cube = {(cube.nbytes + peak) / cube.nbytes:.2f}'
     rep = 1 if not quick else 2
     t_np = time_it(lambda: np.fft.rfft(cube, axis=0), repeat=rep)
     t_ap = time_it(lambda: acoustic_power(cube, 45), repeat=rep)
     t_sp = time_it(lambda: scipy.fft.rfft(cube, axis=0), repeat=rep)
-    case = f'640x{ny}x{ny} float32 ({mb:.0f} MB) -> 4 band maps'
-    note = f'peak memory (cube + extra) / cube = {ratio:.2f}'
-    rows = [{'stage': 'timelines', 'case': case, 'seconds': t_ap, 'reference': 'np.fft.rfft(cube, axis=0)',
-             'ref_seconds': t_np, 'note': f'time ratio {t_ap / t_np:.2f}; {note}'},
-            {'stage': 'timelines', 'case': case, 'seconds': t_ap, 'reference': 'scipy.fft.rfft(cube, axis=0)',
-             'ref_seconds': t_sp, 'note': f'time ratio {t_ap / t_sp:.2f}; {note}'}]
-    del cube
-    ar = ActiveRegion.from_path(example_data_path()/'sharp_377')
-    mu = mu_map(ar.magnetogram); ar.continuum                     # the limb stage's mu, segments read once
-    t_rt = time_it(lambda: record_tiles(ar, mu=mu), repeat=5)
-    orig = TileGrid.means
-    TileGrid.means = _means_nan_everywhere
-    try: t_ref = time_it(lambda: record_tiles(ar, mu=mu), repeat=5)
-    finally: TileGrid.means = orig
+    case = f'640x{ny}x{ny} float32 ({cube.nbytes / 1e6:.0f} MB) -> 4 band maps'
+    row = dict(stage='timelines', case=case, seconds=t_ap)
+    return [{**row, 'reference': 'np.fft.rfft(cube, axis=0)', 'ref_seconds': t_np,
+             'note': f'time ratio {t_ap / t_np:.2f}, {note}'},
+            {**row, 'reference': 'scipy.fft.rfft(cube, axis=0)', 'ref_seconds': t_sp,
+             'note': f'time ratio {t_ap / t_sp:.2f}, {note}'}]
+
+# %% ../nbs/07_timelines.ipynb #92796c01
+def _bench_tables() -> list:
+    "Benchmark rows: `normalise` against scikit-learn's MinMaxScaler, `split_regions` against GroupShuffleSplit."
     from sklearn.preprocessing import MinMaxScaler
     from sklearn.model_selection import GroupShuffleSplit
     rr = np.random.default_rng(0)
-    tls = [Timelines(f'AR{i}', rr.uniform(0, 1, (400, 6, 63)), np.datetime64('2011-02-14') + np.arange(400) * np.timedelta64(12, 'm'))
-           for i in range(20)]
+    steps = np.datetime64('2011-02-14') + np.arange(400) * np.timedelta64(12, 'm')
+    tls = [Timelines(f'AR{i}', rr.uniform(0, 1, (400, 6, 63)), steps) for i in range(20)]
     def skl_norm():
-        for t in tls: MinMaxScaler().fit_transform(t.data.transpose(0, 2, 1).reshape(-1, 6))
-    rows.append({'stage': 'timelines', 'case': 'normalise, 20 regions x 400 steps', 'seconds': time_it(lambda: normalise(tls), repeat=3),
-                 'reference': 'sklearn MinMaxScaler per region', 'ref_seconds': time_it(skl_norm, repeat=3), 'note': 'same numbers'})
-    names = [f'AR{i}' for i in range(60)]; idx = np.arange(60)
-    rows.append({'stage': 'timelines', 'case': 'split_regions, 60 regions', 'seconds': time_it(lambda: split_regions(names), repeat=5),
-                 'reference': 'sklearn GroupShuffleSplit (two splits)', 'note': 'a split by region either way',
-                 'ref_seconds': time_it(lambda: [next(GroupShuffleSplit(1, test_size=9, random_state=0).split(idx, groups=idx))
-                                                 for _ in range(2)], repeat=5)})
-    rows.append({'stage': 'timelines', 'case': 'record_tiles, HARP 377 (744x377), mu from the limb stage', 'seconds': t_rt,
-                 'reference': 'NaN-aware sums over every tile (previous TileGrid.means)', 'ref_seconds': t_ref,
-                 'note': f'{1e3 * t_rt:.1f} ms per record; identical numbers'})
-    return rows
+        for t in tls:
+            MinMaxScaler().fit_transform(t.data.transpose(0, 2, 1).reshape(-1, 6))
+    names, idx = [f'AR{i}' for i in range(60)], np.arange(60)
+    def skl_split():
+        return [next(GroupShuffleSplit(1, test_size=9, random_state=0).split(idx, groups=idx)) for _ in range(2)]
+    return [{'stage': 'timelines', 'case': 'normalise, 20 regions x 400 steps',
+             'seconds': time_it(lambda: normalise(tls), repeat=3), 'reference': 'sklearn MinMaxScaler per region',
+             'ref_seconds': time_it(skl_norm, repeat=3), 'note': 'same numbers'},
+            {'stage': 'timelines', 'case': 'split_regions, 60 regions',
+             'seconds': time_it(lambda: split_regions(names), repeat=5),
+             'reference': 'sklearn GroupShuffleSplit (two splits)', 'ref_seconds': time_it(skl_split, repeat=5),
+             'note': 'a split by region either way'}]
+
+# %% ../nbs/07_timelines.ipynb #92796c02
+def _bench_record_tiles() -> list:
+    "Benchmark row: `record_tiles` on HARP 377 with the limb stage's mu, against NaN-aware sums over every tile."
+    ar = ActiveRegion.from_path(example_data_path()/'sharp_377')
+    mu = mu_map(ar.magnetogram)                  # the limb stage's mu
+    ar.continuum                                 # segments read once, before timing
+    t_rt = time_it(lambda: record_tiles(ar, mu=mu), repeat=5)
+    orig = TileGrid.means
+    TileGrid.means = _means_nan_everywhere
+    try:
+        t_ref = time_it(lambda: record_tiles(ar, mu=mu), repeat=5)
+    finally:
+        TileGrid.means = orig
+    return [{'stage': 'timelines', 'case': 'record_tiles, HARP 377 (744x377), mu from the limb stage', 'seconds': t_rt,
+             'reference': 'NaN-aware sums over every tile (previous TileGrid.means)', 'ref_seconds': t_ref,
+             'note': f'{1e3 * t_rt:.1f} ms per record, identical numbers'}]
+
+# %% ../nbs/07_timelines.ipynb #92796c03
+def bench_timelines(quick:bool=False, # a 640 x 128 x 128 cube instead of 640 x 512 x 512
+                   ) -> list:
+    "Acoustic power maps of an 8 h, 45 s Doppler cube versus bare rffts of it, the tables and the record tiles."
+    return _bench_power(quick) + _bench_tables() + _bench_record_tiles()

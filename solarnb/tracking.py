@@ -9,20 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import astropy.units as u
 from astropy.time import Time
-import networkx as nx
-from scipy import ndimage as ndi
-from scipy.spatial import cKDTree
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-import sunpy.map
 
 from .core import (SolarnbError, ShapeMismatchError, EmptyImageError, SolarnbWarning, parse_trec, format_trec,
                           atomic_path, time_it, option, check_options,
-                          ActiveRegion, find_records, example_data_path, RSUN_HMI, cea_pixel_area, write_map)
+                          ActiveRegion, find_records, example_data_path, RSUN_HMI, cea_pixel_area, write_map, LazyModule, LazyObject)
 from .regions import REGION_COLUMNS, detect_dark_regions, region_table, region_table_arrays
 
 # %% auto #0
@@ -30,13 +22,24 @@ __all__ = ['REQUIRED_COLUMNS', 'RSUN_MM', 'TrackParams', 'Tracking', 'SERIES_COL
            'make_frame', 'detect_frame', 'carrington_drift_rate', 'parse_trec_iso', 'prepare_frames', 'TrackingOptions',
            'tracking_options', 'link_pair', 'tracklet_velocity', 'bridge_gaps', 'TrackingResult', 'link_stream',
            'track_frames', 'remove_noise_tracks', 'track_table', 'tracking_graph', 'graph_to_tracking', 'save_tracking',
-           'load_tracking', 'track_colours', 'plot_tracks', 'track_movie', 'tracking_widget', 'read_region_products',
-           'track_products', 'bench_products', 'bench_tracking']
+           'load_tracking', 'track_colours', 'plot_tracks', 'track_movie', 'plot_links', 'tracking_widget',
+           'read_region_products', 'track_products', 'bench_products', 'bench_tracking']
 
-# %% ../nbs/05_tracking.ipynb #a16d8f32
+# %% ../nbs/05_tracking.ipynb #39bf5563
+pd = LazyModule('pandas')
+nx = LazyModule('networkx')
+ndi = LazyModule('scipy.ndimage')
+sunpy = LazyModule('sunpy')        # sunpy.map (3 s to import) at its first use
+cKDTree = LazyObject('scipy.spatial', 'cKDTree')
+linear_sum_assignment = LazyObject('scipy.optimize', 'linear_sum_assignment')
+coo_matrix = LazyObject('scipy.sparse', 'coo_matrix')
+connected_components = LazyObject('scipy.sparse.csgraph', 'connected_components')
+
+# %% ../nbs/05_tracking.ipynb #bfad042c
 class TrackingInputError(SolarnbError, ValueError):
     "A frame sequence cannot be tracked: duplicate times, mixed HARPs, missing columns, empty images."
 
+# %% ../nbs/05_tracking.ipynb #bc900605
 REQUIRED_COLUMNS = ('label', 'x [px]', 'y [px]', 'area [px]')
 "The columns of the region table (`solarnb.regions.REGION_COLUMNS`) tracking cannot do without."
 RSUN_MM = RSUN_HMI.to_value(u.Mm)
@@ -58,6 +61,7 @@ class Frame:
     @property
     def time(self) -> Time: return parse_trec(self.t_rec)
 
+# %% ../nbs/05_tracking.ipynb #a2b5fd34
 def make_frame(labels=None,            # label `Map` or int array (0 = background), or None
                regions=None,           # region table; None: an empty table
                t_rec=None,             # T_REC; default: the label Map's T_REC
@@ -78,7 +82,8 @@ def make_frame(labels=None,            # label `Map` or int array (0 = backgroun
     if labels is not None:
         labels = np.asarray(labels)
         if labels.ndim != 2 or labels.size == 0:
-            raise EmptyImageError(f'frame {t_rec}: label image has shape {labels.shape}; expected a non-empty 2-D array')
+            raise EmptyImageError(f'frame {t_rec}: label image has shape {labels.shape}; '
+                                  'expected a non-empty 2-D array')
         if not np.issubdtype(labels.dtype, np.integer):
             if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
                 raise TrackingInputError(f'frame {t_rec}: label image holds non-integer values')
@@ -87,7 +92,7 @@ def make_frame(labels=None,            # label `Map` or int array (0 = backgroun
     if isinstance(continuum, sunpy.map.GenericMap): continuum = continuum.data
     return Frame(format_trec(t_rec), regions, labels, harp, pixel_size or psize, grid, continuum)
 
-# %% ../nbs/05_tracking.ipynb #fd2afc57
+# %% ../nbs/05_tracking.ipynb #5faa5a73
 def detect_frame(ic_norm,                 # normalised continuum: Map, or array on the grid of `like`
                  t_rec=None,              # T_REC (default: the Map's)
                  threshold:float=0.5,     # dark-region threshold, in units of the quiet Sun
@@ -96,20 +101,21 @@ def detect_frame(ic_norm,                 # normalised continuum: Map, or array 
                  like:sunpy.map.GenericMap|None=None,  # Map with the WCS when `ic_norm` is an array
                  bitmap=None,             # HARP bitmap Map or array, for the 'in HARP fraction' column
                 ) -> Frame:
-    "Detect dark regions (`solarnb.regions`) in one normalised continuum image and return the `Frame` the tracker takes."
+    "Detect dark regions (`solarnb.regions`) in one normalised continuum image: the `Frame` the tracker takes."
     if not isinstance(ic_norm, sunpy.map.GenericMap):
         if like is None:
             raise TrackingInputError(f'frame {t_rec}: detect_frame needs a continuum Map, or an array and like= a Map '
                                      'of its grid (for the WCS and the pixel area)')
         ic_norm = sunpy.map.Map(np.asarray(ic_norm), like.meta.copy())
     img = ic_norm.data
-    if img.size == 0 or not np.isfinite(img).any(): raise EmptyImageError(f'frame {t_rec}: continuum has no finite pixel')
+    if img.size == 0 or not np.isfinite(img).any():
+        raise EmptyImageError(f'frame {t_rec}: continuum has no finite pixel')
     labels = detect_dark_regions(ic_norm, threshold=threshold, min_area=min_area)
     table = region_table(labels, continuum=ic_norm, Br=Br, Bp=Bp, Bt=Bt, bitmap=bitmap)
     if t_rec is not None: labels.meta['t_rec'] = format_trec(t_rec)
     return make_frame(labels, table, continuum=img)
 
-# %% ../nbs/05_tracking.ipynb #93d736fd
+# %% ../nbs/05_tracking.ipynb #da2e81ea
 @functools.lru_cache(maxsize=8)
 def _drift_coefficients(model:str) -> np.ndarray:
     "(A, B, C) [deg/day] of sunpy's `model` minus the Carrington rate: drift = A + B sin^2(lat) + C sin^4(lat)."
@@ -122,6 +128,7 @@ def _drift_coefficients(model:str) -> np.ndarray:
     s2 = np.array([0.0, 0.5, 1.0])
     return np.linalg.solve(np.c_[np.ones(3), s2, s2**2], r.to_value(u.deg))
 
+# %% ../nbs/05_tracking.ipynb #c618e144
 def carrington_drift_rate(lat,                    # heliographic latitude [deg] (float, array or Quantity)
                           model:str|None='howard', # sunpy model: 'howard', 'snodgrass', 'allen'; None: no drift
                          ) -> np.ndarray:
@@ -132,19 +139,21 @@ def carrington_drift_rate(lat,                    # heliographic latitude [deg] 
     s2 = np.sin(np.deg2rad(lat))**2
     return a + b * s2 + c * s2**2
 
-# %% ../nbs/05_tracking.ipynb #2f995fc2
+# %% ../nbs/05_tracking.ipynb #84c2f09f
 def _seconds(frames) -> np.ndarray:
     "TAI seconds of each frame's T_REC since J2000, in one vectorised `Time` call."
     if not frames: return np.zeros(0)
     iso = [parse_trec_iso(f.t_rec) for f in frames]
     return (Time(iso, scale='tai') - Time('2000-01-01T12:00:00', scale='tai')).to_value(u.s)
 
+# %% ../nbs/05_tracking.ipynb #f14b2183
 def parse_trec_iso(t_rec:str) -> str:
     "ISO form of a JSOC T_REC ('2011.02.15_02:00:00_TAI' -> '2011-02-15T02:00:00')."
     s = str(t_rec)
     if len(s) >= 19 and s[4] == '.' and s[10] == '_': return f'{s[:4]}-{s[5:7]}-{s[8:10]}T{s[11:19]}'
     return parse_trec(s).isot
 
+# %% ../nbs/05_tracking.ipynb #143be02f
 def _check_frame(f, i, prev, ref):
     "Validate one frame of a stream against the previous one (order, HARP, grid, table columns, labels)."
     if not isinstance(f, Frame): raise TrackingInputError(f'item {i} is a {type(f).__name__}, not a Frame')
@@ -157,8 +166,8 @@ def _check_frame(f, i, prev, ref):
                                      f'label image (max {f.labels.max()})')
     if f.harp is not None:
         if ref.setdefault('harp', f.harp) != f.harp:
-            raise TrackingInputError(f'frames of different HARPs mixed in one sequence: {sorted({ref["harp"], f.harp})} '
-                                     f'(frame {f.t_rec})')
+            harps = sorted({ref['harp'], f.harp})
+            raise TrackingInputError(f'frames of different HARPs mixed in one sequence: {harps} (frame {f.t_rec})')
     if f.labels is not None and f.grid:
         g = {k: f.grid.get(k) for k in ('CTYPE1', 'CTYPE2', 'CDELT1', 'CDELT2')}
         r = ref.setdefault('grid', (f.t_rec, g))
@@ -166,6 +175,7 @@ def _check_frame(f, i, prev, ref):
             raise ShapeMismatchError(f'frame {f.t_rec} is on a different grid ({g}) from frame {r[0]} ({r[1]}): '
                                      'resample the sequence to one pixel scale and projection first')
 
+# %% ../nbs/05_tracking.ipynb #b191459d
 def prepare_frames(frames,                   # iterable of `Frame`
                    sort:bool=True,           # sort by time; False: raise on out-of-order frames
                   ) -> list[Frame]:
@@ -177,14 +187,16 @@ def prepare_frames(frames,                   # iterable of `Frame`
     if not sort and np.any(np.diff(jd) < 0):
         i = int(np.flatnonzero(np.diff(jd) < 0)[0])
         raise TrackingInputError(f'frames out of time order: {frames[i].t_rec} comes before {frames[i+1].t_rec}')
-    order = np.argsort(jd, kind='stable'); frames = [frames[i] for i in order]; jd = jd[order]
+    order = np.argsort(jd, kind='stable')
+    frames = [frames[i] for i in order]
+    jd = jd[order]
     dup = np.flatnonzero(np.diff(jd) == 0)
     if len(dup): raise TrackingInputError(f'duplicate T_REC {frames[dup[0]].t_rec}: two frames at the same time')
     ref = {}
     for i, f in enumerate(frames): _check_frame(f, i, None, ref)   # columns, labels, one HARP, one grid
     return frames
 
-# %% ../nbs/05_tracking.ipynb #67f86d38
+# %% ../nbs/05_tracking.ipynb #aa1319d6
 @dataclass
 class TrackingOptions:
     "Options of the tracking stage, in physical units; `TrackParams` is the same class."
@@ -194,9 +206,11 @@ class TrackingOptions:
     min_overlap: float = option(0.2, 'shared pixels / smaller region for an overlap link (above 1: none)', min=0, max=2)
     rotation_model: str = option('howard', "differential-rotation model of the position prediction ('none': no drift)",
                                  choices=('howard', 'snodgrass', 'allen', 'none'))
-    max_gap: int = option(2, 'longest run of records in which a feature may be missed and bridged', 'records', min=0, max=10)
+    max_gap: int = option(2, 'longest run of records in which a feature may be missed and bridged', 'records',
+                          min=0, max=10)
     min_tracklet: int = option(2, 'detections each side of a gap needs to be bridged', 'records', min=1, max=20)
-    min_lifetime: float = option(0.6, 'a track born and dying inside the sequence must live this long', 'h', min=0, max=1000)
+    min_lifetime: float = option(0.6, 'a track born and dying inside the sequence must live this long', 'h',
+                                 min=0, max=1000)
     min_detections: int = option(2, 'and be seen in at least this many records', 'records', min=1, max=100)
     min_area: float = option(2.5, 'smallest region tracked (smaller rows of a region table are left out)', 'Mm2',
                              min=0, max=1e5)
@@ -214,6 +228,7 @@ class TrackingOptions:
         if not np.isfinite(cadence_s) or cadence_s <= 0: return int(self.min_detections)
         return int(max(self.min_detections, math.ceil(self.min_lifetime * 3600 / cadence_s - 1e-9)))
 
+# %% ../nbs/05_tracking.ipynb #4075f74e
 TrackParams = TrackingOptions
 
 def tracking_options(params=None, **kw) -> TrackingOptions:
@@ -226,6 +241,7 @@ def tracking_options(params=None, **kw) -> TrackingOptions:
     if bad: raise TrackingInputError(f'unknown tracking options {bad}; known: {sorted(names)}')
     return TrackingOptions(**base)
 
+# %% ../nbs/05_tracking.ipynb #dbd5b5f4
 def _label_pixels(lab:np.ndarray, regions:pd.DataFrame|None=None) -> tuple:
     "(y, x, label) of the labelled pixels of a label image, and the area of every label (index 0 unused)."
     box = ('bbox y0', 'bbox x0', 'bbox y1', 'bbox x1')
@@ -243,6 +259,7 @@ def _label_pixels(lab:np.ndarray, regions:pd.DataFrame|None=None) -> tuple:
         y, x = np.divmod(idx, lab.shape[1])
     return (y, x, v), np.bincount(v, minlength=1)
 
+# %% ../nbs/05_tracking.ipynb #ce4b0841
 def _overlap_pairs(la, lb, dx=0, dy=0, aa=None, ab=None, pix_a=None):
     "(labelA, labelB, shared px, areaA, areaB) for label images `la`, `lb` with B(y, x) matching A(y + dy, x + dx)."
     if pix_a is None or aa is None: pix_a, aa = _label_pixels(la)
@@ -252,22 +269,26 @@ def _overlap_pairs(la, lb, dx=0, dy=0, aa=None, ab=None, pix_a=None):
     ya, xa, va = pix_a
     yb, xb = ya - dy, xa - dx                                     # A's labelled pixels on B's grid
     ok = (yb >= 0) & (yb < lb.shape[0]) & (xb >= 0) & (xb < lb.shape[1])
-    vb = lb[yb[ok], xb[ok]]; va = va[ok]
+    vb = lb[yb[ok], xb[ok]]
+    va = va[ok]
     m = (vb > 0) & (vb < len(ab))                                # labels B's table does not hold are no region
     key, cnt = np.unique(va[m].astype(np.int64) * (nb + 1) + vb[m], return_counts=True)   # co-occurrences
     ia, ib = np.divmod(key, nb + 1)
     return ia, ib, cnt, aa[ia], ab[ib]
 
+# %% ../nbs/05_tracking.ipynb #5c9c5bb6
 def _grid_offset(ga, gb):
     "Pixel offset (dx, dy) such that pixel (x, y) of grid B is pixel (x + dx, y + dy) of grid A."
-    if not ga or not gb or any(k not in ga or k not in gb for k in ('CRVAL1', 'CRVAL2', 'CRPIX1', 'CRPIX2', 'CDELT1', 'CDELT2')):
+    keys = ('CRVAL1', 'CRVAL2', 'CRPIX1', 'CRPIX2', 'CDELT1', 'CDELT2')
+    if not ga or not gb or any(k not in ga or k not in gb for k in keys):
         return 0.0, 0.0
     dx = (float(gb['CRVAL1']) - float(ga['CRVAL1'])) / float(ga['CDELT1']) - (float(gb['CRPIX1']) - float(ga['CRPIX1']))
     dy = (float(gb['CRVAL2']) - float(ga['CRVAL2'])) / float(ga['CDELT2']) - (float(gb['CRPIX2']) - float(ga['CRPIX2']))
     return dx, dy
 
+# %% ../nbs/05_tracking.ipynb #98a424fb
 def link_pair(fa:Frame, fb:Frame,             # consecutive frames
-              pa:np.ndarray, pb:np.ndarray,   # predicted positions of A's regions at B's time, B's positions [Mm] (n, 2)
+              pa:np.ndarray, pb:np.ndarray,   # A's regions predicted to B's time, B's regions: (n, 2) [Mm]
               p:TrackParams,                  # parameters
               shift_px:float=0.0,             # mean differential-rotation drift of A between the frames [px in x]
               dt:float|None=None,             # time from A to B [s]; default: from the T_RECs
@@ -286,12 +307,17 @@ def link_pair(fa:Frame, fb:Frame,             # consecutive frames
     if na and nb and fa.labels is not None and fb.labels is not None and p.min_overlap <= 1:
         (lut_a, pix_a, aa), (lut_b, _, ab) = info(fa), info(fb)
         gx, gy = _grid_offset(fa.grid, fb.grid)
-        la_, lb_, n, aa_, ab_ = _overlap_pairs(fa.labels, fb.labels, int(round(gx - shift_px)), int(round(gy)), aa, ab, pix_a)
+        dx, dy = int(round(gx - shift_px)), int(round(gy))
+        la_, lb_, n, aa_, ab_ = _overlap_pairs(fa.labels, fb.labels, dx, dy, aa, ab, pix_a)
         ok = n >= p.min_overlap * np.minimum(aa_, ab_)
         ia, ib, ov = _look(lut_a, la_[ok]), _look(lut_b, lb_[ok]), n[ok]
-        good = (ia >= 0) & (ib >= 0); ia, ib, ov = ia[good], ib[good], ov[good]
+        good = (ia >= 0) & (ib >= 0)
+        ia, ib, ov = ia[good], ib[good], ov[good]
     # distance links among the regions left without an overlap partner
-    ua = np.ones(na, bool); ua[ia] = False; ub = np.ones(nb, bool); ub[ib] = False
+    ua = np.ones(na, bool)
+    ua[ia] = False
+    ub = np.ones(nb, bool)
+    ub[ib] = False
     fa_, fb_ = np.flatnonzero(ua), np.flatnonzero(ub)
     ja = jb = np.zeros(0, np.int64)
     if len(fa_) and len(fb_):
@@ -311,22 +337,28 @@ def link_pair(fa:Frame, fb:Frame,             # consecutive frames
     d = pb[dst] - pa[src]
     return src, dst, ov, np.sqrt(d[:, 0]**2 + d[:, 1]**2)
 
+# %% ../nbs/05_tracking.ipynb #de95491e
 def _lut(labels):
-    lut = np.full(int(labels.max()) + 1 if len(labels) else 1, -1, np.int64); lut[labels.astype(np.int64)] = np.arange(len(labels))
+    lut = np.full(int(labels.max()) + 1 if len(labels) else 1, -1, np.int64)
+    lut[labels.astype(np.int64)] = np.arange(len(labels))
     return lut
 
+# %% ../nbs/05_tracking.ipynb #2fd93eab
 def _look(lut, v):
-    out = np.full(len(v), -1, np.int64); ok = v < len(lut); out[ok] = lut[v[ok]]
+    out = np.full(len(v), -1, np.int64)
+    ok = v < len(lut)
+    out[ok] = lut[v[ok]]
     return out
 
-# %% ../nbs/05_tracking.ipynb #48bba32e
+# %% ../nbs/05_tracking.ipynb #1ea4df42
 def tracklet_velocity(det:pd.DataFrame,        # detections: 'time [s]', 'x [Mm]', 'y [Mm]', 'xp [Mm/s]'
                       src:np.ndarray, dst:np.ndarray,  # frame-to-frame links (detection indices)
                       max_speed:float=1.0,     # cap on the proper motion [km/s]
                       min_points:int=3,        # tracklets with fewer detections get no proper motion
                      ) -> np.ndarray:
     "Proper motion (vx, vy) [Mm/s] of each detection's tracklet (connected frame-to-frame links), drift removed."
-    n = len(det); v = np.zeros((n, 2))
+    n = len(det)
+    v = np.zeros((n, 2))
     if n == 0: return v
     t = det['time [s]'].to_numpy(float)
     x = det['x [Mm]'].to_numpy(float) - det['xp [Mm/s]'].to_numpy(float) * t
@@ -343,10 +375,12 @@ def tracklet_velocity(det:pd.DataFrame,        # detections: 'time [s]', 'x [Mm]
         vy = np.bincount(comp, dt_ * (y - ym[comp])) / stt
     ok = (cnt >= min_points) & (stt > 0)
     vx, vy = np.where(ok, vx, 0.0), np.where(ok, vy, 0.0)
-    sp = np.hypot(vx, vy); cap = max_speed * 1e-3
+    sp = np.hypot(vx, vy)
+    cap = max_speed * 1e-3
     f = np.where(sp > cap, cap / np.maximum(sp, 1e-30), 1.0)
     return np.c_[vx * f, vy * f][comp]
 
+# %% ../nbs/05_tracking.ipynb #31f0059d
 def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm]', 'y [Mm]', 'xp [Mm/s]' (drift rate)
                 src:np.ndarray, dst:np.ndarray,  # frame-to-frame links (detection indices)
                 n_frames:int,          # number of frames
@@ -356,12 +390,16 @@ def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm
     n = len(det)
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if p.max_gap < 1 or n == 0: return empty
-    fr = det['frame'].to_numpy(); t = det['time [s]'].to_numpy()
-    xy = det[['x [Mm]', 'y [Mm]']].to_numpy(); xp = det['xp [Mm/s]'].to_numpy()
-    outd = np.bincount(src, minlength=n); ind = np.bincount(dst, minlength=n)
+    fr = det['frame'].to_numpy()
+    t = det['time [s]'].to_numpy()
+    xy = det[['x [Mm]', 'y [Mm]']].to_numpy()
+    xp = det['xp [Mm/s]'].to_numpy()
+    outd = np.bincount(src, minlength=n)
+    ind = np.bincount(dst, minlength=n)
     g = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
     _, comp = connected_components(g, directed=True, connection='weak')
-    edge = np.zeros(comp.max() + 1, bool); edge[comp[(fr == 0) | (fr == n_frames - 1)]] = True
+    edge = np.zeros(comp.max() + 1, bool)
+    edge[comp[(fr == 0) | (fr == n_frames - 1)]] = True
     persists = (np.bincount(comp)[comp] >= p.min_tracklet) | edge[comp]   # cut by the sequence: not judged
     ends = np.flatnonzero((outd == 0) & (fr < n_frames - 2) & persists)
     starts = np.flatnonzero((ind == 0) & (fr > 1) & persists)
@@ -371,21 +409,25 @@ def bridge_gaps(det:pd.DataFrame,      # detections: 'frame', 'time [s]', 'x [Mm
     sp = cKDTree(xy[ends]).sparse_distance_matrix(cKDTree(xy[starts]), float(p.max_radius), output_type='coo_matrix')
     e, s = ends[sp.row.astype(np.int64)], starts[sp.col.astype(np.int64)]
     df = fr[s] - fr[e]
-    ok = (df >= 2) & (df <= p.max_gap + 1); e, s = e[ok], s[ok]
+    ok = (df >= 2) & (df <= p.max_gap + 1)
+    e, s = e[ok], s[ok]
     if len(e) == 0: return empty
     dt = t[s] - t[e]
     pred = xy[e] + (np.c_[xp[e], np.zeros(len(e))] + v[e]) * dt[:, None]
     dist = np.hypot(*(xy[s] - pred).T)
-    ok = dist <= p.gate(dt); e, s, dist = e[ok], s[ok], dist[ok]
+    ok = dist <= p.gate(dt)
+    e, s, dist = e[ok], s[ok], dist[ok]
     # nearest pairs first, each end and start used once
     used_e, used_s, keep = set(), set(), []
     for k in np.argsort(dist, kind='stable'):
         if e[k] in used_e or s[k] in used_s: continue
-        used_e.add(e[k]); used_s.add(s[k]); keep.append(k)
+        used_e.add(e[k])
+        used_s.add(s[k])
+        keep.append(k)
     keep = np.array(sorted(keep), np.int64)
     return (e[keep], s[keep], dist[keep]) if len(keep) else empty
 
-# %% ../nbs/05_tracking.ipynb #1cdc8f05
+# %% ../nbs/05_tracking.ipynb #473f9067
 @dataclass
 class TrackingResult:
     "The result of `track_frames` / `track_products`: detections (nodes), links (edges), tracks, options, notes."
@@ -400,15 +442,19 @@ class TrackingResult:
 
     def graph(self) -> nx.DiGraph: return tracking_graph(self)
 
+# %% ../nbs/05_tracking.ipynb #c566892d
 Tracking = TrackingResult
 
 def _trec_seconds(t_rec:str) -> float:
     "Seconds since 2000-01-01 of a T_REC on its own (TAI) scale: exact differences, no leap seconds in TAI."
-    return (np.datetime64(parse_trec_iso(t_rec), 'ms') - np.datetime64('2000-01-01T00:00:00', 'ms')).astype(np.int64) / 1e3
+    since = np.datetime64(parse_trec_iso(t_rec), 'ms') - np.datetime64('2000-01-01T00:00:00', 'ms')
+    return since.astype(np.int64) / 1e3
 
+# %% ../nbs/05_tracking.ipynb #164f1854
 def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
     "(x, y) [Mm], latitude, drift rate [deg/day] of one frame's regions; `ref` fixes the projection on first use."
-    t = f.regions; n = len(t)
+    t = f.regions
+    n = len(t)
     lon = t['lon [deg]'].to_numpy(float) if 'lon [deg]' in t else np.full(n, np.nan)
     lat = t['lat [deg]'].to_numpy(float) if 'lat [deg]' in t else np.full(n, np.nan)
     world = np.isfinite(lon) & np.isfinite(lat)
@@ -426,6 +472,69 @@ def _frame_positions(f:Frame, ref:dict, p:TrackingOptions):
     rate = np.where(world, rate, 0.0)
     return xy, np.where(world, lat, np.nan), rate
 
+# %% ../nbs/05_tracking.ipynb #baacc61b
+def _drop_small(reg:pd.DataFrame, min_area:float, ref:dict) -> pd.DataFrame:
+    "The region table without the rows smaller than `min_area` [Mm2]; their number is added to `ref['small']`."
+    if not min_area or 'area [Mm2]' not in reg or not len(reg): return reg
+    small = reg['area [Mm2]'].to_numpy(float) < min_area
+    if not small.any(): return reg
+    ref['small'] = ref.get('small', 0) + int(small.sum())
+    return reg[~small].reset_index(drop=True)
+
+# %% ../nbs/05_tracking.ipynb #5f86c00e
+def _stream_step(f:Frame, ref:dict, p:TrackingOptions) -> tuple:
+    "A frame made ready to link: (frame, table, xy [Mm], drift [Mm/s], drift rate [deg/day], time [s], look-ups)."
+    reg = _drop_small(f.regions, p.min_area, ref)
+    xy, _, rate = _frame_positions(Frame(f.t_rec, reg, None, f.harp, f.pixel_size), ref, p)
+    xp = RSUN_MM * np.deg2rad(rate) / 86400 * np.cos(np.deg2rad(ref.get('lat0', 0.0)))
+    lut = _lut(reg['label'].to_numpy().astype(np.int64))
+    pix = (None, None)
+    if f.labels is not None: pix = _label_pixels(f.labels, reg if len(reg) == len(f.regions) else None)
+    return f, reg, xy, xp, rate, _trec_seconds(f.t_rec), (lut, *pix)
+
+# %% ../nbs/05_tracking.ipynb #1d4ba472
+def _link_step(prev:tuple, cur:tuple, p:TrackingOptions, steps:dict) -> tuple:
+    "`link_pair` between two consecutive `_stream_step`s, positions predicted to the later time; counts the step."
+    pf, preg, pxy, pxp, prate, pt, pinfo = prev
+    f, reg, xy, _, _, t, info = cur
+    dt = t - pt
+    if dt <= 0:
+        raise TrackingInputError(f'frame {f.t_rec} is not after frame {pf.t_rec}: '
+                                 + ('duplicate T_REC' if dt == 0 else 'frames out of time order'))
+    steps[round(dt)] = steps.get(round(dt), 0) + 1
+    pa = pxy.copy()
+    pa[:, 0] += pxp * dt
+    shift = 0.0
+    if pf.grid.get('CDELT1') and len(preg):
+        shift = float(np.mean(prate)) * dt / 86400 / float(pf.grid['CDELT1'])
+    a_, b_ = Frame(pf.t_rec, preg, pf.labels, grid=pf.grid), Frame(f.t_rec, reg, f.labels, grid=f.grid)
+    return link_pair(a_, b_, pa, xy, p, shift_px=shift, dt=dt, cache={id(a_): pinfo, id(b_): info})
+
+# %% ../nbs/05_tracking.ipynb #c9997cb4
+def _stream_notes(ref:dict, steps:dict, p:TrackingOptions) -> list:
+    "The notes of a stream: regions left out for their size, mixed cadences."
+    notes = []
+    if ref.get('small'): notes.append(f"{ref['small']} regions smaller than min_area = {p.min_area} Mm2 left out")
+    if len(steps) > 1:
+        notes.append('mixed cadences: ' + ', '.join(f'{n} steps of {s} s' for s, n in sorted(steps.items())))
+    return notes
+
+# %% ../nbs/05_tracking.ipynb #5d603b33
+def _detection_table(tabs:list, XY:list, XP:list, times:list, trecs:list) -> tuple:
+    "(detection table: frame, T_REC, time [s], the region columns, x, y [Mm], drift; times since the first [s])."
+    sizes = [len(xy_) for xy_ in XY]
+    cols = list(dict.fromkeys(c for t_ in tabs for c in t_))
+    det = pd.DataFrame({c: np.concatenate([t_[c] if c in t_ else np.full(n_, np.nan) for t_, n_ in zip(tabs, sizes)])
+                        for c in cols})
+    times = np.array(times) - times[0]
+    det.insert(0, 'frame', np.repeat(np.arange(len(sizes)), sizes))
+    det.insert(1, 'T_REC', np.repeat(np.array(trecs, dtype=object), sizes))
+    det.insert(2, 'time [s]', np.repeat(times, sizes))
+    xy = np.concatenate(XY)
+    det['x [Mm]'], det['y [Mm]'], det['xp [Mm/s]'] = xy[:, 0], xy[:, 1], np.concatenate(XP)
+    return det, times
+
+# %% ../nbs/05_tracking.ipynb #63a45220
 def link_stream(frames,                       # iterable of `Frame` in time order (a generator is read once)
                 p:TrackingOptions,            # options
                 keep_frames:bool=False,       # keep the frames (for the movie); False: hold one at a time
@@ -433,60 +542,30 @@ def link_stream(frames,                       # iterable of `Frame` in time orde
                ) -> tuple:
     "Frame-to-frame links of a stream of frames: (detections, src, dst, shared, dist, times, frames kept, notes)."
     from tqdm.auto import tqdm
-    ref, tabs, kept, notes = {}, [], [], []
-    S, D, O, R, times, trecs, XY, XP = [], [], [], [], [], [], [], []
-    prev = None; off = 0; steps = {}
+    ref, kept, links, steps, prev, off = {}, [], [], {}, None, 0
+    tabs, XY, XP, times, trecs = [], [], [], [], []
     for i, f in enumerate(tqdm(frames, desc='tracking', disable=not progress)):
         _check_frame(f, i, prev, ref)
-        t = _trec_seconds(f.t_rec)
-        reg = f.regions
-        if p.min_area and 'area [Mm2]' in reg and len(reg):
-            small = reg['area [Mm2]'].to_numpy(float) < p.min_area
-            if small.any():
-                reg = reg[~small].reset_index(drop=True)
-                ref['small'] = ref.get('small', 0) + int(small.sum())
-        xy, lat, rate = _frame_positions(Frame(f.t_rec, reg, None, f.harp, f.pixel_size), ref, p)
-        xp = RSUN_MM * np.deg2rad(rate) / 86400 * np.cos(np.deg2rad(ref.get('lat0', 0.0)))
-        lut = _lut(reg['label'].to_numpy().astype(np.int64))
-        pix = _label_pixels(f.labels, reg if len(reg) == len(f.regions) else None) if f.labels is not None else (None, None)
-        cur = (f, reg, xy, xp, rate, t, (lut, *pix))
+        cur = _stream_step(f, ref, p)
         if prev is not None:
-            pf, preg, pxy, pxp, prate, pt, pinfo = prev
-            dt = t - pt
-            if dt <= 0:
-                raise TrackingInputError(f'frame {f.t_rec} is not after frame {pf.t_rec}: '
-                                         + ('duplicate T_REC' if dt == 0 else 'frames out of time order'))
-            steps[round(dt)] = steps.get(round(dt), 0) + 1
-            pa = pxy.copy(); pa[:, 0] += pxp * dt
-            shift = 0.0
-            if pf.grid.get('CDELT1') and len(preg):
-                shift = float(np.mean(prate)) * dt / 86400 / float(pf.grid['CDELT1'])
-            a_, b_ = Frame(pf.t_rec, preg, pf.labels, grid=pf.grid), Frame(f.t_rec, reg, f.labels, grid=f.grid)
-            cache = {id(a_): pinfo, id(b_): cur[6]}
-            s, d, o, r = link_pair(a_, b_, pa, xy, p, shift_px=shift, dt=dt, cache=cache)
-            S.append(s + off - len(preg)); D.append(d + off); O.append(o); R.append(r)
+            s, d, o, r = _link_step(prev, cur, p, steps)
+            links.append((s + off - len(prev[1]), d + off, o, r))
+        _, reg, xy, xp, _, t, _ = cur
         tabs.append({c: reg[c].to_numpy() for c in reg.columns})     # plain arrays: no per-record DataFrame kept
-        XY.append(xy); XP.append(xp); times.append(t); trecs.append(f.t_rec)
+        XY.append(xy)
+        XP.append(xp)
+        times.append(t)
+        trecs.append(f.t_rec)
         off += len(reg)
         if keep_frames: kept.append(f)
         prev = cur
     if not times: raise TrackingInputError('no frames to track')
-    if ref.get('small'): notes.append(f"{ref['small']} regions smaller than min_area = {p.min_area} Mm2 left out")
-    if len(steps) > 1:
-        notes.append('mixed cadences: ' + ', '.join(f'{n} steps of {s} s' for s, n in sorted(steps.items())))
-    sizes = [len(xy_) for xy_ in XY]
-    cols = list(dict.fromkeys(c for t_ in tabs for c in t_))
-    det = pd.DataFrame({c: np.concatenate([t_[c] if c in t_ else np.full(n_, np.nan) for t_, n_ in zip(tabs, sizes)])
-                        for c in cols})
-    del tabs
-    times = np.array(times) - times[0]
-    det.insert(0, 'frame', np.repeat(np.arange(len(sizes)), sizes))
-    det.insert(1, 'T_REC', np.repeat(np.array(trecs, dtype=object), sizes))
-    det.insert(2, 'time [s]', np.repeat(times, sizes))
-    xy = np.concatenate(XY); det['x [Mm]'], det['y [Mm]'], det['xp [Mm/s]'] = xy[:, 0], xy[:, 1], np.concatenate(XP)
-    cat = lambda L, dt_: np.concatenate(L).astype(dt_) if L else np.zeros(0, dt_)
-    return det, cat(S, np.int64), cat(D, np.int64), cat(O, np.int64), cat(R, float), times, kept, notes
+    det, times = _detection_table(tabs, XY, XP, times, trecs)
+    cat = lambda j, dt_: np.concatenate([l[j] for l in links]).astype(dt_) if links else np.zeros(0, dt_)
+    notes = _stream_notes(ref, steps, p)
+    return det, cat(0, np.int64), cat(1, np.int64), cat(2, np.int64), cat(3, float), times, kept, notes
 
+# %% ../nbs/05_tracking.ipynb #fc14f0d7
 def track_frames(frames,                          # `Frame`s: a list (any order; sorted) or a generator in time order
                  params:TrackingOptions|None=None,  # tracking options
                  keep_frames:bool=True,           # keep the frames in the result (for the movie)
@@ -501,46 +580,60 @@ def track_frames(frames,                          # `Frame`s: a list (any order;
     n_frames = len(times)
     ge, gs, gd = bridge_gaps(det, src, dst, n_frames, p)
     is_gap = np.r_[np.zeros(len(src), bool), np.ones(len(ge), bool)]
-    src, dst = np.r_[src, ge], np.r_[dst, gs]; shared = np.r_[shared, np.zeros(len(ge), np.int64)]; dist = np.r_[dist, gd]
+    src, dst = np.r_[src, ge], np.r_[dst, gs]
+    shared = np.r_[shared, np.zeros(len(ge), np.int64)]
+    dist = np.r_[dist, gd]
     res = _finish(det, src, dst, shared, dist, is_gap, kept, p, n_frames)
     cadence = float(np.median(np.diff(times))) if n_frames > 1 else np.nan
     res = remove_noise_tracks(res, n_frames, cadence)
     res.notes = list(notes or []) + n2 + res.notes
     return res
 
+# %% ../nbs/05_tracking.ipynb #535c75af
 def _finish(det, src, dst, shared, dist, is_gap, frames, p, n_frames):
     "Name edges and events, find primary edges and tracks, build the track table."
     n = len(det)
-    outd = np.bincount(src, minlength=n); ind = np.bincount(dst, minlength=n)
+    outd = np.bincount(src, minlength=n)
+    ind = np.bincount(dst, minlength=n)
     kind = np.where(is_gap, 'gap', np.where(ind[dst] > 1, 'merge', np.where(outd[src] > 1, 'split', 'continue')))
     # primary edges: the best edge of both their source and their target
     rank = np.lexsort((dist, -shared))          # best first
-    best_out = np.full(n, -1); best_in = np.full(n, -1)
+    best_out = np.full(n, -1)
+    best_in = np.full(n, -1)
     rs = rank[::-1]                               # assign in reverse so the best wins
-    best_out[src[rs]] = rs; best_in[dst[rs]] = rs
+    best_out[src[rs]] = rs
+    best_in[dst[rs]] = rs
     e = np.arange(len(src))
     primary = (best_out[src] == e) & (best_in[dst] == e) if len(e) else np.zeros(0, bool)
+    ts = det['time [s]'].to_numpy()
     links = pd.DataFrame({'source': src, 'target': dst, 'kind': kind, 'primary': primary, 'shared [px]': shared,
-                          'distance [Mm]': dist, 'dt [s]': det['time [s]'].to_numpy()[dst] - det['time [s]'].to_numpy()[src]})
+                          'distance [Mm]': dist, 'dt [s]': ts[dst] - ts[src]})
     links = links.sort_values(['source', 'target'], kind='stable').reset_index(drop=True)
     g = coo_matrix((np.ones(int(primary.sum())), (src[primary], dst[primary])), shape=(n, n))
     _, comp = connected_components(g, directed=True, connection='weak')
     first = pd.Series(np.arange(n)).groupby(comp).min()   # detections are in (frame, row) order
     order = np.argsort(first.to_numpy(), kind='stable')
-    new_id = np.empty(len(order), np.int64); new_id[order] = np.arange(1, len(order) + 1)
+    new_id = np.empty(len(order), np.int64)
+    new_id[order] = np.arange(1, len(order) + 1)
     det['track'] = new_id[comp] if n else np.zeros(0, np.int64)
-    fr = det['frame'].to_numpy(); last = n_frames - 1
+    fr = det['frame'].to_numpy()
+    last = n_frames - 1
     ev = np.full(n, '', dtype=object)
     def add(mask, name):
         ev[mask] = np.where(ev[mask] == '', name, ev[mask] + '+' + name)
-    add((ind == 0) & (fr > 0), 'birth'); add((outd == 0) & (fr < last), 'death')
-    add(ind > 1, 'merge'); add(outd > 1, 'split')
-    gapped = np.zeros(n, bool); gapped[src[is_gap]] = True; gapped[dst[is_gap]] = True
+    add((ind == 0) & (fr > 0), 'birth')
+    add((outd == 0) & (fr < last), 'death')
+    add(ind > 1, 'merge')
+    add(outd > 1, 'split')
+    gapped = np.zeros(n, bool)
+    gapped[src[is_gap]] = True
+    gapped[dst[is_gap]] = True
     add(gapped, 'gap')
     det['event'] = ev.astype(str)
     det.index = pd.RangeIndex(n, name='node')
     return TrackingResult(det, links, track_table(det, links, last), p, frames, n_frames=n_frames)
 
+# %% ../nbs/05_tracking.ipynb #3f755780
 def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> TrackingResult:
     "Remove tracks born and dying inside the sequence that are shorter than the options allow; name events again."
     p, det = res.params, res.detections
@@ -552,7 +645,8 @@ def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> Trac
     if not short.any(): return res
     noise = det['track'].isin(short.index[short]).to_numpy()
     keep = np.flatnonzero(~noise)
-    new = np.full(len(det), -1, np.int64); new[keep] = np.arange(len(keep))
+    new = np.full(len(det), -1, np.int64)
+    new[keep] = np.arange(len(keep))
     L = res.links
     s, t = new[L['source'].to_numpy()], new[L['target'].to_numpy()]
     ok = (s >= 0) & (t >= 0)
@@ -560,11 +654,11 @@ def remove_noise_tracks(res:TrackingResult, n_frames:int, cadence:float) -> Trac
     out = _finish(d2, s[ok], t[ok], L['shared [px]'].to_numpy()[ok], L['distance [Mm]'].to_numpy()[ok],
                   (L['kind'] == 'gap').to_numpy()[ok], res.frames, p, n_frames)
     out.noise = det.iloc[np.flatnonzero(noise)]
-    out.notes = res.notes + [f'{int(short.sum())} noise tracks ({int(noise.sum())} detections, fewer than {need} records '
-                             f'at a {cadence:.0f} s cadence) removed']
+    out.notes = res.notes + [f'{int(short.sum())} noise tracks ({int(noise.sum())} detections, fewer than {need} '
+                             f'records at a {cadence:.0f} s cadence) removed']
     return out
 
-# %% ../nbs/05_tracking.ipynb #e0e63b8a
+# %% ../nbs/05_tracking.ipynb #f2124a22
 SERIES_COLUMNS = ('T_REC', 'area [Mm2]', 'flux [Mx]', 'lon [deg]', 'lat [deg]', 'x [Mm]', 'y [Mm]')
 
 def track_table(det:pd.DataFrame, links:pd.DataFrame,
@@ -574,7 +668,8 @@ def track_table(det:pd.DataFrame, links:pd.DataFrame,
     cols = ['track', 'first T_REC', 'last T_REC', 'lifetime [h]', 'n detections', 'n gaps', 'start', 'end'] + \
            [f'{c} series' for c in SERIES_COLUMNS]
     if len(det) == 0: return pd.DataFrame({c: [] for c in cols})
-    trk = det['track'].to_numpy(); fr = det['frame'].to_numpy()
+    trk = det['track'].to_numpy()
+    fr = det['frame'].to_numpy()
     last_frame = int(fr.max()) if last_frame is None else int(last_frame)
     g = det.groupby('track', sort=True)
     first, lastn = g.head(1), g.tail(1)
@@ -582,27 +677,33 @@ def track_table(det:pd.DataFrame, links:pd.DataFrame,
                         'last T_REC': lastn['T_REC'].to_numpy(),
                         'lifetime [h]': (lastn['time [s]'].to_numpy() - first['time [s]'].to_numpy()) / 3600,
                         'n detections': g.size().to_numpy()})
-    src, dst = links['source'].to_numpy(), links['target'].to_numpy(); prim = links['primary'].to_numpy()
+    src, dst = links['source'].to_numpy(), links['target'].to_numpy()
+    prim = links['primary'].to_numpy()
     gap = (links['kind'] == 'gap').to_numpy()
     out['n gaps'] = np.bincount(trk[src[gap]], minlength=int(trk.max()) + 1)[out['track']] if gap.any() else 0
     # how each track starts and ends: non-primary edges into its first / out of its last detection
     into, outof = {}, {}
     for a, b in zip(src[~prim].tolist(), dst[~prim].tolist()):
-        into.setdefault(b, set()).add(int(trk[a])); outof.setdefault(a, set()).add(int(trk[b]))
+        into.setdefault(b, set()).add(int(trk[a]))
+        outof.setdefault(a, set()).add(int(trk[b]))
     fn, ln = first.index.to_numpy(), lastn.index.to_numpy()
-    has_in = np.zeros(len(det), bool); has_in[dst] = True; has_out = np.zeros(len(det), bool); has_out[src] = True
+    has_in = np.zeros(len(det), bool)
+    has_in[dst] = True
+    has_out = np.zeros(len(det), bool)
+    has_out[src] = True
     ids = lambda S: ','.join(map(str, sorted(S)))
     out['start'] = ['first frame' if fr[k] == 0 else (f'split from {ids(into[k])}' if k in into else
                     ('birth' if not has_in[k] else 'continue')) for k in fn]
     out['end'] = ['last frame' if fr[k] == last_frame else (f'merged into {ids(outof[k])}' if k in outof else
                   ('death' if not has_out[k] else 'continue')) for k in ln]
-    order = np.argsort(trk, kind='stable'); cuts = np.cumsum(np.bincount(trk)[out['track'].to_numpy()])[:-1]
+    order = np.argsort(trk, kind='stable')
+    cuts = np.cumsum(np.bincount(trk)[out['track'].to_numpy()])[:-1]
     for c in SERIES_COLUMNS:
         col = det[c].to_numpy() if c in det else np.full(len(det), np.nan)
         out[f'{c} series'] = [a.tolist() for a in np.split(col[order], cuts)]
     return out[cols]
 
-# %% ../nbs/05_tracking.ipynb #43c4d495
+# %% ../nbs/05_tracking.ipynb #9c7c5603
 def _py(v):
     "A plain Python scalar for GraphML/JSON."
     if isinstance(v, (np.bool_, bool)): return bool(v)
@@ -610,6 +711,7 @@ def _py(v):
     if isinstance(v, (np.floating, float)): return float(v)
     return v if isinstance(v, (int, str)) else str(v)
 
+# %% ../nbs/05_tracking.ipynb #7e91e775
 def tracking_graph(res:Tracking) -> nx.DiGraph:
     "A DiGraph of a `Tracking`: nodes = detections with their table row, edges = typed links."
     nf = max(int(res.n_frames), int(res.detections['frame'].max() + 1) if len(res.detections) else 0)
@@ -624,6 +726,7 @@ def tracking_graph(res:Tracking) -> nx.DiGraph:
                      for i, (s, t) in enumerate(zip(L['source'].to_numpy(), L['target'].to_numpy())))
     return G
 
+# %% ../nbs/05_tracking.ipynb #0e27a4ad
 def graph_to_tracking(G:nx.DiGraph, tracks:pd.DataFrame|None=None) -> Tracking:
     "The `Tracking` a graph from `tracking_graph` describes (track table rebuilt when not given)."
     nodes = sorted(G.nodes, key=int)
@@ -640,11 +743,17 @@ def graph_to_tracking(G:nx.DiGraph, tracks:pd.DataFrame|None=None) -> Tracking:
     tracks = tracks if tracks is not None else track_table(det, links, nf - 1 if nf else None)
     return TrackingResult(det, links, tracks, p, [], json.loads(G.graph.get('notes', '[]')), n_frames=nf)
 
+# %% ../nbs/05_tracking.ipynb #ee8282dc
+def _json_value(x):
+    "A plain Python value for a JSON list: NaN becomes None (JSON has no NaN)."
+    return None if isinstance(x, float) and np.isnan(x) else _py(x)
+
 def save_tracking(res:Tracking, folder, stem:str='tracking',  # files <folder>/<stem>.graphml and <stem>.tracks.csv
                   fmt:str='graphml',                         # graph format: 'graphml' or 'json'
                  ) -> list[Path]:
     "Write the track graph and the track table; return the paths."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     G = tracking_graph(res)
     if fmt == 'graphml':
         gp = folder/f'{stem}.graphml'
@@ -653,16 +762,18 @@ def save_tracking(res:Tracking, folder, stem:str='tracking',  # files <folder>/<
         gp = folder/f'{stem}.json'
         data = nx.node_link_data(G, edges='links')
         clean = lambda d: {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in d.items()}
-        data['nodes'] = [clean(d) for d in data['nodes']]; data['links'] = [clean(d) for d in data['links']]
+        data['nodes'] = [clean(d) for d in data['nodes']]
+        data['links'] = [clean(d) for d in data['links']]
         with atomic_path(gp) as tmp: tmp.write_text(json.dumps(data, allow_nan=False))
     else: raise ValueError(f"fmt must be 'graphml' or 'json', not {fmt!r}")
     tp = folder/f'{stem}.tracks.csv'
     t = res.tracks.copy()
     for c in t.columns:
-        if c.endswith(' series'): t[c] = [json.dumps([_py(x) if not (isinstance(x, float) and np.isnan(x)) else None for x in v]) for v in t[c]]
+        if c.endswith(' series'): t[c] = [json.dumps([_json_value(x) for x in v]) for v in t[c]]
     with atomic_path(tp) as tmp: t.to_csv(tmp, index=False)
     return [gp, tp]
 
+# %% ../nbs/05_tracking.ipynb #4b101cd2
 def load_tracking(path) -> Tracking:
     "Read a `Tracking` back from the graph file written by `save_tracking` (and its track table beside it)."
     path = Path(path)
@@ -670,7 +781,8 @@ def load_tracking(path) -> Tracking:
     elif path.suffix == '.json':
         data = json.loads(path.read_text())
         nan = lambda d: {k: (np.nan if v is None else v) for k, v in d.items()}
-        data['nodes'] = [nan(d) for d in data['nodes']]; data['links'] = [nan(d) for d in data['links']]
+        data['nodes'] = [nan(d) for d in data['nodes']]
+        data['links'] = [nan(d) for d in data['links']]
         G = nx.node_link_graph(data, directed=True, edges='links')
     else: raise TrackingInputError(f'{path}: not a .graphml or .json track graph')
     tp = path.with_name(path.name[:-len(path.suffix)] + '.tracks.csv')
@@ -678,32 +790,86 @@ def load_tracking(path) -> Tracking:
     if tp.exists():
         tracks = pd.read_csv(tp, keep_default_na=False, na_values=[''])
         for c in tracks.columns:
-            if c.endswith(' series'): tracks[c] = [[np.nan if x is None else x for x in json.loads(v)] for v in tracks[c]]
+            if not c.endswith(' series'): continue
+            tracks[c] = [[np.nan if x is None else x for x in json.loads(v)] for v in tracks[c]]
     return graph_to_tracking(G, tracks)
 
-# %% ../nbs/05_tracking.ipynb #347ede08
+# %% ../nbs/05_tracking.ipynb #9f633f30
 _MARK = {'birth': ('o', 'g'), 'death': ('x', 'k'), 'merge': ('v', 'm'), 'split': ('^', 'darkcyan')}
-_YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]', 'area [Mm2]': 'area [Mm$^2$]'}
+_YLABEL = {'lon [deg]': 'Carrington longitude [deg]', 'lat [deg]': 'Carrington latitude [deg]',
+           'area [Mm2]': 'area [Mm$^2$]'}
 
+# %% ../nbs/05_tracking.ipynb #de834e3c
 def track_colours(n:int) -> list:
     "`n` distinguishable colours: tab10 up to 10, else hues spaced by the golden angle at alternating lightness."
     import matplotlib.pyplot as plt
     from matplotlib.colors import hsv_to_rgb
     if n <= 10: return [plt.get_cmap('tab10')(i) for i in range(n)]
     h = (np.arange(n) * 0.381966) % 1.0                 # golden-angle hue steps: neighbours far apart on the wheel
-    s = np.where(np.arange(n) % 3 == 1, 0.55, 0.9); v = np.where(np.arange(n) % 2, 0.62, 0.88)
+    s = np.where(np.arange(n) % 3 == 1, 0.55, 0.9)
+    v = np.where(np.arange(n) % 2, 0.62, 0.88)
     return [tuple(c) for c in hsv_to_rgb(np.c_[h, s, v])]
 
+# %% ../nbs/05_tracking.ipynb #594cd04f
 def _spread(y, gap):
     "Positions as close to `y` (sorted order kept) as allows `gap` between neighbours (1-D label repulsion)."
-    o = np.argsort(y); z = np.asarray(y, float)[o].copy()
+    o = np.argsort(y)
+    z = np.asarray(y, float)[o].copy()
     for i in range(1, len(z)): z[i] = max(z[i], z[i - 1] + gap)
     shift = (z - np.asarray(y, float)[o]).mean() if len(z) else 0.0
     z -= shift
     for i in range(1, len(z)): z[i] = max(z[i], z[i - 1] + gap)   # re-impose the gaps after centring
-    out = np.empty_like(z); out[o] = z
+    out = np.empty_like(z)
+    out[o] = z
     return out
 
+# %% ../nbs/05_tracking.ipynb #4e798bc7
+def _draw_track_panel(ax, res:Tracking, c:str, th:np.ndarray, groups:dict, colour:dict):
+    "One panel of `plot_tracks`: column `c` of every track against time [h], events marked, gap links dashed."
+    d = res.detections
+    y = d[c].to_numpy(float)
+    for tr, idx in groups.items():
+        ax.plot(th[idx], y[idx], '-', lw=1.1, color=colour[tr])
+    for ev, (m, col) in _MARK.items():
+        k = d['event'].str.contains(ev).to_numpy()
+        ax.plot(th[k], y[k], m, color=col, ms=5, ls='none')
+    gl = res.links[res.links['kind'] == 'gap']
+    pos = pd.Series(np.arange(len(d)), index=d.index)
+    for a, b in zip(pos[gl['source']].to_numpy(), pos[gl['target']].to_numpy()):
+        ax.plot([th[a], th[b]], [y[a], y[b]], '--', color='0.4', lw=1)
+    ax.set_ylabel(_YLABEL.get(c, c))
+    if c == 'area [Mm2]' and np.nanmin(y) > 0: ax.set_yscale('log')
+    ax.grid(alpha=0.25)
+    return y
+
+# %% ../nbs/05_tracking.ipynb #7796cda8
+def _label_track_ends(ax, th:np.ndarray, y:np.ndarray, groups:dict, colour:dict):
+    "Write each track's id in the right margin, spread apart and joined by a thin line to its last detection."
+    from matplotlib.collections import LineCollection
+    ends = [(tr, idx[-1]) for tr, idx in groups.items() if np.isfinite(y[idx[-1]])]
+    if not ends: return
+    ax.autoscale_view()
+    k = [i for _, i in ends]
+    xy = (ax.transData + ax.transAxes.inverted()).transform(np.c_[th[k], y[k]])   # in axes fractions
+    yl = _spread(xy[:, 1], min(0.075, 0.98 / len(ends)))                        # label spacing, in axes heights
+    yl += max(0.0, 0.01 - yl.min()) - max(0.0, yl.max() - 0.99)                 # slide the stack inside the axes
+    cs = [colour[tr] for tr, _ in ends]
+    ax.add_collection(LineCollection([[(x0, y0), (1.01, y1)] for (x0, y0), y1 in zip(xy, yl)], colors=cs,
+                                     linewidths=0.5, alpha=0.5, transform=ax.transAxes, clip_on=False))
+    for (tr, _), y1, col in zip(ends, yl, cs):
+        ax.text(1.012, y1, str(tr), transform=ax.transAxes, fontsize=7, color=col, va='center', ha='left')
+
+# %% ../nbs/05_tracking.ipynb #825665a9
+def _track_legend(ax, labelled:bool):
+    "The key of `plot_tracks`, above its top panel: track line, event markers, gap link."
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], color='0.3', lw=1.1, label='track (colour, id at its end)' if labelled else 'track')]
+    handles += [Line2D([], [], marker=m, color=col, ls='none', ms=5, label=ev) for ev, (m, col) in _MARK.items()]
+    handles.append(Line2D([], [], color='0.4', ls='--', lw=1, label='gap link'))
+    ax.legend(handles=handles, loc='lower left', bbox_to_anchor=(0, 1.01), ncol=len(handles), fontsize=8,
+              frameon=False, borderaxespad=0, handlelength=1.8, columnspacing=1.2)
+
+# %% ../nbs/05_tracking.ipynb #867f230c
 def plot_tracks(res:Tracking,              # tracking result
                 min_detections:int=1,      # draw only tracks seen at least this often
                 fig=None,                  # figure to draw into
@@ -711,61 +877,30 @@ def plot_tracks(res:Tracking,              # tracking result
                ):
     "Carrington longitude, latitude and area of every track against time, events marked, track ids at the ends."
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.collections import LineCollection
     fig = fig or plt.figure(figsize=(11, 9))
     axs = fig.subplots(3, 1, sharex=True)
     fig.subplots_adjust(left=0.08, right=0.94, bottom=0.06, top=0.925, hspace=0.08)   # room for ids and legend
     d = res.detections
     if len(d) == 0:
-        axs[0].set_title('no detections'); return fig
+        axs[0].set_title('no detections')
+        return fig
     th = d['time [s]'].to_numpy() / 3600
     n = d.groupby('track')['frame'].transform('size').to_numpy()
-    cols = [c for c in ('lon [deg]', 'lat [deg]', 'area [Mm2]') if c in d]
     groups = {tr: idx for tr, idx in d.groupby('track').indices.items() if n[idx[0]] >= min_detections}
     colour = dict(zip(groups, track_colours(len(groups))))
-    for ax, c in zip(axs, cols):
-        y = d[c].to_numpy(float)
-        for tr, idx in groups.items():
-            ax.plot(th[idx], y[idx], '-', lw=1.1, color=colour[tr])
-        for ev, (m, col) in _MARK.items():
-            k = d['event'].str.contains(ev).to_numpy()
-            ax.plot(th[k], y[k], m, color=col, ms=5, ls='none')
-        gl = res.links[res.links['kind'] == 'gap']
-        if len(gl):
-            pos = pd.Series(np.arange(len(d)), index=d.index)
-            s, t = pos[gl['source']].to_numpy(), pos[gl['target']].to_numpy()
-            for a, b in zip(s, t): ax.plot([th[a], th[b]], [y[a], y[b]], '--', color='0.4', lw=1)
-        ax.set_ylabel(_YLABEL.get(c, c))
-        if c == 'area [Mm2]' and np.nanmin(y) > 0: ax.set_yscale('log')
-        ax.grid(alpha=0.25)
-        if groups and len(groups) <= label_tracks:
-            ends = [(tr, idx[-1]) for tr, idx in groups.items() if np.isfinite(y[idx[-1]])]
-            if ends:
-                ax.autoscale_view()
-                k = [i for _, i in ends]
-                xy = (ax.transData + ax.transAxes.inverted()).transform(np.c_[th[k], y[k]])   # in axes fractions
-                gap = min(0.075, 0.98 / len(ends))                 # label spacing, in axes heights
-                yl = _spread(xy[:, 1], gap)
-                yl += max(0.0, 0.01 - yl.min()) - max(0.0, yl.max() - 0.99)    # slide the stack inside the axes
-                cs = [colour[tr] for tr, _ in ends]
-                ax.add_collection(LineCollection([[(x0, y0), (1.01, y1)] for (x0, y0), y1 in zip(xy, yl)], colors=cs,
-                                                 linewidths=0.5, alpha=0.5, transform=ax.transAxes, clip_on=False))
-                for (tr, _), y1, col in zip(ends, yl, cs):
-                    ax.text(1.012, y1, str(tr), transform=ax.transAxes, fontsize=7, color=col, va='center', ha='left')
     labelled = 0 < len(groups) <= label_tracks
-    handles = [Line2D([], [], color='0.3', lw=1.1, label='track (colour; id at its end)' if labelled else 'track')]
-    handles += [Line2D([], [], marker=m, color=col, ls='none', ms=5, label=ev) for ev, (m, col) in _MARK.items()]
-    handles.append(Line2D([], [], color='0.4', ls='--', lw=1, label='gap link'))
-    axs[0].legend(handles=handles, loc='lower left', bbox_to_anchor=(0, 1.01), ncol=len(handles), fontsize=8,
-                  frameon=False, borderaxespad=0, handlelength=1.8, columnspacing=1.2)
+    for ax, c in zip(axs, [c for c in ('lon [deg]', 'lat [deg]', 'area [Mm2]') if c in d]):
+        y = _draw_track_panel(ax, res, c, th, groups, colour)
+        if labelled: _label_track_ends(ax, th, y, groups, colour)
+    _track_legend(axs[0], labelled)
     axs[-1].set_xlabel(f'hours since {d["T_REC"].iloc[0]}')
-    fig.suptitle(f'{d["track"].nunique()} tracks, {len(d)} detections, '
-                 f'{(res.links["kind"] == "merge").sum()} merge / {(res.links["kind"] == "split").sum()} split / '
-                 f'{(res.links["kind"] == "gap").sum()} gap links')
+    kinds = res.links['kind']
+    harp = f'HARP {res.frames[0].harp}: ' if res.frames and res.frames[0].harp else ''
+    fig.suptitle(f'{harp}{d["track"].nunique()} tracks, {len(d)} detections, {(kinds == "merge").sum()} merge / '
+                 f'{(kinds == "split").sum()} split / {(kinds == "gap").sum()} gap links, from {d["T_REC"].iloc[0]}')
     return fig
 
-# %% ../nbs/05_tracking.ipynb #e1a08bb8
+# %% ../nbs/05_tracking.ipynb #edc08fbd
 def track_movie(res:Tracking,             # tracking result that kept its frames
                 path,                     # output file; the suffix becomes .gif when ffmpeg is missing
                 fps:float=4,              # frames per second
@@ -774,22 +909,27 @@ def track_movie(res:Tracking,             # tracking result that kept its frames
     "A movie of the tracked sequence: continuum, region contours, track ids."
     import matplotlib.pyplot as plt
     from matplotlib import animation
-    if not res.frames: raise TrackingInputError('track_movie needs a result with frames (track_frames(keep_frames=True))')
+    if not res.frames:
+        raise TrackingInputError('track_movie needs a result with frames (track_frames(keep_frames=True))')
     path = Path(path)
     use_ffmpeg = animation.writers.is_available('ffmpeg')
     path = path.with_suffix('.mp4' if use_ffmpeg and path.suffix == '.mp4' else '.gif')
     d = res.detections
-    f0_ = res.frames[0]; shape = f0_.labels.shape if f0_.labels is not None else None
+    f0_ = res.frames[0]
+    shape = f0_.labels.shape if f0_.labels is not None else None
     fig, ax = plt.subplots(figsize=(8, 8 * shape[0] / shape[1] + 0.5) if shape else (8, 6))
     def draw(i):
-        ax.clear(); f = res.frames[i]
+        ax.clear()
+        f = res.frames[i]
         img = f.continuum if f.continuum is not None else (f.labels > 0).astype(float)
         ax.imshow(img, origin='lower', cmap='gray', vmin=0.2 if f.continuum is not None else 0, vmax=1.1)
         if f.labels is not None and (f.labels > 0).any():
             ax.contour(f.labels > 0, levels=[0.5], colors='gold', linewidths=0.7)
         for x, y, tr, ev in d.loc[d['frame'] == i, ['x [px]', 'y [px]', 'track', 'event']].itertuples(index=False):
             ax.text(x, y, str(tr), color='red' if ev else 'cyan', fontsize=8, ha='center', va='center')
-        ax.set_title(f'{f.t_rec}   frame {i + 1}/{len(res.frames)}'); ax.set_xlabel('x [px]'); ax.set_ylabel('y [px]')
+        ax.set_title(f'{f.t_rec}   frame {i + 1}/{len(res.frames)}')
+        ax.set_xlabel('x [px]')
+        ax.set_ylabel('y [px]')
     anim = animation.FuncAnimation(fig, draw, frames=len(res.frames))
     writer = animation.FFMpegWriter(fps=fps) if path.suffix == '.mp4' else animation.PillowWriter(fps=fps)
     with atomic_path(path) as tmp:
@@ -798,41 +938,112 @@ def track_movie(res:Tracking,             # tracking result that kept its frames
     plt.close(fig)
     return path
 
-# %% ../nbs/05_tracking.ipynb #3488f0c0
-def tracking_widget(frames, params:TrackParams|None=None):
-    "Sliders for the tracking parameters with a live track plot; `.state['result']` holds the latest result."
+# %% ../nbs/05_tracking.ipynb #c9a3248d
+_LINK_STYLE = {'continue': dict(color='0.2', lw=0.9, ls='-'), 'merge': dict(color='m', lw=1.6, ls='-'),
+               'split': dict(color='darkcyan', lw=1.6, ls='-'), 'gap': dict(color='tab:orange', lw=1.2, ls='--')}
+"Line style of each link kind in `plot_links`."
+
+# %% ../nbs/05_tracking.ipynb #2ea9cfab
+def _sky_xy(det:pd.DataFrame) -> tuple:
+    "(x, y, x label, y label): Carrington longitude and latitude [deg] when the table has them, else x, y [Mm]."
+    if {'lon [deg]', 'lat [deg]'} <= set(det) and np.isfinite(det[['lon [deg]', 'lat [deg]']].to_numpy(float)).all():
+        lon = det['lon [deg]'].to_numpy(float)
+        lon = lon[0] + (lon - lon[0] + 180) % 360 - 180 if len(lon) else lon   # continuous across 0/360
+        return lon, det['lat [deg]'].to_numpy(float), 'Carrington longitude [deg]', 'Carrington latitude [deg]'
+    return det['x [Mm]'].to_numpy(float), det['y [Mm]'].to_numpy(float), 'x [Mm]', 'y [Mm]'
+
+# %% ../nbs/05_tracking.ipynb #86d56736
+def plot_links(res:Tracking,          # tracking result
+               ax=None,               # axes to draw into; default: a new figure
+               title:str|None=None,   # title; default: what, when and the counts
+              ):
+    "The track graph on the Sun: detections at their Carrington positions, coloured by time, and the links by kind."
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 5.2), layout='constrained')
+    d = res.detections
+    x, y, xl, yl = _sky_xy(d)
+    th = d['time [s]'].to_numpy(float) / 3600
+    area = d['area [Mm2]'].to_numpy(float) if 'area [Mm2]' in d else np.full(len(d), 5.0)
+    sc = ax.scatter(x, y, c=th, s=4 + 2 * np.sqrt(np.nan_to_num(area)), cmap='viridis', zorder=3, lw=0)
+    t0 = d['T_REC'].iloc[0] if len(d) else ''
+    ax.figure.colorbar(sc, ax=ax, label=f'time [h] since {t0}', pad=0.01)
+    pos = pd.Series(np.arange(len(d)), index=d.index)
+    handles = []
+    for kind, style in _LINK_STYLE.items():
+        L = res.links[res.links['kind'] == kind]
+        s, t = pos[L['source']].to_numpy(), pos[L['target']].to_numpy()
+        ax.add_collection(LineCollection(np.stack([np.c_[x[s], y[s]], np.c_[x[t], y[t]]], axis=1).reshape(-1, 2, 2),
+                                         zorder=2, **style))
+        handles.append(Line2D([], [], **style, label=f'{kind} ({len(L)})'))
+    ax.legend(handles=handles, title='links', loc='best', fontsize=8, framealpha=0.8)
+    ax.set_xlabel(xl)
+    ax.set_ylabel(yl)
+    ax.set_aspect('equal', adjustable='datalim')
+    ax.autoscale_view()
+    harp = f'HARP {res.frames[0].harp} ' if res.frames and res.frames[0].harp else ''
+    gate = f'gate {res.params.link_radius:g} Mm + {res.params.drift_speed:g} km/s'
+    ax.set_title(title or f'{harp}track links, {res.n_frames} records from {t0}\n'
+                          f'{gate}: {len(res.tracks)} tracks, {len(res.links)} links', fontsize=10)
+    return ax.figure
+
+# %% ../nbs/05_tracking.ipynb #2d7af9e5
+def _tracking_sliders(p:TrackingOptions) -> dict:
+    "The widget's sliders (option name -> ipywidgets slider), set to the options `p`."
+    import ipywidgets as W
+    lay = dict(style={'description_width': '145px'}, layout=W.Layout(width='325px'), continuous_update=False)
+    F, I = W.FloatSlider, W.IntSlider
+    return {'link_radius': F(value=p.link_radius, min=0.1, max=10, step=0.1, description='radius [Mm]', **lay),
+            'min_overlap': F(value=p.min_overlap, min=0.01, max=1.01, step=0.01, description='overlap fraction', **lay),
+            'min_lifetime': F(value=p.min_lifetime, min=0, max=3, step=0.1, description='min lifetime [h]', **lay),
+            'min_tracklet': I(value=p.min_tracklet, min=1, max=10, description='bridged tracklet [records]', **lay),
+            'max_gap': I(value=p.max_gap, min=0, max=5, description='max gap [records]', **lay),
+            'drift_speed': F(value=p.drift_speed, min=0, max=5, step=0.1, description='drift speed [km/s]', **lay)}
+
+# %% ../nbs/05_tracking.ipynb #156dd0cf
+def _link_summary(r:Tracking) -> str:
+    "One HTML line: the number of tracks and of links of each kind."
+    k = r.links['kind'].value_counts()
+    return f'<b>{len(r.tracks)} tracks</b>; links: ' + ', '.join(f'{n} {c}' for c, n in k.items())
+
+# %% ../nbs/05_tracking.ipynb #9fc42ae6
+def tracking_widget(frames,                          # `Frame`s of one sequence
+                    params:TrackingOptions|None=None,  # options the sliders start from
+                    plot:str='links',                # 'links' (`plot_links`) or 'tracks' (`plot_tracks`)
+                   ):
+    "Sliders for the tracking options with a live figure; `.state` holds the latest result, figure, redraw count."
     import ipywidgets as W
     import matplotlib.pyplot as plt
+    from IPython.display import display
     frames = prepare_frames(frames)
-    p = params or TrackParams()
-    lay = dict(style={'description_width': '145px'}, layout=W.Layout(width='325px'), continuous_update=False)
-    sl = {'link_radius': W.FloatSlider(value=p.link_radius, min=0.1, max=10, step=0.1, description='radius [Mm]', **lay),
-          'min_overlap': W.FloatSlider(value=p.min_overlap, min=0.01, max=1.01, step=0.01, description='overlap fraction', **lay),
-          'min_lifetime': W.FloatSlider(value=p.min_lifetime, min=0, max=3, step=0.1, description='min lifetime [h]', **lay),
-          'min_tracklet': W.IntSlider(value=p.min_tracklet, min=1, max=10, description='bridged tracklet [records]', **lay),
-          'max_gap': W.IntSlider(value=p.max_gap, min=0, max=5, description='max gap [records]', **lay),
-          'drift_speed': W.FloatSlider(value=p.drift_speed, min=0, max=5, step=0.1, description='drift speed [km/s]', **lay)}
-    out = W.Output(); info = W.HTML(layout=W.Layout(width='100%'))
-    state = {'result': None}
+    p = params or TrackingOptions()
+    draw = {'links': plot_links, 'tracks': plot_tracks}[plot]
+    sl = _tracking_sliders(p)
+    out, info = W.Output(), W.HTML(layout=W.Layout(width='100%'))
+    state = {'result': None, 'figure': None, 'redraws': 0}
     def update(*_):
-        q = tracking_options(p, **{k: s.value for k, s in sl.items()})
-        state['result'] = r = track_frames(frames, q)
-        k = r.links['kind'].value_counts()
-        info.value = (f'<b>{len(r.tracks)} tracks</b>; links: ' + ', '.join(f'{n} {c}' for c, n in k.items()))
+        r = track_frames(frames, tracking_options(p, **{k: s.value for k, s in sl.items()}))
+        fig = draw(r)
+        state.update(result=r, figure=fig, redraws=state['redraws'] + 1)
+        info.value = _link_summary(r)
         with out:
             out.clear_output(wait=True)
-            fig = plot_tracks(r); plt.show(); plt.close(fig)
+            display(fig)
+        plt.close(fig)
     for s in sl.values(): s.observe(update, names='value')
     update()
-    row = lambda ws: W.HBox(ws, layout=W.Layout(flex_flow='row wrap'))
     v = list(sl.values())
+    row = lambda ws: W.HBox(ws, layout=W.Layout(flex_flow='row wrap'))
     box = W.VBox([row(v[:3]), row(v[3:]), info, out], layout=W.Layout(width='100%', max_width='1100px'))
     box.sliders, box.state = sl, state
     return box
 
-# %% ../nbs/05_tracking.ipynb #137f5802
+# %% ../nbs/05_tracking.ipynb #f5a0cfc6
 _HEADER_KEYS = _GRID_KEYS + ('HARPNUM', 'RSUN_REF', 'PV2_1')
 
+# %% ../nbs/05_tracking.ipynb #33736df3
 def read_region_products(t_rec:str,      # T_REC of the record
                          labels_path,    # `<record>.regions.labels.fits`
                          regions_path,   # `<record>.regions.csv`
@@ -851,7 +1062,8 @@ def read_region_products(t_rec:str,      # T_REC of the record
                     hdu = next(h for h in hd if getattr(h, 'is_image', False) and h.header.get('NAXIS', 0) == 2)
                     lab = np.asarray(hdu.data)
                     hdr = {k: hdu.header[k] for k in _HEADER_KEYS if k in hdu.header}
-        except StopIteration: raise TrackingInputError(f'record {t_rec}: {labels_path} holds no 2-D label image') from None
+        except StopIteration:
+            raise TrackingInputError(f'record {t_rec}: {labels_path} holds no 2-D label image') from None
         except OSError as e: raise TrackingInputError(f'record {t_rec}: {labels_path} cannot be read ({e})') from e
     try: table = pd.read_csv(regions_path)
     except Exception as e: raise TrackingInputError(f'record {t_rec}: {regions_path} cannot be read ({e})') from e
@@ -860,8 +1072,10 @@ def read_region_products(t_rec:str,      # T_REC of the record
     if lab.ndim != 2 or lab.size == 0 or not np.issubdtype(lab.dtype, np.integer):
         raise TrackingInputError(f'record {t_rec}: {labels_path} is not a 2-D integer label image')
     t_rec = t_rec if _TREC_RE.match(str(t_rec)) else format_trec(t_rec)
-    return Frame(t_rec, table, lab.astype(np.int32, copy=False), harp, psize, {k: hdr[k] for k in _GRID_KEYS if k in hdr})
+    grid = {k: hdr[k] for k in _GRID_KEYS if k in hdr}
+    return Frame(t_rec, table, lab.astype(np.int32, copy=False), harp, psize, grid)
 
+# %% ../nbs/05_tracking.ipynb #21f7b61e
 _TREC_RE = __import__('re').compile(r'^\d{4}\.\d\d\.\d\d_\d\d:\d\d:\d\d(\.\d+)?_TAI$')
 
 @functools.lru_cache(maxsize=64)
@@ -873,15 +1087,17 @@ def _pixel_side(ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1) -> float|None:
                                  (ctype1, ctype2, cdelt1, cdelt2, rsun_ref, pv2_1)) if v is not None}
     return float(np.sqrt(cea_pixel_area(types.SimpleNamespace(meta=meta))).to_value(u.Mm))
 
+# %% ../nbs/05_tracking.ipynb #7e08e8cf
 _BITPIX = {8: '>u1', 16: '>i2', 32: '>i4', 64: '>i8'}
 
 def _read_plain_fits(path) -> tuple|None:
-    "(data, header keys) of a FITS file whose primary HDU is a plain 2-D integer image (as `write_map` writes labels); else None."
+    "(data, header keys) of a FITS file whose primary HDU is a plain 2-D integer image (`write_map`'s labels), or None."
     with open(path, 'rb') as fh: raw = fh.read()
     hdr, pos = {}, 0
     while True:
         if pos + 2880 > len(raw): return None
-        block = raw[pos:pos + 2880].decode('ascii', 'replace'); pos += 2880
+        block = raw[pos:pos + 2880].decode('ascii', 'replace')
+        pos += 2880
         for i in range(0, 2880, 80):
             card = block[i:i + 80]
             key = card[:8].strip()
@@ -889,7 +1105,9 @@ def _read_plain_fits(path) -> tuple|None:
             if card[8:10] != '= ': continue
             v = card[10:]
             if v.lstrip().startswith("'"):
-                v = v.lstrip()[1:]; v = v[:v.find("'")] if "'" in v else v; hdr[key] = v.rstrip()
+                v = v.lstrip()[1:]
+                v = v[:v.find("'")] if "'" in v else v
+                hdr[key] = v.rstrip()
             else:
                 v = v.split('/')[0].strip()
                 try: hdr[key] = int(v)
@@ -906,11 +1124,13 @@ def _read_plain_fits(path) -> tuple|None:
     data = np.frombuffer(raw, dt, ny * nx, pos).reshape(ny, nx)
     return data, {k: hdr[k] for k in _HEADER_KEYS if k in hdr}
 
+# %% ../nbs/05_tracking.ipynb #660f7e1b
 def _dedupe_items(items) -> tuple:
     "Items sorted by time, duplicates of one T_REC removed (identical tables) or refused; and the notes."
     items, notes = [tuple(it) for it in items], []
     for i, it in enumerate(items):
-        if len(it) != 3: raise TrackingInputError(f'item {i} is {it!r}: expected (T_REC, labels path, regions CSV path)')
+        if len(it) != 3:
+            raise TrackingInputError(f'item {i} is {it!r}: expected (T_REC, labels path, regions CSV path)')
     secs = np.array([_trec_seconds(it[0]) for it in items])
     order = np.argsort(secs, kind='stable')
     if (np.diff(order) < 0).any(): notes.append('records given out of time order: sorted by T_REC')
@@ -920,12 +1140,14 @@ def _dedupe_items(items) -> tuple:
         if out and secs[i] == _trec_seconds(out[-1][0]):
             a_, b_ = pd.read_csv(out[-1][2]), pd.read_csv(it[2])
             if not a_.equals(b_):
-                raise TrackingInputError(f'duplicate T_REC {it[0]} with different region tables: {out[-1][2]} and {it[2]}')
+                raise TrackingInputError(f'duplicate T_REC {it[0]} with different region tables: '
+                                         f'{out[-1][2]} and {it[2]}')
             notes.append(f'duplicate T_REC {it[0]} (two exports of one record): kept {out[-1][2]}, dropped {it[2]}')
             continue
         out.append(it)
     return out, notes
 
+# %% ../nbs/05_tracking.ipynb #c203f247
 def track_products(items,                                # (T_REC, labels path, regions CSV path) per record
                    options:TrackingOptions|dict|None=None,  # tracking options
                    progress:bool=False,                  # tqdm bar over the records
@@ -937,11 +1159,12 @@ def track_products(items,                                # (T_REC, labels path, 
     frames = (read_region_products(*it) for it in items)
     return track_frames(frames, p, keep_frames=False, progress=progress, notes=notes)
 
-# %% ../nbs/05_tracking.ipynb #c8f7a747
+# %% ../nbs/05_tracking.ipynb #35e5b512
 def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> list:
     "Synthetic frames for the benchmark: `n_det` 3x3 regions per frame on a 160x160 grid, a few drop out."
     rng = np.random.default_rng(seed)
-    side = int(np.ceil(np.sqrt(n_det))); sp = 160 // side
+    side = int(np.ceil(np.sqrt(n_det)))
+    sp = 160 // side
     gy, gx = np.divmod(np.arange(n_det), side)
     variants = []
     for dx, dy in ((0, 0), (1, 0), (1, 1), (0, 1)):
@@ -960,11 +1183,13 @@ def _bench_frames(n_frames:int, n_det:int=100, seed:int=0, drop:float=0.01) -> l
         out.append(Frame(trecs[i], t, lab, 7115, 0.3644, grid))
     return out
 
+# %% ../nbs/05_tracking.ipynb #ceab8890
 def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict:
-    "Track `n_records` records from on-disk region products (`n_distinct` real-frame truth records, cycled back and forth)."
+    "Track `n_records` records from on-disk region products (`n_distinct` real-frame truth records, back and forth)."
     import time, tracemalloc
     from solarnb.limb import normalize_quiet_sun
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     if len(list(folder.glob('*.regions.csv'))) < n_distinct:
         ar = ActiveRegion.from_record(find_records(example_data_path(), 7115)[0])
         from solarnb.testing import truth_sequence
@@ -974,24 +1199,33 @@ def bench_products(n_records:int, folder, n_distinct:int=50, seed:int=0) -> dict
             write_map(lab, folder/f'{i:04d}.regions.labels.fits')
             region_table(lab, m).to_csv(folder/f'{i:04d}.regions.csv', index=False)
     t0 = parse_trec('2017.09.06_00:00:00_TAI')
-    k = np.arange(n_records) % (2 * n_distinct - 2); k = np.where(k < n_distinct, k, 2 * n_distinct - 2 - k)
+    k = np.arange(n_records) % (2 * n_distinct - 2)
+    k = np.where(k < n_distinct, k, 2 * n_distinct - 2 - k)
     trecs = [format_trec(x) for x in t0 + np.arange(n_records) * 720 * u.s]
     items = ((t, folder/f'{j:04d}.regions.labels.fits', folder/f'{j:04d}.regions.csv') for t, j in zip(trecs, k))
     import resource, gc
-    gc.collect(); rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t = time.perf_counter(); res = track_products(items); s = time.perf_counter() - t
+    gc.collect()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    res = track_products(items)
+    s = time.perf_counter() - t
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024      # growth of the peak RSS [bytes]
-    t = time.perf_counter(); save_tracking(res, folder/'out', 'bench'); w = time.perf_counter() - t
+    t = time.perf_counter()
+    save_tracking(res, folder/'out', 'bench')
+    w = time.perf_counter() - t
     return {'records': n_records, 'seconds': s, 'ms/record': 1e3 * s / n_records, 'save [s]': w,
             'detections': len(res.detections), 'peak RSS growth [MB]': peak / 1e6}
 
+# %% ../nbs/05_tracking.ipynb #4e712a18
 def bench_tracking(quick:bool=False) -> list:
     "Tracking 100 detections per frame over 1k and 10k frames (200 and 2k when quick); 2,500 on-disk records (250)."
     import time, tempfile
     rows = []
     for n in ((200, 2000) if quick else (1000, 10000)):
         frames = _bench_frames(n)
-        c = time.process_time(); t = time.perf_counter(); res = track_frames(frames, keep_frames=False)
+        c = time.process_time()
+        t = time.perf_counter()
+        res = track_frames(frames, keep_frames=False)
         s, cpu = time.perf_counter() - t, time.process_time() - c
         rows.append({'stage': 'tracking', 'case': f'{n} frames x 100 detections', 'seconds': s,
                      'note': f'{len(res.links)} links, {(res.links["kind"] == "gap").sum()} gaps, '
@@ -1000,6 +1234,7 @@ def bench_tracking(quick:bool=False) -> list:
         for n in ((100, 250) if quick else (500, 2500)):
             b = bench_products(n, d)
             rows.append({'stage': 'tracking', 'case': f'{n} HARP 7115-size records from region products on disk',
-                         'seconds': b['seconds'], 'note': f"{b['ms/record']:.2f} ms/record; peak RSS growth "
-                         f"{b['peak RSS growth [MB]']:.1f} MB for {b['detections']} detections; save_tracking {b['save [s]']:.2f} s"})
+                         'seconds': b['seconds'], 'note': f"{b['ms/record']:.2f} ms/record, peak RSS growth "
+                         f"{b['peak RSS growth [MB]']:.1f} MB for {b['detections']} detections, "
+                         f"save_tracking {b['save [s]']:.2f} s"})
     return rows

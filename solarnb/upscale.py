@@ -10,11 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import astropy.units as u
-import sunpy.map
-from scipy.linalg.lapack import dpttrf, dpttrs
 
 from .core import (SolarnbError, EmptyImageError, ShapeMismatchError, time_it, write_map, example_data_path, find_records, ActiveRegion,
-                          option, check_options, MissingSegmentError)
+                          option, check_options, MissingSegmentError, LazyModule, LazyObject)
 from .limb import normalize_quiet_sun
 
 # %% auto #0
@@ -22,6 +20,11 @@ __all__ = ['UpscaleError', 'EnhanceArchitectureError', 'EnhanceWeightsError', 'u
            'enhance_json_path', 'read_keras_model', 'receptive_radius', 'enhance_model', 'load_keras_weights',
            'save_keras_weights', 'enhance_array', 'enhance_map', 'degrade', 'training_pairs', 'train_enhance',
            'UpscaleOptions', 'upscale_record', 'bench_upscale']
+
+# %% ../nbs/03_upscale.ipynb #a48bf54f
+sunpy = LazyModule('sunpy')        # sunpy.map (3 s to import) at its first use
+dpttrf = LazyObject('scipy.linalg.lapack', 'dpttrf')
+dpttrs = LazyObject('scipy.linalg.lapack', 'dpttrs')
 
 # %% ../nbs/03_upscale.ipynb #e4acd36d
 class UpscaleError(SolarnbError, ValueError):
@@ -39,7 +42,7 @@ _STATS = {'datamin', 'datamax', 'datamedn', 'datamean', 'datarms', 'dataskew', '
           'bscale', 'bzero', 'blank'}
 
 def upscale_meta(meta:dict, factor:int, shape:tuple) -> dict:
-    "A copy of a Map's `meta` for the grid refined `factor` times: CDELT/f, CRPIX' = f(CRPIX-1/2)+1/2, NAXIS from `shape`."
+    "A copy of a Map's `meta` for the grid refined `factor` times: CDELT/f, CRPIX' = f(CRPIX-1/2)+1/2, NAXIS."
     new = {k: v for k, v in dict(meta).items() if k.lower() not in _STATS}  # statistics of the old array go
     for i in (1, 2):
         if f'crpix{i}' in new: new[f'crpix{i}'] = factor * (float(new[f'crpix{i}']) - 0.5) + 0.5
@@ -57,9 +60,14 @@ def _beta3(x):
     return np.where(x < 1, 2 / 3 - x**2 + x**3 / 2, np.where(x < 2, (2 - x)**3 / 6, 0.))
 
 @functools.lru_cache(64)
-def _pt_factor(n:int, diag:float, off:float, ends:float) -> tuple:
+def _pt_factor(n:int,      # matrix size
+               diag:float, # diagonal
+               off:float,  # off-diagonal
+               ends:float, # first and last diagonal entry
+              ) -> tuple:
     "LAPACK's LDL^T factors of the n x n tridiagonal Toeplitz matrix (diag, off) with `ends` at both corners."
-    d = np.full(n, float(diag)); d[0] = d[-1] = ends
+    d = np.full(n, float(diag))
+    d[0] = d[-1] = ends
     if n == 1: return d, np.zeros(0)
     d, e, info = dpttrf(d, np.full(n - 1, float(off)))
     if info: raise UpscaleError(f'tridiagonal factorisation failed (LAPACK info {info})')
@@ -73,29 +81,40 @@ def _solve_rows(b:np.ndarray, diag:float, off:float, ends:float) -> np.ndarray:
     x, info = dpttrs(d, e, b.T, overwrite_b=True)   # b.T is Fortran-ordered (n, m): LAPACK takes it in place
     return x.T
 
-def _conservative_rows(a, f):
+# %% ../nbs/03_upscale.ipynb #ade5e7c0
+def _conservative_rows(a:np.ndarray, # 2-D, C-contiguous
+                       f:int,         # refinement factor
+                      ) -> np.ndarray:
     "Footprint means of the derivative of the natural cubic spline through the cumulative sum, along the last axis."
     m, n = a.shape
     if n == 1: return np.repeat(a, f, 1)
-    d = np.diff(a, axis=1); d *= 6
+    d = np.diff(a, axis=1)
+    d *= 6
     M = _solve_rows(d, 4., 1., 4.)                 # second derivatives at the n-1 inner pixel edges (0 at the ends)
     t = np.arange(f + 1) / f
     cg = -f * np.diff(t * (1 - t) * (2 - t) / 6)   # weight of the left edge's M in sub-pixel r
     ch = -f * np.diff(t * (1 - t) * (1 + t) / 6)   # weight of the right edge's M
     out = np.empty((m, n, f))
     if f == 2:                                     # both weights equal: sub-pixels a -/+ (M_left + M_right) / 8
-        S = np.empty((m, n)); S[:, 0], S[:, -1] = M[:, 0], M[:, -1]
+        S = np.empty((m, n))
+        S[:, 0], S[:, -1] = M[:, 0], M[:, -1]
         np.add(M[:, :-1], M[:, 1:], out=S[:, 1:-1])
         S *= ch[1]
-        np.subtract(a, S, out=out[:, :, 0]); np.add(a, S, out=out[:, :, 1])
+        np.subtract(a, S, out=out[:, :, 0])
+        np.add(a, S, out=out[:, :, 1])
     else:
         for r in range(f):
-            o = out[:, :, r]; o[:] = a
-            o[:, 1:] += cg[r] * M; o[:, :-1] += ch[r] * M
+            o = out[:, :, r]
+            o[:] = a
+            o[:, 1:] += cg[r] * M
+            o[:, :-1] += ch[r] * M
     return out.reshape(m, n * f)
 
-def _interpolate_rows(a, f):
-    "Point samples of the mirror-extended interpolating cubic B-spline at the refined pixel centres, along the last axis."
+# %% ../nbs/03_upscale.ipynb #13881068
+def _interpolate_rows(a:np.ndarray, # 2-D, C-contiguous
+                      f:int,         # refinement factor
+                     ) -> np.ndarray:
+    "Point samples of the mirror-extended interpolating cubic B-spline at the refined pixel centres, along rows."
     m, n = a.shape
     if n == 1: return np.repeat(a, f, 1)
     c = _solve_rows(a.copy(), 4 / 6, 1 / 6, 5 / 6)
@@ -109,9 +128,11 @@ def _interpolate_rows(a, f):
         for k in range(k0 + 1, k0 + 4): o += float(_beta3(d - k)) * cp[:, 2 + k: 2 + k + n]
     return out.reshape(m, n * f)
 
+# %% ../nbs/03_upscale.ipynb #e3722b6e
 _METHODS = {'conservative': _conservative_rows, 'interpolate': _interpolate_rows}
 
-def _fill_nan(a):
+# %% ../nbs/03_upscale.ipynb #b4ec6957
+def _fill_nan(a:np.ndarray) -> tuple:
     "`a` with every NaN replaced by its nearest finite neighbour, and the NaN mask."
     from scipy.ndimage import distance_transform_edt
     bad = ~np.isfinite(a)
@@ -119,7 +140,11 @@ def _fill_nan(a):
     idx = distance_transform_edt(bad, return_distances=False, return_indices=True)
     return a[tuple(idx)], bad
 
-def _limit_sign(out, a, f):
+# %% ../nbs/03_upscale.ipynb #f57dcca9
+def _limit_sign(out:np.ndarray, # the refined image (f ny, f nx), changed in place
+                a:np.ndarray,   # the image before refinement (ny, nx)
+                f:int,          # refinement factor
+               ) -> np.ndarray:
     "In place: zero the sub-pixels whose sign opposes their parent's and rescale that block back to the parent's mean."
     ny, nx = a.shape
     s = np.sign(a)
@@ -142,6 +167,7 @@ def _limit_sign(out, a, f):
     for k, r in zip(idx, res): flat[k] = r
     return out
 
+# %% ../nbs/03_upscale.ipynb #f01f2a38
 def upscale_array(a:np.ndarray,              # 2-D image
                   factor:int=2,              # integer refinement factor along each axis
                   method:str='conservative', # 'conservative' (area preserving) or 'interpolate' (point samples)
@@ -186,48 +212,77 @@ def enhance_json_path(kind:str='intensity') -> Path:
     if kind not in ('intensity', 'blos'): raise UpscaleError(f"kind must be 'intensity' or 'blos', not {kind!r}")
     return example_data_path()/'enhance'/'network'/f'{kind}_model.json'
 
-def read_keras_model(src) -> dict:
-    "The layers of a Keras 2 functional-model description (path, JSON text or dict), checked and with channel counts."
+# %% ../nbs/03_upscale.ipynb #f1cf9cfb
+def _load_model_json(src) -> dict:
+    "The functional-model config of a Keras JSON description (path, JSON text or dict), with its `layers`."
     if isinstance(src, dict): d = src
     else:
         p = Path(src) if not str(src).lstrip().startswith('{') else None
         try: d = json.loads(p.read_text() if p else str(src))
-        except (OSError, ValueError) as e: raise EnhanceArchitectureError(f'{src}: not a readable Keras model JSON ({e})') from e
+        except (OSError, ValueError) as e:
+            raise EnhanceArchitectureError(f'{src}: not a readable Keras model JSON ({e})') from e
     cfg = d.get('config', d)
     if not isinstance(cfg, dict) or 'layers' not in cfg:
         raise EnhanceArchitectureError(f'{src}: no functional-model layer list (config.layers)')
+    return d
+
+def _layer_inputs(L:dict, chans:dict, src) -> list:
+    "Names of the layers that feed Keras layer `L`; every one must be defined before it (in `chans`)."
+    ins = [n[0] for n in L['inbound_nodes'][0]] if L.get('inbound_nodes') else []
+    for i in ins:
+        if i not in chans: raise EnhanceArchitectureError(f"{src}: layer {L['name']!r} uses {i!r} before it is defined")
+    return ins
+
+# %% ../nbs/03_upscale.ipynb #afa087b0
+def _check_conv(name:str, c:dict, src):
+    "Refuse a Conv2D the rebuild does not support: strides, dilation, or 'same' padding of an even kernel."
+    k = tuple(c['kernel_size'])
+    plain = tuple(c.get('strides', (1, 1))) == (1, 1) and tuple(c.get('dilation_rate', (1, 1))) == (1, 1)
+    padding_ok = c['padding'] == 'valid' or (c['padding'] == 'same' and k[0] % 2 == 1 and k[1] % 2 == 1)
+    if not (plain and padding_ok):
+        raise EnhanceArchitectureError(
+            f'{src}: Conv2D {name!r}: only unit stride/dilation and valid or odd same padding'
+        )
+
+def _layer_channels(L:dict, ins:list, chans:dict, src) -> int:
+    "The number of output channels of Keras layer `L` given those of its inputs."
+    name, cls, c = L['name'], L['class_name'], L.get('config', {})
+    if cls == 'InputLayer': return int(c['batch_input_shape'][-1])
+    if cls == 'Conv2D':
+        _check_conv(name, c, src)
+        return int(c['filters'])
+    if cls == 'Add' and len({chans[i] for i in ins}) != 1:
+        raise EnhanceArchitectureError(f'{src}: Add {name!r} of different widths')
+    return chans[ins[0]]
+
+# %% ../nbs/03_upscale.ipynb #deb5f07c
+def read_keras_model(src, # a Keras 2 functional-model JSON: a path, the JSON text or the parsed dict
+                    ) -> dict:
+    "The layers of a Keras 2 functional-model description, checked and with channel counts."
+    d = _load_model_json(src)
+    cfg = d.get('config', d)
     layers, chans = [], {}
     for L in cfg['layers']:
         name, cls, c = L['name'], L['class_name'], L.get('config', {})
         if cls not in _SUPPORTED:
             raise EnhanceArchitectureError(f'{src}: layer {name!r} is a {cls}, which is not one of {_SUPPORTED}')
-        ins = [n[0] for n in L['inbound_nodes'][0]] if L.get('inbound_nodes') else []
-        for i in ins:
-            if i not in chans: raise EnhanceArchitectureError(f'{src}: layer {name!r} uses {i!r} before it is defined')
+        ins = _layer_inputs(L, chans, src)
         if c.get('data_format', 'channels_last') != 'channels_last':
             raise EnhanceArchitectureError(f'{src}: layer {name!r} is not channels_last')
-        if cls == 'InputLayer': chans[name] = int(c['batch_input_shape'][-1])
-        elif cls == 'Conv2D':
-            k = tuple(c['kernel_size'])
-            if tuple(c.get('strides', (1, 1))) != (1, 1) or tuple(c.get('dilation_rate', (1, 1))) != (1, 1) or \
-               c['padding'] not in ('valid', 'same') or (c['padding'] == 'same' and (k[0] % 2 == 0 or k[1] % 2 == 0)):
-                raise EnhanceArchitectureError(f'{src}: Conv2D {name!r}: only unit stride/dilation and valid or odd same padding')
-            chans[name] = int(c['filters'])
-        elif cls == 'Add':
-            if len({chans[i] for i in ins}) != 1: raise EnhanceArchitectureError(f'{src}: Add {name!r} of different widths')
-            chans[name] = chans[ins[0]]
-        else: chans[name] = chans[ins[0]]
+        chans[name] = _layer_channels(L, ins, chans, src)
         layers.append({'name': name, 'class': cls, 'config': c, 'inputs': ins,
                        'in_channels': chans[ins[0]] if ins else None, 'channels': chans[name]})
     out = cfg.get('output_layers', [[layers[-1]['name']]])[0][0]
     return {'name': cfg.get('name', 'model'), 'layers': layers, 'output': out,
             'keras_version': d.get('keras_version')}
 
+# %% ../nbs/03_upscale.ipynb #8b61fca0
 def receptive_radius(arch:dict) -> int:
     "How many input pixels around a pixel can change its output (the tile overlap needed for seamless tiling)."
     r, s = {}, {}
     for L in arch['layers']:
-        rin = max((r[i] for i in L['inputs']), default=0.); sin = max((s[i] for i in L['inputs']), default=1)
+        rin = max((r[i] for i in L['inputs']), default=0.0)
+        sin = max((s[i] for i in L['inputs']), default=1)
         if L['class'] == 'Conv2D': rin += math.ceil((max(L['config']['kernel_size']) - 1) / 2 / sin)
         if L['class'] == 'UpSampling2D': sin *= int(max(L['config']['size']))
         r[L['name']], s[L['name']] = rin, sin
@@ -235,14 +290,18 @@ def receptive_radius(arch:dict) -> int:
 
 # %% ../nbs/03_upscale.ipynb #55e8808f
 def _torch():
+    "The torch module, or `UpscaleError` saying how to install it."
     try: import torch
     except ImportError as e:
         raise UpscaleError('the Enhance network needs PyTorch: pip install "solarnb[enhance]"') from e
     return torch
 
+# %% ../nbs/03_upscale.ipynb #9e0cf37a
 @functools.lru_cache(None)
 def _graph_class():
-    torch = _torch(); nn, F = torch.nn, torch.nn.functional
+    "The `KerasGraph` class (built on first use, so that torch is imported only when needed)."
+    torch = _torch()
+    nn, F = torch.nn, torch.nn.functional
     acts = {'relu': F.relu, 'linear': lambda x: x, 'tanh': torch.tanh, 'sigmoid': torch.sigmoid, 'elu': F.elu}
 
     class KerasGraph(nn.Module):
@@ -271,12 +330,14 @@ def _graph_class():
             self.radius = receptive_radius(arch)
 
         def forward(self, x):
+            "Run the layers in order on the NCHW tensor `x`."
             t = {}
             for L in self.arch['layers']:
                 n, c, ins = L['name'], L['config'], [t[i] for i in L['inputs']]
                 k = L['class']
                 if k == 'InputLayer': y = x
-                elif k == 'GaussianNoise': y = ins[0] + c['stddev'] * torch.randn_like(ins[0]) if self.training else ins[0]
+                elif k == 'GaussianNoise':   # a training-time regulariser
+                    y = ins[0] + c['stddev'] * torch.randn_like(ins[0]) if self.training else ins[0]
                 elif k == 'ReflectionPadding2D':
                     (t0, b0), (l0, r0) = c['padding']
                     y = F.pad(ins[0], (l0, r0, t0, b0), mode='reflect')
@@ -294,8 +355,10 @@ def _graph_class():
             return t[self.arch['output']]
     return KerasGraph
 
-def enhance_model(src='intensity') -> 'torch.nn.Module':
-    "The PyTorch network of a Keras model description: 'intensity', 'blos', a JSON path/text or `read_keras_model` output."
+# %% ../nbs/03_upscale.ipynb #5c2485b5
+def enhance_model(src='intensity', # 'intensity', 'blos', a JSON path or text, or `read_keras_model` output
+                 ) -> 'torch.nn.Module':
+    "The PyTorch network (a `KerasGraph`, in eval mode, initial weights) of a Keras model description."
     if isinstance(src, str) and src in ('intensity', 'blos'): src = enhance_json_path(src)
     arch = src if isinstance(src, dict) and 'layers' in src and 'output' in src else read_keras_model(src)
     return _graph_class()(arch).eval()
@@ -315,41 +378,60 @@ def _expected_weights(model) -> dict:
             exp[L['name']] = {k: (L['channels'],) for k in _BN}
     return exp
 
-def load_keras_weights(model, path) -> 'torch.nn.Module':
-    "Load a Keras 2 HDF5 weight file into a `KerasGraph`, checking layer names and shapes."
+# %% ../nbs/03_upscale.ipynb #7fe2924b
+def _read_keras_h5(path:Path) -> dict:
+    "Keras layer name -> {weight kind: array} of every layer with weights in a Keras 2 HDF5 weight file."
     import h5py
-    torch = _torch(); path = Path(path)
-    if not path.is_file(): raise EnhanceWeightsError(f'{path}: no such weight file')
-    exp = _expected_weights(model)
     try: f = h5py.File(path, 'r')
     except OSError as e: raise EnhanceWeightsError(f'{path}: not an HDF5 file ({e})') from e
+    text = lambda s: s.decode() if isinstance(s, bytes) else str(s)
+    got = {}
     with f:
         g = f['model_weights'] if 'model_weights' in f else f
-        names = [n.decode() if isinstance(n, bytes) else str(n) for n in g.attrs.get('layer_names', list(g.keys()))]
-        got = {}
-        for n in names:
-            wn = [w.decode() if isinstance(w, bytes) else str(w) for w in g[n].attrs.get('weight_names', [])]
+        for n in map(text, g.attrs.get('layer_names', list(g.keys()))):
+            wn = [text(w) for w in g[n].attrs.get('weight_names', [])]
             if wn: got[n] = {w.split('/')[-1].split(':')[0]: np.asarray(g[n][w]) for w in wn}
-        missing, extra = sorted(set(exp) - set(got)), sorted(set(got) - set(exp))
-        if missing or extra:
-            raise EnhanceWeightsError(f'{path}: layers do not match the architecture {model.arch["name"]!r}: '
-                                      f'missing {missing or "none"}, unexpected {extra or "none"}')
-        with torch.no_grad():
-            for n, shapes in exp.items():
-                for kind, shape in shapes.items():
-                    if kind not in got[n]:
-                        raise EnhanceWeightsError(f'{path}: layer {n!r} has no {kind!r} weight (has {sorted(got[n])})')
-                    w = got[n][kind]
-                    if tuple(w.shape) != tuple(shape):
-                        raise EnhanceWeightsError(f'{path}: layer {n!r} {kind} has shape {tuple(w.shape)}, '
-                                                  f'the architecture needs {tuple(shape)}')
-                    mod = model.mods[n]  # Keras (H, W, in, out) -> torch (out, in, H, W)
-                    if kind == 'kernel': mod.weight.copy_(torch.from_numpy(w.transpose(3, 2, 0, 1).copy()))
-                    elif kind == 'bias': mod.bias.copy_(torch.from_numpy(w))
-                    else: getattr(mod, _BN[kind]).copy_(torch.from_numpy(w))
+    return got
+
+def _check_weights(exp:dict, got:dict, path, arch_name:str):
+    "Refuse weights whose layers, kinds or shapes differ from the architecture's, naming the first difference."
+    missing, extra = sorted(set(exp) - set(got)), sorted(set(got) - set(exp))
+    if missing or extra:
+        raise EnhanceWeightsError(f'{path}: layers do not match the architecture {arch_name!r}: '
+                                  f'missing {missing or "none"}, unexpected {extra or "none"}')
+    for n, shapes in exp.items():
+        for kind, shape in shapes.items():
+            if kind not in got[n]:
+                raise EnhanceWeightsError(f'{path}: layer {n!r} has no {kind!r} weight (has {sorted(got[n])})')
+            if tuple(got[n][kind].shape) != tuple(shape):
+                raise EnhanceWeightsError(f'{path}: layer {n!r} {kind} has shape {tuple(got[n][kind].shape)}, '
+                                          f'the architecture needs {tuple(shape)}')
+
+# %% ../nbs/03_upscale.ipynb #c18381f1
+def load_keras_weights(model,  # a `KerasGraph` of the matching architecture
+                       path,   # Keras 2 HDF5 weight file
+                      ) -> 'torch.nn.Module':
+    "Load a Keras 2 HDF5 weight file into a `KerasGraph`, checking layer names and shapes."
+    torch = _torch()
+    path = Path(path)
+    if not path.is_file(): raise EnhanceWeightsError(f'{path}: no such weight file')
+    exp = _expected_weights(model)
+    got = _read_keras_h5(path)
+    _check_weights(exp, got, path, model.arch['name'])
+    with torch.no_grad():
+        for n, shapes in exp.items():
+            mod = model.mods[n]
+            for kind in shapes:
+                w = got[n][kind]
+                if kind == 'kernel':
+                    w = w.transpose(3, 2, 0, 1).copy()  # Keras (H, W, in, out) -> torch (out, in, H, W)
+                getattr(mod, {'kernel': 'weight', 'bias': 'bias', **_BN}[kind]).copy_(torch.from_numpy(w))
     return model.eval()
 
-def save_keras_weights(model, path) -> Path:
+# %% ../nbs/03_upscale.ipynb #3fa748b4
+def save_keras_weights(model, # a `KerasGraph`
+                       path,  # the HDF5 file to write
+                      ) -> Path:
     "Write a `KerasGraph`'s weights as a Keras 2 HDF5 weight file (the layout `load_keras_weights` reads)."
     import h5py
     from solarnb.core import atomic_path
@@ -358,7 +440,8 @@ def save_keras_weights(model, path) -> Path:
         f.attrs['layer_names'] = np.array([L['name'].encode() for L in model.arch['layers']])
         f.attrs['backend'], f.attrs['keras_version'] = b'tensorflow', b'2.0.2'
         for L in model.arch['layers']:
-            g = f.create_group(L['name']); n = L['name']
+            g = f.create_group(L['name'])
+            n = L['name']
             kinds = list(exp.get(n, {}))
             g.attrs['weight_names'] = np.array([f'{n}/{k}:0'.encode() for k in kinds])
             for k in kinds:
@@ -399,18 +482,21 @@ def enhance_array(model,                # a `KerasGraph` (from `enhance_model`, 
 # %% ../nbs/03_upscale.ipynb #606bbf33
 @functools.lru_cache(8)
 def _cached_network(kind_or_json:str, weights:str):
+    "The network of `kind_or_json` with `weights` loaded, cached."
     return load_keras_weights(enhance_model(kind_or_json), weights)
 
 def _is_field(m) -> bool:
+    "Whether the BUNIT of Map `m` is a magnetic field (G)."
     try: return u.Unit(str(m.meta.get('bunit', ''))).is_equivalent(u.G)
     except ValueError: return False
 
+# %% ../nbs/03_upscale.ipynb #989b34b9
 def enhance_map(m:sunpy.map.GenericMap,       # continuum (any units, or quiet-sun normalised) or a field segment [G]
                 weights=None,                 # Keras HDF5 weight file of the matching network
                 model=None,                   # or a ready `KerasGraph` (weights loaded)
                 kind:str|None=None,           # 'intensity' or 'blos'; default: 'blos' when BUNIT is a field unit
                 tile:int=256,                 # core tile size [input px]
-                renormalize=None,             # Map -> quiet-sun normalised Map; default solarnb.limb.normalize_quiet_sun
+                renormalize=None,             # Map -> quiet-sun normalised Map; default limb.normalize_quiet_sun
                 bins:int=100,                 # histogram bins of the quiet-sun mode (default normalisation)
                 device:str='cpu',             # torch device
                ) -> sunpy.map.GenericMap:
@@ -419,8 +505,12 @@ def enhance_map(m:sunpy.map.GenericMap,       # continuum (any units, or quiet-s
     if model is None:
         if weights is None: raise UpscaleError('enhance_map needs weights= (a Keras HDF5 file) or model=')
         model = _cached_network(kind, str(weights))
-    pre = renormalize or functools.partial(normalize_quiet_sun, bins=bins, correct=True)    # raw -> limb-corrected, QS units
-    post = renormalize or functools.partial(normalize_quiet_sun, bins=bins, correct=False)  # back to QS units, no 2nd correction
+    pre = renormalize or functools.partial(
+        normalize_quiet_sun, bins=bins, correct=True
+    )  # raw -> limb-corrected, QS units
+    post = renormalize or functools.partial(
+        normalize_quiet_sun, bins=bins, correct=False
+    )  # back to QS units, no 2nd correction
     if not np.isfinite(m.data).any(): raise EmptyImageError('cannot enhance an image without a finite pixel')
     data, bad = _fill_nan(np.asarray(m.data, float))
     src = m
@@ -450,13 +540,21 @@ def enhance_map(m:sunpy.map.GenericMap,       # continuum (any units, or quiet-s
     return res
 
 # %% ../nbs/03_upscale.ipynb #c3cb50c0
-def degrade(a:np.ndarray, factor:int=2) -> np.ndarray:
+def degrade(a:np.ndarray,   # 2-D image
+            factor:int=2,   # block size
+           ) -> np.ndarray:
     "Bin a 2-D array `factor` x `factor` (block mean), cropping rows/columns that do not fill a block."
     a = np.asarray(a, float)
     ny, nx = (a.shape[0] // factor) * factor, (a.shape[1] // factor) * factor
     return a[:ny, :nx].reshape(ny // factor, factor, nx // factor, factor).mean((1, 3))
 
-def training_pairs(images, n:int=64, patch:int=32, factor:int=2, seed:int=0):
+# %% ../nbs/03_upscale.ipynb #72890631
+def training_pairs(images,         # 2-D arrays to cut the targets from
+                   n:int=64,       # number of pairs
+                   patch:int=32,   # target size [px]
+                   factor:int=2,   # binning of the inputs
+                   seed:int=0,     # random seed
+                  ) -> tuple:
     "`n` random (input, target) pairs: `patch`x`patch` targets cut from `images`, inputs binned by `factor`."
     rng = np.random.default_rng(seed)
     imgs = [np.asarray(i, np.float32) for i in images]
@@ -469,11 +567,20 @@ def training_pairs(images, n:int=64, patch:int=32, factor:int=2, seed:int=0):
     hi = np.stack(hi)
     return np.stack([degrade(h, factor) for h in hi]).astype(np.float32), hi
 
-def train_enhance(model, pairs, epochs:int=1, batch:int=8, lr:float=1e-4, seed:int=0, device:str='cpu',
-                  progress:bool=True) -> list[float]:
+# %% ../nbs/03_upscale.ipynb #abfe9e37
+def train_enhance(model,            # a `KerasGraph`
+                  pairs,            # (inputs, targets) of `training_pairs`
+                  epochs:int=1,     # passes over the pairs
+                  batch:int=8,      # batch size
+                  lr:float=1e-4,    # Adam learning rate (published: 1e-4)
+                  seed:int=0,       # random seed
+                  device:str='cpu', # torch device
+                  progress:bool=True, # tqdm bar over the steps
+                 ) -> list[float]:
     "Train a `KerasGraph` on (input, target) pairs with MSE and Adam; returns the loss of every step."
     torch = _torch()
-    torch.manual_seed(seed); rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     lo, hi = (torch.from_numpy(np.asarray(p, np.float32))[:, None] for p in pairs)
     model = model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -486,7 +593,8 @@ def train_enhance(model, pairs, epochs:int=1, batch:int=8, lr:float=1e-4, seed:i
         idx = order[i:i + batch]
         opt.zero_grad()
         loss = torch.nn.functional.mse_loss(model(lo[idx].to(device)), hi[idx].to(device))
-        loss.backward(); opt.step()
+        loss.backward()
+        opt.step()
         losses.append(loss.item())
     model.eval()
     return losses
@@ -505,7 +613,7 @@ class UpscaleOptions:
 # %% ../nbs/03_upscale.ipynb #38333a4c
 def upscale_record(ar:ActiveRegion,              # the record
                    continuum_norm:sunpy.map.GenericMap|None=None, # limb stage's normalised continuum: upscaled instead
-                   options:UpscaleOptions|None=None,
+                   options:UpscaleOptions|None=None, # the stage's options (default `UpscaleOptions()`)
                    segments=('continuum', 'Br', 'Bp', 'Bt'), # segments to refine (missing ones are skipped)
                   ) -> dict:
     "The upscaled Maps of one record by name ('continuum_norm' replaces 'continuum' when given)."
@@ -521,7 +629,8 @@ def upscale_record(ar:ActiveRegion,              # the record
             out[name] = enhance_map(m, weights=o.enhance_weights, kind='intensity', bins=o.qs_bins)
         else: out[name] = upscale_spline(m, o.factor, o.method, o.preserve_sign)
         out[name].meta['upsrc'] = name                      # FITS-ready: UPSRC names the input
-    if not out: raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: none of the segments {list(segments)} to upscale')
+    if not out:
+        raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: none of the segments {list(segments)} to upscale')
     return out
 
 # %% ../nbs/03_upscale.ipynb #15538ede
@@ -547,13 +656,19 @@ def bench_upscale(quick:bool=False) -> list:
             {'stage': 'upscale', 'case': 'spline x2 (interpolate), 744x377 continuum',
              'seconds': time_it(upscale_spline, ar.continuum, 2, 'interpolate', repeat=n)}]
     try:
-        torch = _torch(); torch.manual_seed(0)
+        torch = _torch()
+        torch.manual_seed(0)
         net = enhance_model('intensity')
         x = (ar.continuum.data / np.nanmax(ar.continuum.data)).astype(np.float32)
         dev = 'cuda' if torch.cuda.is_available() else 'cpu'
-        rows.append({'stage': 'upscale', 'case': f'Enhance x2 inference, 744x377 continuum ({dev}, {torch.get_num_threads()} threads)',
-                     'seconds': time_it(enhance_array, net, x, device=dev, repeat=1 if quick else 3),
-                     'note': 'published architecture, random weights'})
+        rows.append(
+            {
+                'stage': 'upscale',
+                'case': f'Enhance x2 inference, 744x377 continuum ({dev}, {torch.get_num_threads()} threads)',
+                'seconds': time_it(enhance_array, net, x, device=dev, repeat=1 if quick else 3),
+                'note': 'published architecture, random weights',
+            }
+        )
     except UpscaleError as e:
         rows.append({'stage': 'upscale', 'case': 'Enhance x2 inference', 'seconds': float('nan'), 'note': str(e)})
     return rows
