@@ -26,11 +26,11 @@ from .spectra import SpectraOptions
 from .corona import CoronaOptions
 
 # %% auto #0
-__all__ = ['FILE_KINDS', 'STAGES', 'PLOTS', 'WORKER_ENV', 'RecordPaths', 'save_png', 'save_csv', 'SummaryOptions',
+__all__ = ['FILE_KINDS', 'STAGES', 'PLOTS', 'WORKER_ENV', 'HARP_COLUMNS', 'RecordPaths', 'save_png', 'save_csv', 'SummaryOptions',
            'SummaryResult', 'summary', 'LimbResult', 'limb', 'UpscaleResult', 'upscale', 'RegionsResult', 'regions',
            'FeaturesResult', 'features', 'TilesOptions', 'TilesResult', 'tiles', 'tracking', 'HistoryOptions',
            'plot_history', 'history', 'timelines', 'collect_files', 'spectra', 'corona', 'process_file', 'Stage',
-           'stage', 'parse_options', 'option_keys', 'options_table', 'Plan', 'sha256', 'fingerprint', 'stage_key',
+           'stage', 'option_keys', 'parse_options', 'options_table', 'Plan', 'sha256', 'fingerprint', 'stage_key',
            'manifest_path', 'read_manifest', 'write_manifest', 'products_current', 'process_record', 'manifest_row',
            'collect_records', 'prepare_out', 'max_workers', 'check_workers', 'connect', 'run_harp_stages', 'RunResult',
            'run_pipeline', 'kill_and_resume', 'bench_pipeline', 'bench_record']
@@ -48,12 +48,18 @@ class RecordPaths:
     t_rec: str    # T_REC
 
     @property
-    def folder(self) -> Path: return Path(self.out)/f'sharp_{self.harp}'
+    def folder(self) -> Path:
+        "The HARP's product folder, `<out>/sharp_<harp>`."
+        return Path(self.out)/f'sharp_{self.harp}'
 
     @property
-    def stem(self) -> str: return f'{self.series}.{self.harp}.{format_trec(self.t_rec, "file")}_TAI'
+    def stem(self) -> str:
+        "The start of every product name of the record, `<series>.<harp>.<trec>_TAI`."
+        return f'{self.series}.{self.harp}.{format_trec(self.t_rec, "file")}_TAI'
 
-    def __call__(self, suffix:str) -> Path: return self.folder/f'{self.stem}.{suffix}'
+    def __call__(self, suffix:str) -> Path:
+        "The path of the product ending in `suffix`."
+        return self.folder/f'{self.stem}.{suffix}'
 
 # %% ../nbs/08_pipeline.ipynb #f67cb02e
 def save_png(fig, path, dpi:int=80) -> Path:
@@ -74,19 +80,24 @@ def save_csv(df:pd.DataFrame, path) -> Path:
 class SummaryOptions:
     "The summary stage has no options of its own (figures are chosen with `--plots`)."
 
+# %% ../nbs/08_pipeline.ipynb #9f124240
 @dataclass
 class SummaryResult:
     "The record's header facts."
-    facts: dict
-    ar: ActiveRegion = field(repr=False, default=None)
+    facts: dict                                   # `ActiveRegion.summary()`: HARP, NOAA, T_REC, grid, pixel size
+    ar: ActiveRegion = field(repr=False, default=None)   # the record, for the figure
 
     def write(self, paths:RecordPaths, plot:bool) -> list:
+        "The continuum/Br figure when `plot` (no other product), and return the paths written."
         if not plot: return []
         from solarnb.core import plot_record
         return [save_png(plot_record(self.ar), paths('summary.png'))]
 
-    def row(self) -> dict: return dict(self.facts)
+    def row(self) -> dict:
+        "The header facts, for the record table."
+        return dict(self.facts)
 
+# %% ../nbs/08_pipeline.ipynb #3115a49a
 def summary(ar:ActiveRegion, options:SummaryOptions) -> SummaryResult:
     "Header facts of the record."
     return SummaryResult(ar.summary(), ar)
@@ -95,31 +106,38 @@ def summary(ar:ActiveRegion, options:SummaryOptions) -> SummaryResult:
 @dataclass
 class LimbResult:
     "mu and the quiet-Sun normalised continuum (None without a continuum segment)."
-    mu: object
-    continuum_norm: object = None
-    source: str = ''
-    options: LimbOptions = None
+    mu: object                     # Map of mu = cos(theta)
+    continuum_norm: object = None  # Map of the continuum / limb darkening / quiet-Sun level, or None
+    source: str = ''               # the segment whose WCS and observer gave mu
+    options: LimbOptions = None    # the options used
 
     def write(self, paths:RecordPaths, plot:bool) -> list:
+        "Write `mu.fits` and `continuum_norm.fits`, with what was applied in their headers, and return the paths."
         o = self.options
         out = [write_map(self.mu, paths('mu.fits'), LDLAW=(o.law, 'limb-darkening law'),
                          history=[f'mu = cos(theta) from the WCS and observer of the {self.source} segment'])]
-        if self.continuum_norm is not None:
-            n = self.continuum_norm
-            out.append(write_map(n, paths('continuum_norm.fits'),
-                                 history=[f"continuum / limb darkening ({o.law}, {n.meta['ldwave']:.1f} A) / quiet-Sun"
-                                          f" level {n.meta['qslevel']:.6g} (histogram mode, {o.qs_bins} bins)"],
-                                 QSLEVEL=(float(n.meta['qslevel']), 'quiet-Sun level of the corrected continuum'),
-                                 QSBINS=(o.qs_bins, 'histogram bins for the quiet-Sun mode'),
-                                 LDLAW=(o.law, 'limb-darkening law'),
-                                 LDWAVE=(float(n.meta['ldwave']), '[Angstrom] wavelength of the law')))
+        if self.continuum_norm is not None: out.append(self._write_norm(paths))
         return out
 
+    def _write_norm(self, paths:RecordPaths) -> Path:
+        "Write the normalised continuum with its law, wavelength and quiet-Sun level in the header."
+        o, n = self.options, self.continuum_norm
+        return write_map(n, paths('continuum_norm.fits'),
+                         history=[f"continuum / limb darkening ({o.law}, {n.meta['ldwave']:.1f} A) / quiet-Sun"
+                                  f" level {n.meta['qslevel']:.6g} (histogram mode, {o.qs_bins} bins)"],
+                         QSLEVEL=(float(n.meta['qslevel']), 'quiet-Sun level of the corrected continuum'),
+                         QSBINS=(o.qs_bins, 'histogram bins for the quiet-Sun mode'),
+                         LDLAW=(o.law, 'limb-darkening law'),
+                         LDWAVE=(float(n.meta['ldwave']), '[Angstrom] wavelength of the law'))
+
     def row(self) -> dict:
+        "The range of mu and the quiet-Sun level, for the record table."
         r = {'mu min': round(float(np.nanmin(self.mu.data)), 5), 'mu max': round(float(np.nanmax(self.mu.data)), 5)}
-        if self.continuum_norm is not None: r['QS level [DN/s]'] = round(float(self.continuum_norm.meta['qslevel']), 2)
+        if self.continuum_norm is not None:
+            r['QS level [DN/s]'] = round(float(self.continuum_norm.meta['qslevel']), 2)
         return r
 
+# %% ../nbs/08_pipeline.ipynb #78a896c0
 def limb(ar:ActiveRegion, options:LimbOptions) -> LimbResult:
     "mu map of the record and, with a continuum, its limb-corrected quiet-Sun normalised continuum."
     from solarnb.limb import limb_products
@@ -131,19 +149,27 @@ def limb(ar:ActiveRegion, options:LimbOptions) -> LimbResult:
 @dataclass
 class UpscaleResult:
     "Upscaled Maps by input name."
-    maps: dict
-    options: UpscaleOptions = None
+    maps: dict                        # input name ('continuum_norm', 'Br', ...) -> upscaled Map
+    options: UpscaleOptions = None    # the options used
 
     def write(self, paths:RecordPaths, plot:bool) -> list:
+        "Write each upscaled Map as float32 `<name>.x<factor>.fits`, its method in the header, and return the paths."
+        return [self._write(name, m, paths) for name, m in self.maps.items()]
+
+    def _write(self, name:str, m, paths:RecordPaths) -> Path:
+        "Write one upscaled Map."
         f = self.options.factor
-        return [write_map(m, paths(f'{name}.x{f}.fits'), history=[f'upscale: {name} x{f} by {m.meta["upmethod"]}'],
-                          dtype=np.float32,
-                          UPSTEP=('upscale', 'solarnb stage that wrote this file'), UPFACTOR=(int(m.meta['upfactor']), 'resolution factor per axis'),
-                          UPMETHOD=(m.meta['upmethod'], 'upscaling method'), UPSRC=(name, 'input segment'))
-                for name, m in self.maps.items()]
+        return write_map(m, paths(f'{name}.x{f}.fits'), history=[f'upscale: {name} x{f} by {m.meta["upmethod"]}'],
+                         dtype=np.float32,
+                         UPSTEP=('upscale', 'solarnb stage that wrote this file'),
+                         UPFACTOR=(int(m.meta['upfactor']), 'resolution factor per axis'),
+                         UPMETHOD=(m.meta['upmethod'], 'upscaling method'), UPSRC=(name, 'input segment'))
 
-    def row(self) -> dict: return {'upscaled': ' '.join(f'{k}:{v.meta["upmethod"]}' for k, v in self.maps.items())}
+    def row(self) -> dict:
+        "The method used for each input, for the record table."
+        return {'upscaled': ' '.join(f'{k}:{v.meta["upmethod"]}' for k, v in self.maps.items())}
 
+# %% ../nbs/08_pipeline.ipynb #b2a8caf4
 def upscale(ar:ActiveRegion, limb:LimbResult|None, options:UpscaleOptions) -> UpscaleResult:
     "Upscale the normalised continuum (or the raw one) and the field components."
     from solarnb.upscale import upscale_record
@@ -153,17 +179,19 @@ def upscale(ar:ActiveRegion, limb:LimbResult|None, options:UpscaleOptions) -> Up
 @dataclass
 class RegionsResult:
     "Label image, region table and segmentation masks."
-    labels: object
-    table: pd.DataFrame
-    masks: dict
-    continuum: object = field(default=None, repr=False)
-    Br: object = field(default=None, repr=False)
-    title: str = ''
-    options: RegionOptions = None
+    labels: object                               # Map of region labels (0: none)
+    table: pd.DataFrame                          # one row per region
+    masks: dict                                  # 'umbra', 'penumbra', 'pil', ... -> boolean image
+    continuum: object = field(default=None, repr=False)   # the continuum the regions were found in, for the figure
+    Br: object = field(default=None, repr=False)          # Br on the same grid, for the figure
+    title: str = ''                              # title of the figure
+    options: RegionOptions = None                # the options used
 
     def write(self, paths:RecordPaths, plot:bool) -> list:
+        "Write the label image, the masks, the table and (when `plot`) the figure, and return the paths."
         from solarnb.regions import _save_masks, plot_regions, _history, LABEL_BUNIT
-        out = [write_map(self.labels, paths('regions.labels.fits'), history=[_history(self.options)], BUNIT=LABEL_BUNIT),
+        out = [write_map(self.labels, paths('regions.labels.fits'), history=[_history(self.options)],
+                         BUNIT=LABEL_BUNIT),
                _save_masks(self.masks, paths('regions.masks.npz')), save_csv(self.table, paths('regions.csv'))]
         if plot:
             fig = plot_regions(self.continuum, self.labels, self.masks, self.Br, self.table, title=self.title)
@@ -171,37 +199,48 @@ class RegionsResult:
         return out
 
     def row(self) -> dict:
+        "The number of regions, their area and the umbral area, for the record table."
         px = cea_pixel_area(self.labels).to_value(u.Mm**2)
         return {'regions [n]': len(self.table), 'dark area [Mm2]': round(float(self.table['area [Mm2]'].sum()), 3),
                 'umbra [Mm2]': round(float(self.masks['umbra'].sum() * px), 3)}
 
+# %% ../nbs/08_pipeline.ipynb #613179c6
+def _region_inputs(ar:ActiveRegion, limb:LimbResult, upscale:UpscaleResult|None, grid:str) -> tuple:
+    "(continuum, {'Br', 'Bp', 'Bt': Map or None}) of the regions stage on `grid` ('native' or 'upscaled')."
+    if limb is None or limb.continuum_norm is None:
+        raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: regions need the continuum segment')
+    seg = {s: (ar.segment(s) if ar.has(s) else None) for s in ('Br', 'Bp', 'Bt')}
+    if grid != 'upscaled': return limb.continuum_norm, seg
+    if upscale is None or 'continuum_norm' not in upscale.maps:
+        raise MissingSegmentError("regions grid='upscaled' needs the upscale stage's continuum")
+    return upscale.maps['continuum_norm'], {s: upscale.maps.get(s) for s in seg}
+
+# %% ../nbs/08_pipeline.ipynb #68110d52
 def regions(ar:ActiveRegion, limb:LimbResult, upscale:UpscaleResult|None, options:RegionOptions) -> RegionsResult:
     "Dark features, their table, and umbra/penumbra/PIL/background masks of one record."
     from solarnb.regions import regions_products
-    if limb is None or limb.continuum_norm is None:
-        raise MissingSegmentError(f'HARP {ar.harp} at {ar.t_rec}: regions need the continuum segment')
-    ic, seg = limb.continuum_norm, {s: (ar.segment(s) if ar.has(s) else None) for s in ('Br', 'Bp', 'Bt')}
-    if options.grid == 'upscaled':
-        if upscale is None or 'continuum_norm' not in upscale.maps:
-            raise MissingSegmentError("regions grid='upscaled' needs the upscale stage's continuum")
-        ic, seg = upscale.maps['continuum_norm'], {s: upscale.maps.get(s) for s in seg}
-    labels, table, masks = regions_products(ic, seg['Br'], seg['Bp'], seg['Bt'], ar.bitmap if ar.has('bitmap') else None,
-                                            options)
-    return RegionsResult(labels, table, masks, ic, seg['Br'], f'HARP {ar.harp} {ar.t_rec} ({options.grid} grid)', options)
+    ic, seg = _region_inputs(ar, limb, upscale, options.grid)
+    bitmap = ar.bitmap if ar.has('bitmap') else None
+    labels, table, masks = regions_products(ic, seg['Br'], seg['Bp'], seg['Bt'], bitmap, options)
+    title = f'HARP {ar.harp} {ar.t_rec} ({options.grid} grid)'
+    return RegionsResult(labels, table, masks, ic, seg['Br'], title, options)
 
 # %% ../nbs/08_pipeline.ipynb #b9956df2
 @dataclass
 class FeaturesResult:
     "One row of SHARP keywords and solarmask features."
-    values: dict
+    values: dict     # feature name -> value, with HARPNUM, T_REC and NOAA_ARS
 
     def write(self, paths:RecordPaths, plot:bool) -> list:
+        "Write the row as `features.csv`, and return its path."
         return [write_table(pd.DataFrame([self.values]), paths('features.csv'))]
 
     def row(self) -> dict:
+        "The SHARP keywords (and the note on how they were computed), for the record table."
         from solarnb.features import SHARP_KEYWORDS
         return {k: v for k, v in self.values.items() if k in SHARP_KEYWORDS or k == 'sharp_note'}
 
+# %% ../nbs/08_pipeline.ipynb #57ab136f
 def features(ar:ActiveRegion, regions:RegionsResult|None, options:FeatureOptions) -> FeaturesResult:
     "SHARP keywords and solarmask features of one record (and of the regions stage's masks)."
     from solarnb.features import record_features
@@ -215,26 +254,31 @@ class TilesOptions:
     "Options of the tiles stage."
     tiles: int = option(9, 'tiles per side', min=1, max=64)
 
+# %% ../nbs/08_pipeline.ipynb #2676d6a1
 @dataclass
 class TilesResult:
     "The per-tile table of one record."
-    table: pd.DataFrame
-    grid: object = None
-    ar: ActiveRegion = field(default=None, repr=False)
-    continuum: object = field(default=None, repr=False)
+    table: pd.DataFrame                                  # one row per tile
+    grid: object = None                                  # the tile grid (`solarnb.timelines.tile_grid`)
+    ar: ActiveRegion = field(default=None, repr=False)   # the record, for the figure
+    continuum: object = field(default=None, repr=False)  # the normalised continuum, for the figure
 
     def write(self, paths:RecordPaths, plot:bool) -> list:
+        "Write `tiles.csv` and (when `plot`) the figure, and return the paths."
         out = [save_csv(self.table, paths('tiles.csv'))]
         if plot:
             from solarnb.timelines import plot_tiles
-            out.append(save_png(plot_tiles(self.ar, self.table, self.grid, continuum=self.continuum), paths('tiles.png')))
+            fig = plot_tiles(self.ar, self.table, self.grid, continuum=self.continuum)
+            out.append(save_png(fig, paths('tiles.png')))
         return out
 
     def row(self) -> dict:
+        "The number of tiles kept, their size and the largest tile flux, for the record table."
         k = self.table[self.table.kept]
         return {'tiles': len(k), 'tile [px]': f'{self.grid.tile_h}x{self.grid.tile_w}',
                 'tile flux max [Mx]': float(k['unsigned flux [Mx]'].max())}
 
+# %% ../nbs/08_pipeline.ipynb #49bdbabd
 def tiles(ar:ActiveRegion, limb:LimbResult|None, options:TilesOptions) -> TilesResult:
     "Single-frame tile table of one record."
     from solarnb.timelines import tile_grid, record_tiles
@@ -253,8 +297,9 @@ def _record_items(rows:list, kind:str):
         tab = next((q for q in p if q.endswith('.regions.csv')), None)
         if lab and tab: yield r['T_REC'], lab, tab
 
+# %% ../nbs/08_pipeline.ipynb #1530ad70
 def tracking(rows:list, folder:Path, stem:str, options:TrackingOptions, plot:bool) -> list:
-    "Track the regions of one HARP's records from their on-disk products; write the graph and track table."
+    "Track the regions of one HARP's records from their on-disk products, and write the graph and track table."
     from solarnb.tracking import track_products, save_tracking, plot_tracks
     items = list(_record_items(rows, 'regions'))
     if not items: return []
@@ -271,13 +316,16 @@ class HistoryOptions:
     "Options of the history stage."
     keywords: str = option('USFLUX,TOTUSJH,TOTPOT,R_VALUE', 'SHARP keywords drawn against time (comma-separated)')
 
+# %% ../nbs/08_pipeline.ipynb #9aa7fa29
 def _read_feature_rows(rows:list) -> pd.DataFrame:
+    "The features rows of the records whose features stage succeeded, read back from their CSV products."
     parts = []
     for r in rows:
         p = next((q for q in r.get('_products', {}).get('features') or [] if q.endswith('.features.csv')), None)
         if p: parts.append(pd.read_csv(p))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
+# %% ../nbs/08_pipeline.ipynb #f745206c
 def plot_history(df:pd.DataFrame, keywords, title:str=''):
     "SHARP keywords against time with their error bars, one panel each (in the style of JSOC's SHARP plots)."
     import matplotlib.pyplot as plt
@@ -298,37 +346,46 @@ def plot_history(df:pd.DataFrame, keywords, title:str=''):
     fig.autofmt_xdate()
     return fig
 
+# %% ../nbs/08_pipeline.ipynb #bb99f277
 def history(rows:list, folder:Path, stem:str, options:HistoryOptions, plot:bool) -> list:
     "SHARP keywords and solarmask features of one HARP against time: Parquet, CSV and a figure."
     df = _read_feature_rows(rows)
     if df.empty: return []
     df = df.sort_values('T_REC', kind='stable').reset_index(drop=True)
-    out = write_table(df, folder/f'{stem}.history.parquet'), write_table(df, folder/f'{stem}.history.csv')
-    out = list(out)
+    out = [write_table(df, folder/f'{stem}.history.parquet'), write_table(df, folder/f'{stem}.history.csv')]
     keys = [k.strip() for k in options.keywords.split(',') if k.strip() in df]
     if plot and keys:
         out.append(save_png(plot_history(df, keys, f'{stem}: SHARP keywords'), folder/f'{stem}.history.png'))
     return out
 
 # %% ../nbs/08_pipeline.ipynb #a060264e
-def timelines(rows:list, folder:Path, stem:str, options:TimelineOptions, plot:bool) -> list:
-    "Per-tile timelines of one HARP's records (acoustic power where the cadence allows, flux, continuum)."
-    from solarnb.timelines import harp_timelines
+def _timeline_frames(rows:list) -> list:
+    "(T_REC, Dopplergram, magnetogram, continuum path or None) of each record that has at least one of them."
     frames = []
     for r in rows:
         i = {s: v['path'] for s, v in r.get('_inputs', {}).items()}
         if i.get('Dopplergram') or i.get('magnetogram') or i.get('continuum'):
             frames.append((r['T_REC'], i.get('Dopplergram'), i.get('magnetogram'), i.get('continuum')))
+    return frames
+
+# %% ../nbs/08_pipeline.ipynb #600772eb
+def timelines(rows:list, folder:Path, stem:str, options:TimelineOptions, plot:bool) -> list:
+    "Per-tile timelines of one HARP's records (acoustic power where the cadence allows, flux, continuum)."
+    from solarnb.timelines import harp_timelines
+    frames = _timeline_frames(rows)
     if not any(f[1] for f in frames): return []          # no Dopplergrams: nothing to do
     tl = harp_timelines(frames, options, region=stem)    # its warnings go to the per-HARP stage table
     return [tl.save(folder/f'{stem}.timelines.npz')]
 
 # %% ../nbs/08_pipeline.ipynb #53554673
 def _is_spice(p:Path) -> bool:
+    "Whether `p` is named as a Solar Orbiter/SPICE L2 FITS file."
     n = p.name.lower()
     return n.startswith('solo_l2_spice') and n.endswith('.fits')
 
+# %% ../nbs/08_pipeline.ipynb #90729c40
 def _is_euv(p:Path) -> bool:
+    "Whether `p` is named as an AIA image (FITS or JPEG2000), and not an HMI or MDI file."
     n = p.name.lower()
     if n.endswith('.jp2'): return 'aia' in n
     return n.endswith(('.fits', '.fts', '.fits.gz')) and 'aia' in n and not n.startswith(('hmi.', 'mdi.'))
@@ -336,6 +393,7 @@ def _is_euv(p:Path) -> bool:
 FILE_KINDS = {'spectra': _is_spice, 'corona': _is_euv}
 "file stage -> test of whether a file is its input."
 
+# %% ../nbs/08_pipeline.ipynb #b38f2b48
 def collect_files(roots, name:str) -> list:
     "The input files of file stage `name` under the data roots, sorted, without duplicates."
     roots = [Path(r) for r in (roots if isinstance(roots, (list, tuple)) else [roots])]
@@ -346,21 +404,36 @@ def collect_files(roots, name:str) -> list:
 
 # %% ../nbs/08_pipeline.ipynb #dc5c2066
 def spectra(path, out, options):
-    "Fit the lines of one SPICE L2 file (`solarnb.spectra.spectra_file`); return its row."
+    "Fit the lines of one SPICE L2 file (`solarnb.spectra.spectra_file`), and return its row."
     from solarnb.spectra import spectra_file
     return spectra_file(path, out, options)
 
+# %% ../nbs/08_pipeline.ipynb #2ac34c8e
 def corona(path, out, options):
-    "Coronal holes and active regions of one EUV image (`solarnb.corona.corona_file`); return its row."
+    "Coronal holes and active regions of one EUV image (`solarnb.corona.corona_file`), and return its row."
     from solarnb.corona import corona_file
     return corona_file(path, out, options)
 
+# %% ../nbs/08_pipeline.ipynb #2424ea40
 def _file_manifest_path(out, name:str, path:Path) -> Path:
+    "Where the manifest of file stage `name` on input `path` lives."
     h = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:8]
     return Path(out)/'manifest'/name/f'{Path(path).name}.{h}.json'
 
+# %% ../nbs/08_pipeline.ipynb #48f9ad08
+def _run_file_stage(st:Stage, path:Path, plan:'Plan') -> tuple:
+    "Run file stage `st` on `path` with warnings captured, and return (row as the manifest keeps it, product paths)."
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always')
+        row = dict(st.func(path, Path(plan.out)/st.name, plan.options[st.name]))
+    prods = [str(p) for p in row.pop('products', [])]
+    extra = '; '.join(_warning_text(w for w in ws if issubclass(w.category, SolarnbWarning)))
+    if extra: row['warnings'] = '; '.join(x for x in (row.get('warnings', ''), extra) if x)
+    return json.loads(_dumps(row)), prods
+
+# %% ../nbs/08_pipeline.ipynb #eed34f17
 def process_file(path, name:str, plan:'Plan', verbose:bool=False) -> dict:
-    "Run file stage `name` on one file, with the same resume and failure rules as a record; return its row."
+    "Run file stage `name` on one file, with the same resume and failure rules as a record, and return its row."
     st, path = stage(name), Path(path)
     mpath = _file_manifest_path(plan.out, name, path)
     old = read_manifest(mpath)
@@ -374,13 +447,7 @@ def process_file(path, name:str, plan:'Plan', verbose:bool=False) -> dict:
     write_manifest(mpath, {'input': fp})
     t = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as ws:
-            warnings.simplefilter('always')
-            row = dict(st.func(path, Path(plan.out)/name, plan.options[name]))
-        prods = [str(p) for p in row.pop('products', [])]
-        extra = '; '.join(_warning_text(w for w in ws if issubclass(w.category, SolarnbWarning)))
-        if extra: row['warnings'] = '; '.join(x for x in (row.get('warnings', ''), extra) if x)
-        row = json.loads(_dumps(row))
+        row, prods = _run_file_stage(st, path, plan)
         write_manifest(mpath, {'input': fp, 'key': k, 'status': 'ok', 'row': row, 'products': _products_fp(prods)})
         return {**base, 'status': 'ok', 'reason': '', **row, '_seconds': round(time.perf_counter() - t, 4)}
     except Exception as e:
@@ -393,14 +460,14 @@ def process_file(path, name:str, plan:'Plan', verbose:bool=False) -> dict:
 @dataclass(frozen=True)
 class Stage:
     "One step of the main job."
-    name: str
-    func: Callable
-    options: type
-    scope: str = 'record'           # 'record' or 'harp'
+    name: str                       # the stage's name: `--stages`, `-o name.key=value`, product names
+    func: Callable                  # the stage function
+    options: type                   # its options dataclass
+    scope: str = 'record'           # 'record', 'harp' or 'file'
     needs: tuple = ()               # segments all required
     needs_any: tuple = ()           # at least one of these segments
     requires: tuple = ()            # stages that must run before it
-    help: str = ''
+    help: str = ''                  # one line for `solarnb run --help`
 
     @property
     def inputs(self) -> tuple:
@@ -408,6 +475,7 @@ class Stage:
         if self.scope != 'record': return ()
         return tuple(p for p in inspect.signature(self.func).parameters if p not in ('ar', 'options'))
 
+# %% ../nbs/08_pipeline.ipynb #e7c445e4
 STAGES = (
     Stage('summary', summary, SummaryOptions, needs_any=('Br', 'continuum', 'magnetogram'),
           help='header facts; continuum/Br figure'),
@@ -420,42 +488,54 @@ STAGES = (
     Stage('features', features, FeatureOptions, needs=('Br', 'Bp', 'Bt'),
           help='SHARP keywords and solarmask features'),
     Stage('tiles', tiles, TilesOptions, needs_any=('magnetogram', 'Br'), help='single-frame 9x9 tile table'),
-    Stage('tracking', tracking, TrackingOptions, scope='harp', requires=('regions',), help='regions linked through the HARP sequence'),
-    Stage('history', history, HistoryOptions, scope='harp', requires=('features',), help='SHARP keywords and features against time'),
-    Stage('timelines', timelines, TimelineOptions, scope='harp', help='per-tile timelines of acoustic power, flux and continuum'),
-    Stage('spectra', spectra, SpectraOptions, scope='file', help='SPICE L2 rasters: line fits, radiance, Doppler and width maps'),
+    Stage('tracking', tracking, TrackingOptions, scope='harp', requires=('regions',),
+          help='regions linked through the HARP sequence'),
+    Stage('history', history, HistoryOptions, scope='harp', requires=('features',),
+          help='SHARP keywords and features against time'),
+    Stage('timelines', timelines, TimelineOptions, scope='harp',
+          help='per-tile timelines of acoustic power, flux and continuum'),
+    Stage('spectra', spectra, SpectraOptions, scope='file',
+          help='SPICE L2 rasters: line fits, radiance, Doppler and width maps'),
     Stage('corona', corona, CoronaOptions, scope='file', help='AIA EUV images: coronal holes and active regions'),
 )
 "The stages of `solarnb run`, in data-flow order."
 
+# %% ../nbs/08_pipeline.ipynb #63e3db2b
 def stage(name:str) -> Stage:
-    "The stage called `name`; an `OptionError` listing the valid names otherwise."
+    "The stage called `name`, else an `OptionError` listing the valid names otherwise."
     for s in STAGES:
         if s.name == name: return s
     raise OptionError(f'unknown stage {name!r}: the stages are {", ".join(s.name for s in STAGES)}')
 
 # %% ../nbs/08_pipeline.ipynb #fa14aa5b
-def parse_options(items=(), stages=STAGES) -> dict:
-    "Validated options dataclasses, by stage name, from `stage.key=value` strings (defaults for the rest)."
-    opts = {s.name: s.options() for s in stages}
-    for it in items or ():
-        if '=' not in it: raise OptionError(f'option {it!r} is not KEY=VALUE (for example -o regions.threshold=0.45)')
-        key, text = (x.strip() for x in it.split('=', 1))
-        st, _, name = key.rpartition('.')
-        if not st: raise OptionError(f'option {key!r} must name its stage: STAGE.KEY, one of {", ".join(option_keys(stages))}')
-        if st not in opts: raise OptionError(f'option {key!r}: unknown stage {st!r}; the stages are {", ".join(opts)}')
-        fs = {f.name: f for f in dataclasses.fields(opts[st])}
-        if name not in fs:
-            valid = ', '.join(f'{st}.{n}' for n in fs) or f'none (stage {st} has no options)'
-            raise OptionError(f'unknown option {key!r}; the options of {st} are: {valid}')
-        setattr(opts[st], name, option_value(fs[name], text, st))
-    for st, o in opts.items(): check_options(o, st)
-    return opts
-
 def option_keys(stages=STAGES) -> list:
     "Every `stage.key` option name."
     return [f'{s.name}.{f.name}' for s in stages for f in dataclasses.fields(s.options)]
 
+# %% ../nbs/08_pipeline.ipynb #7050fac9
+def _set_option(opts:dict, it:str, stages) -> None:
+    "Set the option of one `stage.key=value` string in `opts` (stage name -> options), or an `OptionError`."
+    if '=' not in it: raise OptionError(f'option {it!r} is not KEY=VALUE (for example -o regions.threshold=0.45)')
+    key, text = (x.strip() for x in it.split('=', 1))
+    st, _, name = key.rpartition('.')
+    if not st:
+        raise OptionError(f'option {key!r} must name its stage: STAGE.KEY, one of {", ".join(option_keys(stages))}')
+    if st not in opts: raise OptionError(f'option {key!r}: unknown stage {st!r}; the stages are {", ".join(opts)}')
+    fs = {f.name: f for f in dataclasses.fields(opts[st])}
+    if name not in fs:
+        valid = ', '.join(f'{st}.{n}' for n in fs) or f'none (stage {st} has no options)'
+        raise OptionError(f'unknown option {key!r}; the options of {st} are: {valid}')
+    setattr(opts[st], name, option_value(fs[name], text, st))
+
+# %% ../nbs/08_pipeline.ipynb #7192ac01
+def parse_options(items=(), stages=STAGES) -> dict:
+    "Validated options dataclasses, by stage name, from `stage.key=value` strings (defaults for the rest)."
+    opts = {s.name: s.options() for s in stages}
+    for it in items or (): _set_option(opts, it, stages)
+    for st, o in opts.items(): check_options(o, st)
+    return opts
+
+# %% ../nbs/08_pipeline.ipynb #f96ebf01
 def options_table(stages=STAGES) -> pd.DataFrame:
     "Every option with its default, unit, valid values and help: what `solarnb run --options` prints."
     from solarnb.core import _describe
@@ -465,34 +545,50 @@ def options_table(stages=STAGES) -> pd.DataFrame:
 
 # %% ../nbs/08_pipeline.ipynb #031349d0
 PLOTS = ('none', 'first', 'all')
+"The figure policies of `--plots`: no figures, the first record of each HARP (and the per-HARP figures), all."
 
+# %% ../nbs/08_pipeline.ipynb #60b4f501
+def _with_requirements(stages, skip) -> set:
+    "The selected stage names (default: all) less `skip`, with the stages they require (a needed skip is refused)."
+    want = set(stages or [s.name for s in STAGES]) - set(skip or ())
+    for s in reversed(STAGES):
+        if s.name in want: want |= set(s.requires)
+    for n in want & set(skip or ()):
+        users = [s.name for s in STAGES if n in s.requires and s.name in want]
+        raise OptionError(f'--skip {n}: stage {", ".join(users)} needs it')
+    return want
+
+# %% ../nbs/08_pipeline.ipynb #05111612
 @dataclass
 class Plan:
     "The stages, options, output folder and figure policy of one run."
-    out: Path
+    out: Path                          # the output folder
     stages: tuple                      # stage names, in data-flow order
     options: dict                      # stage name -> options dataclass
-    plots: str = 'first'
+    plots: str = 'first'               # figure policy, one of `PLOTS`
 
     @classmethod
     def make(cls, out, stages=None, skip=(), options=(), plots:str='first') -> 'Plan':
         "Validate the selection and the options and build the plan."
         for n in list(stages or ()) + list(skip or ()): stage(n)
         if plots not in PLOTS: raise OptionError(f'--plots {plots!r}: must be one of {", ".join(PLOTS)}')
-        want = set(stages or [s.name for s in STAGES]) - set(skip or ())
-        for s in reversed(STAGES):
-            if s.name in want: want |= set(s.requires)
-        for n in want & set(skip or ()):
-            users = [s.name for s in STAGES if n in s.requires and s.name in want]
-            raise OptionError(f'--skip {n}: stage {", ".join(users)} needs it')
+        want = _with_requirements(stages, skip)
         names = tuple(s.name for s in STAGES if s.name in want)
         if not names: raise OptionError('no stage left to run (check --stages and --skip)')
         opts = options if isinstance(options, dict) else parse_options(options)
         return cls(Path(out), names, {n: opts[n] for n in names}, plots)
 
-    def record_stages(self) -> list: return [stage(n) for n in self.stages if stage(n).scope == 'record']
-    def harp_stages(self) -> list: return [stage(n) for n in self.stages if stage(n).scope == 'harp']
-    def file_stages(self) -> list: return [stage(n) for n in self.stages if stage(n).scope == 'file']
+    def record_stages(self) -> list:
+        "The plan's stages that run on each record."
+        return [stage(n) for n in self.stages if stage(n).scope == 'record']
+
+    def harp_stages(self) -> list:
+        "The plan's stages that run once per HARP."
+        return [stage(n) for n in self.stages if stage(n).scope == 'harp']
+
+    def file_stages(self) -> list:
+        "The plan's stages that run on SPICE or EUV files."
+        return [stage(n) for n in self.stages if stage(n).scope == 'file']
 
 # %% ../nbs/08_pipeline.ipynb #9b1b958a
 def sha256(path, block:int=1 << 20) -> str:
@@ -502,16 +598,20 @@ def sha256(path, block:int=1 << 20) -> str:
         while b := f.read(block): h.update(b)
     return h.hexdigest()
 
+# %% ../nbs/08_pipeline.ipynb #4fafc3cf
 def fingerprint(path, cache:dict|None=None) -> dict:
-    "Size, mtime (ns) and SHA-256 of a file; the checksum is reused from `cache` when size and mtime match."
+    "Size, mtime (ns) and SHA-256 of a file, the checksum is reused from `cache` when size and mtime match."
     st = os.stat(path)
     c = (cache or {}).get(str(path))
     if c and c['size'] == st.st_size and c['mtime_ns'] == st.st_mtime_ns: return c
     return {'size': st.st_size, 'mtime_ns': st.st_mtime_ns, 'sha256': sha256(path)}
 
+# %% ../nbs/08_pipeline.ipynb #2f54d5d4
 def _key(*parts) -> str:
+    "A short hash of `parts` (JSON, keys sorted)."
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+# %% ../nbs/08_pipeline.ipynb #3dea4354
 def stage_key(st:Stage, plan:Plan, inputs:dict, upstream:dict, plot:bool) -> str:
     "The key of one stage of one record: version, options, input checksums, upstream keys, figure choice."
     opts = dataclasses.asdict(plan.options[st.name])
@@ -523,53 +623,73 @@ def manifest_path(out, rec:Record) -> Path:
     "Where the manifest of record `rec` lives."
     return Path(out)/'manifest'/f'{rec.series}.{rec.harp}.{format_trec(rec.t_rec, "file")}.json'
 
+# %% ../nbs/08_pipeline.ipynb #685f85d2
 def read_manifest(path) -> dict:
     "A manifest, or an empty one when missing or unreadable (a kill never leaves a half-written one)."
-    try: return json.loads(Path(path).read_text())
-    except (OSError, ValueError): return {}
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
 
+# %% ../nbs/08_pipeline.ipynb #b74a0ad7
 def _jsonable(v):
+    "`v` as JSON can hold it: numpy scalars as Python numbers, arrays and tuples as lists, anything else as text."
     if isinstance(v, np.integer): return int(v)
     if isinstance(v, np.floating): return float(v)
     if isinstance(v, np.bool_): return bool(v)
     if isinstance(v, (np.ndarray, tuple)): return list(v)
     return str(v)
 
-def _dumps(m:dict) -> str: return json.dumps(m, indent=1, sort_keys=True, default=_jsonable)
+# %% ../nbs/08_pipeline.ipynb #48405955
+def _dumps(m:dict) -> str:
+    "A manifest as JSON text: indented, keys sorted."
+    return json.dumps(m, indent=1, sort_keys=True, default=_jsonable)
 
+# %% ../nbs/08_pipeline.ipynb #22eb2e60
 def write_manifest(path, m:dict):
     "Write a manifest atomically."
     with atomic_path(path) as tmp: Path(tmp).write_text(_dumps(m))
 
+# %% ../nbs/08_pipeline.ipynb #c6da0f14
 def products_current(entry:dict) -> bool:
     "Whether every product listed in a manifest entry is still on disk with its recorded size and mtime."
     for p, fp in (entry.get('products') or {}).items():
-        try: st = os.stat(p)
-        except OSError: return False
+        try:
+            st = os.stat(p)
+        except OSError:
+            return False
         if st.st_size != fp['size'] or st.st_mtime_ns != fp['mtime_ns']: return False
     return True
 
 # %% ../nbs/08_pipeline.ipynb #e18b02cb
 def _missing(st:Stage, ar:ActiveRegion) -> str:
+    "Which segments stage `st` needs that record `ar` lacks ('' when it has them)."
     lack = [s for s in st.needs if not ar.has(s)]
     if lack: return f'needs segment {", ".join(lack)}'
     if st.needs_any and not any(ar.has(s) for s in st.needs_any): return f'needs one of {", ".join(st.needs_any)}'
     return ''
 
+# %% ../nbs/08_pipeline.ipynb #5dba7ebc
 def _warning_text(ws) -> list:
+    "The distinct warnings of `ws` as 'Category: message' lines, in order."
     out = []
     for w in ws:
         t = f'{w.category.__name__}: {w.message}'
         if t not in out: out.append(t)
     return out
 
+# %% ../nbs/08_pipeline.ipynb #19c54e4b
 def _remove(paths):
+    "Remove the files `paths`, ignoring those already gone."
     for p in paths:
-        try: os.remove(p)
-        except OSError: pass
+        try:
+            os.remove(p)
+        except OSError:
+            pass
 
+# %% ../nbs/08_pipeline.ipynb #9f4e4cc2
 def _run_stage(st:Stage, ar, results:dict, plan:Plan):
-    "Run one stage with warnings captured; return (result, warnings)."
+    "Run one stage with warnings captured, and return (result, warnings)."
     kw = {n: results.get(n) for n in st.inputs}
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')
@@ -578,12 +698,17 @@ def _run_stage(st:Stage, ar, results:dict, plan:Plan):
 
 # %% ../nbs/08_pipeline.ipynb #138b4622
 def _inputs_of(rec:Record, old:dict) -> dict:
+    "Segment -> path and fingerprint of the record's input files, checksums reused from manifest `old`."
     cache = {v['path']: v for v in (old.get('inputs') or {}).values()}
     return {s: {'path': str(p), **fingerprint(p, cache)} for s, p in sorted(rec.files.items())}
 
+# %% ../nbs/08_pipeline.ipynb #3fda1e14
 def _products_fp(paths) -> dict:
-    return {str(p): {'size': os.stat(p).st_size, 'mtime_ns': os.stat(p).st_mtime_ns, 'sha256': sha256(p)} for p in paths}
+    "Path -> size, mtime and SHA-256 of each product."
+    return {str(p): {'size': os.stat(p).st_size, 'mtime_ns': os.stat(p).st_mtime_ns, 'sha256': sha256(p)}
+            for p in paths}
 
+# %% ../nbs/08_pipeline.ipynb #8f343c4f
 def _plan_work(stages:list, man:dict, keys:dict) -> tuple:
     "Which stages must run (not current) and which must be computed (run, or feed a stage that is computed)."
     def current(st):
@@ -595,6 +720,7 @@ def _plan_work(stages:list, man:dict, keys:dict) -> tuple:
         if any(compute[d.name] and st.name in d.inputs for d in stages): compute[st.name] = True
     return run, compute
 
+# %% ../nbs/08_pipeline.ipynb #a600fa98
 def _blocked(st:Stage, man:dict, ar) -> str:
     "Why stage `st` cannot run on this record ('' if it can): a missing segment, or a required stage that failed."
     miss = _missing(st, ar)
@@ -602,66 +728,103 @@ def _blocked(st:Stage, man:dict, ar) -> str:
     bad = [n for n in st.requires if man['stages'].get(n, {}).get('status') in ('failed', 'blocked')]
     return f'needs {", ".join(bad)}, which failed' if bad else ''
 
+# %% ../nbs/08_pipeline.ipynb #2485f052
+def _blocked_entry(why:str, k:str) -> dict:
+    "The manifest entry of a stage that cannot run: `skipped` for a missing segment, else `blocked`."
+    status = 'skipped' if why.startswith('needs segment') or why.startswith('needs one of') else 'blocked'
+    return {'key': k, 'status': status, 'reason': why, 'products': {}, 'row': {}}
+
+# %% ../nbs/08_pipeline.ipynb #427b53d7
+def _write_stage(st:Stage, res, ws:list, k:str, prev:dict, paths:RecordPaths, plan:Plan, plot:bool) -> dict:
+    "Write stage result `res`, remove the products of `prev` it did not rewrite, and return its manifest entry."
+    with warnings.catch_warnings(record=True) as wr:      # astropy's notes on long FITS comments etc.
+        warnings.simplefilter('always')
+        prods = [str(p) for p in res.write(paths, plot)]
+    ws = ws + _warning_text(w for w in wr if issubclass(w.category, SolarnbWarning))
+    _remove(set(prev.get('products') or {}) - set(prods))
+    return {'key': k, 'status': 'ok', 'products': _products_fp(prods), 'row': res.row(),
+            'warnings': ws, 'options': dataclasses.asdict(plan.options[st.name])}
+
+# %% ../nbs/08_pipeline.ipynb #18b2fe05
+def _compute_stage(st:Stage, ar, results:dict, k:str, prev:dict, paths:RecordPaths, plan:Plan, plot:bool,
+                   write:bool, verbose:bool) -> dict|None:
+    "Compute stage `st` into `results` (and write it), and return its new manifest entry, None when not written."
+    try:
+        res, ws = _run_stage(st, ar, results, plan)
+        results[st.name] = res
+        return _write_stage(st, res, ws, k, prev, paths, plan, plot) if write else None
+    except Exception as e:
+        _remove(prev.get('products') or {})
+        if verbose and not isinstance(e, SolarnbError): traceback.print_exc()
+        return {'key': k, 'status': 'failed', 'reason': f'{type(e).__name__}: {e}', 'products': {}, 'row': {}}
+
+# %% ../nbs/08_pipeline.ipynb #210673df
+def _record_stage(st:Stage, ar, man:dict, mpath:Path, results:dict, k:str, paths:RecordPaths, plan:Plan,
+                  plot:bool, run:bool, verbose:bool) -> float|None:
+    "Compute (and when `run`, write) one stage of a record, updating its manifest: its seconds (None: blocked)."
+    prev = man['stages'].get(st.name, {})
+    why = _blocked(st, man, ar)
+    if why:
+        _remove(prev.get('products') or {})
+        man['stages'][st.name] = _blocked_entry(why, k)
+        write_manifest(mpath, man)
+        return None
+    if run:
+        man['stages'].pop(st.name, None)
+        write_manifest(mpath, man)    # until its new entry is written, this stage is not current
+    t = time.perf_counter()
+    entry = _compute_stage(st, ar, results, k, prev, paths, plan, plot, run, verbose)
+    if entry is not None: man['stages'][st.name] = entry
+    seconds = round(time.perf_counter() - t, 4)
+    if run or man['stages'][st.name]['status'] == 'failed': write_manifest(mpath, man)
+    return seconds
+
+# %% ../nbs/08_pipeline.ipynb #06ad1019
+def _new_manifest(rec:Record, old:dict) -> dict:
+    "The manifest of record `rec` for this run: its identity and inputs, and the stage entries of `old`."
+    return {'record': {'series': rec.series, 'harp': rec.harp, 't_rec': rec.t_rec}, 'version': __version__,
+            'inputs': _inputs_of(rec, old), 'stages': dict(old.get('stages') or {})}
+
+# %% ../nbs/08_pipeline.ipynb #cefb9931
+def _stage_keys(stages:list, plan:Plan, inputs:dict, plot:bool) -> dict:
+    "Stage name -> key of each record stage, in data-flow order (a key includes those of its upstream stages)."
+    keys = {}
+    for st in stages: keys[st.name] = stage_key(st, plan, inputs, keys, plot)
+    return keys
+
+# %% ../nbs/08_pipeline.ipynb #9959fe0f
 def process_record(rec:Record, plan:Plan, plot:bool=False, verbose:bool=False) -> dict:
-    "Run the record stages on one record, streaming products to disk; return its small row."
+    "Run the record stages on one record, streaming products to disk, and return its small row."
     t0 = time.perf_counter()
     mpath = manifest_path(plan.out, rec)
-    old = read_manifest(mpath)
-    man = {'record': {'series': rec.series, 'harp': rec.harp, 't_rec': rec.t_rec}, 'version': __version__,
-           'inputs': _inputs_of(rec, old), 'stages': dict(old.get('stages') or {})}
+    man = _new_manifest(rec, read_manifest(mpath))
     stages = plan.record_stages()
-    keys = {}
-    for st in stages: keys[st.name] = stage_key(st, plan, man['inputs'], keys, plot)
+    keys = _stage_keys(stages, plan, man['inputs'], plot)
     run, compute = _plan_work(stages, man, keys)
-    timings = {}
     if not any(compute.values()): return {**manifest_row(man, plan), '_seconds': 0.0, '_timings': {}}
     ar = ActiveRegion.from_record(rec)
     paths = RecordPaths(plan.out, rec.series, rec.harp, rec.t_rec)
-    results = {}
+    results, timings = {}, {}
     for st in stages:
         if not compute[st.name]: continue
-        prev, k = man['stages'].get(st.name, {}), keys[st.name]
-        why = _blocked(st, man, ar)
-        if why:
-            _remove(prev.get('products') or {})
-            status = 'skipped' if why.startswith('needs segment') or why.startswith('needs one of') else 'blocked'
-            man['stages'][st.name] = {'key': k, 'status': status, 'reason': why, 'products': {}, 'row': {}}
-            write_manifest(mpath, man)
-            continue
-        if run[st.name]:
-            man['stages'].pop(st.name, None)
-            write_manifest(mpath, man)    # until its new entry is written, this stage is not current
-        t = time.perf_counter()
-        try:
-            res, ws = _run_stage(st, ar, results, plan)
-            results[st.name] = res
-            if run[st.name]:
-                with warnings.catch_warnings(record=True) as wr:      # astropy's notes on long FITS comments etc.
-                    warnings.simplefilter('always')
-                    prods = [str(p) for p in res.write(paths, plot)]
-                ws += _warning_text(w for w in wr if issubclass(w.category, SolarnbWarning))
-                _remove(set(prev.get('products') or {}) - set(prods))
-                man['stages'][st.name] = {'key': k, 'status': 'ok', 'products': _products_fp(prods), 'row': res.row(),
-                                          'warnings': ws, 'options': dataclasses.asdict(plan.options[st.name])}
-        except Exception as e:
-            _remove(prev.get('products') or {})
-            if verbose and not isinstance(e, SolarnbError): traceback.print_exc()
-            man['stages'][st.name] = {'key': k, 'status': 'failed', 'reason': f'{type(e).__name__}: {e}',
-                                      'products': {}, 'row': {}}
-        timings[st.name] = round(time.perf_counter() - t, 4)
-        if run[st.name] or man['stages'][st.name]['status'] == 'failed': write_manifest(mpath, man)
+        s = _record_stage(st, ar, man, mpath, results, keys[st.name], paths, plan, plot, run[st.name], verbose)
+        if s is not None: timings[st.name] = s
     man = json.loads(_dumps(man))     # the row is what a rerun would read back from the manifest
     return {**manifest_row(man, plan), '_seconds': round(time.perf_counter() - t0, 4), '_timings': timings}
 
 # %% ../nbs/08_pipeline.ipynb #a3116269
+def _record_status(st:dict) -> str:
+    "A record's status from its stage entries: `failed` if any failed or is missing, `partial` if any skipped."
+    if any(e['status'] in ('failed', 'missing') for e in st.values()): return 'failed'
+    return 'partial' if any(e['status'] == 'skipped' for e in st.values()) else 'ok'
+
+# %% ../nbs/08_pipeline.ipynb #054c2341
 def manifest_row(man:dict, plan:Plan) -> dict:
     "The record-table row of a record, from its manifest."
     r = man['record']
     row = {'HARPNUM': r['harp'], 'T_REC': r['t_rec'], 'series': r['series']}
     st = {n: man['stages'].get(n, {'status': 'missing'}) for n in plan.stages if stage(n).scope == 'record'}
-    failed = [n for n, e in st.items() if e['status'] in ('failed', 'missing')]
-    skipped = [n for n, e in st.items() if e['status'] == 'skipped']
-    row['status'] = 'failed' if failed else ('partial' if skipped else 'ok')
+    row['status'] = _record_status(st)
     row['reason'] = '; '.join(f'{n}: {e.get("reason", "not run")}' for n, e in st.items() if e['status'] != 'ok')
     row['warnings'] = '; '.join(f'{n}: {w}' for n, e in st.items() for w in e.get('warnings', []))
     for e in st.values(): row.update(e.get('row') or {})
@@ -672,6 +835,7 @@ def manifest_row(man:dict, plan:Plan) -> dict:
 
 # %% ../nbs/08_pipeline.ipynb #9da174c9
 def _scan(root:Path, harp) -> tuple:
+    "The records under one data root and the problems found: (records, [(path, reason)])."
     if not root.exists(): raise DataRootError(f'data root {root} does not exist')
     if not root.is_dir(): raise DataRootError(f'data root {root} is not a folder')
     problems = []
@@ -683,13 +847,25 @@ def _scan(root:Path, harp) -> tuple:
             problems += [(str(p.path), p.reason) for p in probs]
         except ImportError:
             recs = find_records(root, harp)
-    problems += [('', str(w.message)) for w in ws if issubclass(w.category, SolarnbWarning) and not _reported(problems, w)]
+    problems += [('', str(w.message)) for w in ws
+                 if issubclass(w.category, SolarnbWarning) and not _reported(problems, w)]
     return recs, problems
 
-def _reported(problems, w) -> bool: return any(str(w.message).find(p) >= 0 for p, _ in problems if p)
+# %% ../nbs/08_pipeline.ipynb #bda56a5c
+def _reported(problems, w) -> bool:
+    "Whether warning `w` is about a path already in `problems`."
+    return any(str(w.message).find(p) >= 0 for p, _ in problems if p)
 
+# %% ../nbs/08_pipeline.ipynb #339de3c9
+def _duplicate(r:Record, first:Record) -> tuple:
+    "The problem entry of record `r`, found again after `first`: (path, reason)."
+    where = Path(next(iter(first.files.values()))).parent
+    return (str(next(iter(r.files.values()))),
+            f'duplicate of record {r.series}[{r.harp}][{r.t_rec}] in {where}: the first one is used')
+
+# %% ../nbs/08_pipeline.ipynb #ee56772d
 def collect_records(roots, harp:int|None=None, required:bool=True) -> tuple:
-    "Records under one or more data roots (optionally of one HARP), sorted, deduplicated; and the problems found."
+    "Records under one or more data roots (optionally of one HARP), sorted and deduplicated, and the problems found."
     roots = [Path(r) for r in (roots if isinstance(roots, (list, tuple)) else [roots])]
     recs, problems, seen = [], [], {}
     for root in roots:
@@ -698,10 +874,10 @@ def collect_records(roots, harp:int|None=None, required:bool=True) -> tuple:
         for r in sorted(rs, key=lambda r: (r.harp, r.time.jd, r.series)):
             k = (r.series, r.harp, r.t_rec)
             if k in seen:
-                problems.append((str(next(iter(r.files.values()))), f'duplicate of record {r.series}[{r.harp}][{r.t_rec}] '
-                                 f'in {Path(next(iter(seen[k].files.values()))).parent}: the first one is used'))
+                problems.append(_duplicate(r, seen[k]))
                 continue
-            seen[k] = r; recs.append(r)
+            seen[k] = r
+            recs.append(r)
     if not recs and required:
         what = f'SHARP records of HARP {harp}' if harp is not None else 'SHARP records'
         raise DataRootError(f'no {what} under {", ".join(map(str, roots))}')
@@ -709,21 +885,28 @@ def collect_records(roots, harp:int|None=None, required:bool=True) -> tuple:
     return recs, problems
 
 # %% ../nbs/08_pipeline.ipynb #597262cb
-def prepare_out(out) -> Path:
-    "Check that `out` can hold the products (creating it), and remove temp files a killed run left; return it."
-    out = Path(out)
+def _check_out(out:Path):
+    "An `OptionError` unless `out` is (or can be made) a folder that can be written (creating it)."
     if out.exists() and not out.is_dir(): raise OptionError(f'--out {out}: is a file, not a folder')
     if not out.exists():
         if not out.parent.exists(): raise OptionError(f'--out {out}: its parent folder {out.parent} does not exist')
-        try: out.mkdir()
-        except OSError as e: raise OptionError(f'--out {out}: cannot create it ({e.strerror})') from None
+        try:
+            out.mkdir()
+        except OSError as e:
+            raise OptionError(f'--out {out}: cannot create it ({e.strerror})') from None
     probe = out/f'.solarnb-write-test-{os.getpid()}'
     try:
-        probe.write_bytes(b''); probe.unlink()
-    except OSError as e: raise OptionError(f'--out {out}: cannot write there ({e.strerror})') from None
-    for p in out.rglob('.*.tmp'):
-        try: p.unlink()
-        except OSError: pass
+        probe.write_bytes(b'')
+        probe.unlink()
+    except OSError as e:
+        raise OptionError(f'--out {out}: cannot write there ({e.strerror})') from None
+
+# %% ../nbs/08_pipeline.ipynb #c0ec294b
+def prepare_out(out) -> Path:
+    "Check that `out` can hold the products (creating it), and remove temp files a killed run left, and return it."
+    out = Path(out)
+    _check_out(out)
+    _remove(out.rglob('.*.tmp'))
     return out
 
 # %% ../nbs/08_pipeline.ipynb #c7f57aa9
@@ -731,6 +914,7 @@ def max_workers() -> int:
     "The largest `--workers` accepted: twice the cores (at least 4)."
     return max(4, 2 * (os.cpu_count() or 1))
 
+# %% ../nbs/08_pipeline.ipynb #4529cf09
 def check_workers(workers:int) -> int:
     "`workers` if it is a sane number of local worker processes, else an `OptionError`."
     if not isinstance(workers, (int, np.integer)) or workers < 1:
@@ -739,22 +923,47 @@ def check_workers(workers:int) -> int:
         raise OptionError(f'--workers {workers}: at most {max_workers()} on this machine ({os.cpu_count()} cores)')
     return int(workers)
 
+# %% ../nbs/08_pipeline.ipynb #8e30f9fe
 def connect(scheduler:str, timeout:float=10):
     "A dask `Client` of the cluster at `scheduler`, or an `OptionError` within `timeout` seconds."
     from dask.distributed import Client
-    try: return Client(scheduler, timeout=timeout)
+    try:
+        return Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError) as e:
-        raise OptionError(f'--scheduler {scheduler}: no dask scheduler answered within {timeout:.0f} s ({type(e).__name__})') from None
+        why = f'no dask scheduler answered within {timeout:.0f} s ({type(e).__name__})'
+        raise OptionError(f'--scheduler {scheduler}: {why}') from None
 
 # %% ../nbs/08_pipeline.ipynb #b74e6183
 def _plot_flags(recs:list, plots:str) -> list:
+    "Whether each record draws figures under the figure policy `plots`."
     if plots == 'all': return [True] * len(recs)
     if plots == 'none': return [False] * len(recs)
     seen, out = set(), []
     for r in recs:
-        out.append(r.harp not in seen); seen.add(r.harp)
+        out.append(r.harp not in seen)
+        seen.add(r.harp)
     return out
 
+# %% ../nbs/08_pipeline.ipynb #fb6a67c1
+def _failed_task_row(kind:str, arg, why:str) -> dict:
+    "The row of a task that raised: a record's or a file's, with the reason."
+    if kind != 'record': return {'stage': kind, 'file': Path(arg).name, 'path': str(arg), 'status': 'failed',
+                                 'reason': why}
+    return {'HARPNUM': arg.harp, 'T_REC': arg.t_rec, 'series': arg.series, 'status': 'failed',
+            'reason': why, 'warnings': '', '_products': {}, '_timings': {}}
+
+# %% ../nbs/08_pipeline.ipynb #5fcf7ba3
+def _safe_task(task, plan, verbose=False) -> dict:
+    "One task's row: anything that escapes the worker becomes a failed row."
+    kind, arg, plot = task
+    try:
+        if kind == 'record': return process_record(arg, plan, plot, verbose)
+        return process_file(arg, kind, plan, verbose)
+    except Exception as e:
+        if verbose: traceback.print_exc()
+        return _failed_task_row(kind, arg, f'{type(e).__name__}: {e}')
+
+# %% ../nbs/08_pipeline.ipynb #f52792fc
 WORKER_ENV = {'MALLOC_TRIM_THRESHOLD_': str(64 << 20), 'MALLOC_MMAP_THRESHOLD_': str(32 << 20),
               'OMP_NUM_THREADS': '1', 'OPENBLAS_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
 """Environment of local dask workers. dask sets MALLOC_TRIM_THRESHOLD_=65536 for its workers, which also freezes
@@ -764,129 +973,178 @@ dynamic ceiling) keep the arrays in the heap, as in the plain loop. On Linux the
 (`SOLARNB_WORKER_START=spawn` restores dask's default): a spawned worker imports sunpy, astropy and the stages
 again, about 3 s each, which a short run never earns back."""
 
+# %% ../nbs/08_pipeline.ipynb #04e5eaf6
+def _local_client(workers:int, dashboard:bool) -> tuple:
+    "(client, cluster) of a new local dask cluster of `workers` single-threaded processes (`WORKER_ENV`)."
+    import dask
+    from dask.distributed import Client, LocalCluster
+    start = os.environ.get('SOLARNB_WORKER_START', 'fork' if sys.platform == 'linux' else 'spawn')
+    with dask.config.set({'distributed.worker.multiprocessing-method': start}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, env=WORKER_ENV,
+                               dashboard_address=':8787' if dashboard else None, silence_logs=40)
+    return Client(cluster), cluster
+
+# %% ../nbs/08_pipeline.ipynb #92f9edc9
+def _dask_rows(tasks:list, plan:Plan, workers:int, scheduler, verbose:bool, dashboard:bool):
+    "Yield the rows of `tasks` as a dask cluster finishes them (the one at `scheduler`, or a local one)."
+    from dask.distributed import as_completed
+    client, cluster = (connect(scheduler), None) if scheduler else _local_client(workers, dashboard)
+    try:
+        futs = client.map(_safe_task, tasks, plan=plan, verbose=verbose, pure=False)
+        for fut in as_completed(futs):
+            yield fut.result()
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None: cluster.close()
+
+# %% ../nbs/08_pipeline.ipynb #67a193af
 def _map_tasks(tasks:list, plan:Plan, workers:int, scheduler, progress:bool, verbose:bool, dashboard:bool):
     "Yield the row of each task ('record', Record, plot) or (stage name, path, None), from a loop or a dask cluster."
     from tqdm.auto import tqdm
     bar = tqdm(total=len(tasks), desc='solarnb run', unit='task', disable=not progress)
-    if workers == 1 and not scheduler:
-        for t in tasks:
-            yield _safe_task(t, plan, verbose); bar.update()
-        bar.close(); return
-    from dask.distributed import LocalCluster, as_completed
-    cluster = None
-    if scheduler: client = connect(scheduler)
-    else:
-        import dask
-        from dask.distributed import Client
-        start = os.environ.get('SOLARNB_WORKER_START', 'fork' if sys.platform == 'linux' else 'spawn')
-        with dask.config.set({'distributed.worker.multiprocessing-method': start}):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, env=WORKER_ENV,
-                                   dashboard_address=':8787' if dashboard else None, silence_logs=40)
-        client = Client(cluster)
+    if workers == 1 and not scheduler: rows = (_safe_task(t, plan, verbose) for t in tasks)
+    else: rows = _dask_rows(tasks, plan, workers, scheduler, verbose, dashboard)
     try:
-        futs = client.map(_safe_task, tasks, plan=plan, verbose=verbose, pure=False)
-        for fut in as_completed(futs):
-            yield fut.result(); bar.update()
-            fut.release()
+        for row in rows:
+            yield row
+            bar.update()
     finally:
-        bar.close(); client.close()
-        if cluster is not None: cluster.close()
-
-def _safe_task(task, plan, verbose=False) -> dict:
-    "One task's row; anything that escapes the worker becomes a failed row."
-    kind, arg, plot = task
-    try:
-        if kind == 'record': return process_record(arg, plan, plot, verbose)
-        return process_file(arg, kind, plan, verbose)
-    except Exception as e:
-        if verbose: traceback.print_exc()
-        why = f'{type(e).__name__}: {e}'
-        if kind != 'record': return {'stage': kind, 'file': Path(arg).name, 'path': str(arg), 'status': 'failed', 'reason': why}
-        return {'HARPNUM': arg.harp, 'T_REC': arg.t_rec, 'series': arg.series, 'status': 'failed',
-                'reason': why, 'warnings': '', '_products': {}, '_timings': {}}
+        bar.close()
 
 # %% ../nbs/08_pipeline.ipynb #e02c2e88
+def _harp_stage(st:Stage, h:int, group:list, man:dict, mpath:Path, plan:Plan, verbose:bool) -> dict:
+    "Run per-HARP stage `st` on HARP `h`'s records `group` unless current, keeping its manifest: its row."
+    series = group[0]['series']
+    k = _key(__version__, st.name, dataclasses.asdict(plan.options[st.name]), _harp_inputs(st, group),
+             plan.plots != 'none')
+    prev = man.get(st.name, {})
+    base = {'HARPNUM': h, 'stage': st.name, 'records': len(group)}
+    if prev.get('key') == k and prev.get('status') == 'ok' and products_current(prev):
+        return {**base, 'status': 'ok', 'error': '', 'products': len(prev['products']), 'note': prev.get('note', '')}
+    man.pop(st.name, None)
+    write_manifest(mpath, man)
+    try:
+        with warnings.catch_warnings(record=True) as ws:
+            warnings.simplefilter('always')
+            files = st.func(group, Path(plan.out)/f'sharp_{h}', f'{series}.{h}', plan.options[st.name],
+                            plan.plots != 'none')
+        note = '; '.join(_warning_text(w for w in ws if issubclass(w.category, SolarnbWarning)))
+        man[st.name] = {'key': k, 'status': 'ok', 'products': _products_fp(files), 'note': note}
+        row = {**base, 'status': 'ok', 'error': '', 'products': len(files), 'note': note}
+    except Exception as e:
+        if verbose: traceback.print_exc()
+        man[st.name] = {'key': k, 'status': 'failed', 'products': {}}
+        row = {**base, 'status': 'failed', 'error': f'{type(e).__name__}: {e}', 'products': 0}
+    write_manifest(mpath, man)
+    return row
+
+# %% ../nbs/08_pipeline.ipynb #336f1841
 def run_harp_stages(rows:list, plan:Plan, verbose:bool=False) -> list:
-    "Run the per-HARP stages on each HARP's records (rows in time order); return one row per HARP and stage."
+    "Run the per-HARP stages on each HARP's records (rows in time order), and return one row per HARP and stage."
     out = []
     for h in sorted({r['HARPNUM'] for r in rows}):
         group = sorted((r for r in rows if r['HARPNUM'] == h), key=lambda r: r['T_REC'])
-        if not group: continue
-        series = group[0]['series']
         mpath = Path(plan.out)/'manifest'/f'harp_{h}.json'
         man = read_manifest(mpath)
-        for st in plan.harp_stages():
-            fps = _harp_inputs(st, group)
-            k = _key(__version__, st.name, dataclasses.asdict(plan.options[st.name]), fps, plan.plots != 'none')
-            prev = man.get(st.name, {})
-            t = time.perf_counter()
-            if prev.get('key') == k and prev.get('status') == 'ok' and products_current(prev):
-                out.append({'HARPNUM': h, 'stage': st.name, 'status': 'ok', 'records': len(group), 'error': '',
-                            'products': len(prev['products']), 'note': prev.get('note', '')})
-                continue
-            man.pop(st.name, None); write_manifest(mpath, man)
-            try:
-                with warnings.catch_warnings(record=True) as ws:
-                    warnings.simplefilter('always')
-                    files = st.func(group, Path(plan.out)/f'sharp_{h}', f'{series}.{h}', plan.options[st.name],
-                                    plan.plots != 'none')
-                note = '; '.join(_warning_text(w for w in ws if issubclass(w.category, SolarnbWarning)))
-                man[st.name] = {'key': k, 'status': 'ok', 'products': _products_fp(files), 'note': note}
-                out.append({'HARPNUM': h, 'stage': st.name, 'status': 'ok', 'records': len(group), 'error': '',
-                            'products': len(files), 'note': note})
-            except Exception as e:
-                if verbose: traceback.print_exc()
-                man[st.name] = {'key': k, 'status': 'failed', 'products': {}}
-                out.append({'HARPNUM': h, 'stage': st.name, 'status': 'failed', 'records': len(group),
-                            'error': f'{type(e).__name__}: {e}', 'products': 0})
-            write_manifest(mpath, man)
+        out += [_harp_stage(st, h, group, man, mpath, plan, verbose) for st in plan.harp_stages()]
     return out
 
 # %% ../nbs/08_pipeline.ipynb #e6d24cbd
 def _harp_inputs(st:Stage, group:list) -> list:
     "Checksums of what per-HARP stage `st` reads: the products of the record stage it requires, or the inputs."
     if st.requires:
-        return [r.get('_sha256', {}).get(p) for r in group for n in st.requires for p in r.get('_products', {}).get(n, [])]
+        return [r.get('_sha256', {}).get(p) for r in group for n in st.requires
+                for p in r.get('_products', {}).get(n, [])]
     return [(r['T_REC'], {s: v['sha256'] for s, v in sorted(r.get('_inputs', {}).items())}) for r in group]
 
 # %% ../nbs/08_pipeline.ipynb #4e7bafe2
+def _any_failed(t) -> bool:
+    "Whether table `t` (or None) has a row of status `failed`."
+    return t is not None and len(t) > 0 and 'status' in t and bool((t.status == 'failed').any())
+
+# %% ../nbs/08_pipeline.ipynb #e8b71555
 @dataclass
 class RunResult:
     "What `run_pipeline` returns: the record table, the per-HARP stage table, the problems, the output folder."
-    records: pd.DataFrame
-    harp_stages: pd.DataFrame
-    problems: pd.DataFrame
-    out: Path
-    seconds: float = 0.0
+    records: pd.DataFrame            # one row per record (as `records.csv`)
+    harp_stages: pd.DataFrame        # one row per HARP and per-HARP stage (as `harp_stages.csv`)
+    problems: pd.DataFrame           # inputs skipped, with the reason (as `problems.csv`)
+    out: Path                        # the output folder
+    seconds: float = 0.0             # wall time of the run
     files: pd.DataFrame = None       # rows of the file stages (spectra, corona)
 
     @property
     def failed(self) -> bool:
         "Whether any record, file or per-HARP stage failed (the command then exits 1)."
-        bad = lambda t: t is not None and len(t) > 0 and 'status' in t and bool((t.status == 'failed').any())
-        return bad(self.records) or bad(self.harp_stages) or bad(self.files)
+        return _any_failed(self.records) or _any_failed(self.harp_stages) or _any_failed(self.files)
 
     def summary(self) -> str:
         "The closing line of `solarnb run`."
-        c = self.records.status.value_counts() if len(self.records) else {}
+        recs = self.records
+        c = recs.status.value_counts() if len(recs) else {}
         nh = int((self.harp_stages.status == 'failed').sum()) if len(self.harp_stages) else 0
-        s = (f'{len(self.records)} records: {c.get("ok", 0)} ok, {c.get("partial", 0)} partial, '
+        s = (f'{len(recs)} records: {c.get("ok", 0)} ok, {c.get("partial", 0)} partial, '
              f'{c.get("failed", 0)} failed; per-HARP stages: {nh} failed')
         if self.files is not None and len(self.files):
             nf = int((self.files.status == 'failed').sum())
             s += f'; {len(self.files)} files ({", ".join(sorted(set(self.files.stage)))}): {nf} failed'
-        nw = int((self.records.warnings.fillna('') != '').sum()) if len(self.records) and 'warnings' in self.records else 0
+        nw = int((recs.warnings.fillna('') != '').sum()) if len(recs) and 'warnings' in recs else 0
         return s + f'; {nw} records with warnings; {len(self.problems)} inputs skipped'
 
-
+# %% ../nbs/08_pipeline.ipynb #ac7d750a
 def _table(rows:list) -> pd.DataFrame:
+    "The record table of the rows: sorted by HARP and time, identity and status first, private keys left out."
     t = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith('_')} for r in rows])
     if t.empty: return t
     t = t.sort_values(['HARPNUM', 'T_REC'], kind='stable').reset_index(drop=True)
     lead = [c for c in ('HARPNUM', 'NOAA_ARS', 'T_REC', 'series', 'status', 'reason', 'warnings') if c in t]
     return t[lead + [c for c in t.columns if c not in lead]]
 
+# %% ../nbs/08_pipeline.ipynb #c916fe33
+def _file_table(frows:list) -> pd.DataFrame:
+    "The table of the file stages' rows, sorted by stage and path, lists and dicts as JSON text."
+    t = pd.DataFrame([{k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in r.items()
+                       if not k.startswith('_')} for r in frows])
+    if t.empty: return pd.DataFrame(columns=['stage', 'file', 'status', 'reason'])
+    return t.sort_values(['stage', 'path'], kind='stable').reset_index(drop=True)
+
+# %% ../nbs/08_pipeline.ipynb #1aa2e21f
+def _run_inputs(plan:Plan, roots, harp) -> tuple:
+    "(records, problems, [(file stage, path)]) under `roots`, or a `DataRootError` when there is nothing to do."
+    wants_records = plan.record_stages() or plan.harp_stages()
+    recs, problems = collect_records(roots, harp, required=False) if wants_records else ([], [])
+    files = []
+    if harp is None: files = [(st.name, p) for st in plan.file_stages() for p in collect_files(roots, st.name)]
+    if not recs and not files:
+        if harp is not None or not plan.file_stages(): collect_records(roots, harp)      # raises, naming the filter
+        raise DataRootError(f'no SHARP records, SPICE rasters or EUV images under {roots}')
+    return recs, problems, files
+
+# %% ../nbs/08_pipeline.ipynb #2afd3e9b
+def _write_tables(out:Path, table, htable, ptable, ftable):
+    "Write the record table (CSV, Parquet), each file stage's table, the per-HARP stage table and the problems."
+    if len(table):
+        write_table(table, out/'records.csv')
+        write_table(table, out/'records.parquet')
+    for name in sorted(set(ftable.get('stage', []))):
+        t = ftable[ftable.stage == name].dropna(axis=1, how='all').reset_index(drop=True)
+        write_table(t, out/f'{name}.csv')
+        write_table(t, out/f'{name}.parquet')
+    save_csv(htable, out/'harp_stages.csv')
+    save_csv(ptable, out/'problems.csv')
+
+# %% ../nbs/08_pipeline.ipynb #d7a27bf7
+def _timings(rows:list, frows:list) -> pd.DataFrame:
+    "Seconds per record and stage, and per file: the table `timings.csv`."
+    return pd.DataFrame([{'HARPNUM': r['HARPNUM'], 'T_REC': r['T_REC'], 'total [s]': r.get('_seconds'),
+                          **{f'{k} [s]': v for k, v in r.get('_timings', {}).items()}} for r in rows]
+                        + [{'file': r['file'], 'stage': r['stage'], 'total [s]': r.get('_seconds')} for r in frows])
+
 # %% ../nbs/08_pipeline.ipynb #910b5bea
+HARP_COLUMNS = ['HARPNUM', 'stage', 'status', 'records', 'products', 'error', 'note']
+"The columns of the per-HARP stage table."
+
 def run_pipeline(root=None, out='solarnb_out', stages=None, skip=(), harp:int|None=None, options=(),
                  plots:str='first', workers:int=1, scheduler:str|None=None, progress:bool=True,
                  verbose:bool=False, dashboard:bool=False) -> RunResult:
@@ -895,11 +1153,7 @@ def run_pipeline(root=None, out='solarnb_out', stages=None, skip=(), harp:int|No
     plan = Plan.make(out, stages, skip, options, plots)
     if not scheduler: check_workers(workers)
     roots = root if root else example_data_path()
-    recs, problems = collect_records(roots, harp, required=False) if plan.record_stages() or plan.harp_stages() else ([], [])
-    files = [] if harp is not None else [(st.name, p) for st in plan.file_stages() for p in collect_files(roots, st.name)]
-    if not recs and not files:
-        if harp is not None or not plan.file_stages(): collect_records(roots, harp)      # raises, naming the filter
-        raise DataRootError(f'no SHARP records, SPICE rasters or EUV images under {roots}')
+    recs, problems, files = _run_inputs(plan, roots, harp)
     plan.out = prepare_out(out)
     tasks = [('record', r, f) for r, f in zip(recs, _plot_flags(recs, plots))] + [(n, p, None) for n, p in files]
     rows, frows = [], []
@@ -907,68 +1161,129 @@ def run_pipeline(root=None, out='solarnb_out', stages=None, skip=(), harp:int|No
         (frows if 'stage' in row and 'HARPNUM' not in row else rows).append(row)
     rows.sort(key=lambda r: (r['HARPNUM'], r['T_REC']))
     hrows = run_harp_stages(rows, plan, verbose)
-    table, htable = _table(rows), pd.DataFrame(hrows, columns=['HARPNUM', 'stage', 'status', 'records', 'products', 'error', 'note'])
+    table, htable = _table(rows), pd.DataFrame(hrows, columns=HARP_COLUMNS)
     ptable = pd.DataFrame(problems, columns=['path', 'reason'])
     ftable = _file_table(frows)
-    if len(table): write_table(table, plan.out/'records.csv'); write_table(table, plan.out/'records.parquet')
-    for name in sorted(set(ftable.get('stage', []))):
-        t = ftable[ftable.stage == name].dropna(axis=1, how='all').reset_index(drop=True)
-        write_table(t, plan.out/f'{name}.csv'); write_table(t, plan.out/f'{name}.parquet')
-    save_csv(htable, plan.out/'harp_stages.csv'); save_csv(ptable, plan.out/'problems.csv')
-    tim = pd.DataFrame([{'HARPNUM': r['HARPNUM'], 'T_REC': r['T_REC'], 'total [s]': r.get('_seconds'),
-                         **{f'{k} [s]': v for k, v in r.get('_timings', {}).items()}} for r in rows]
-                       + [{'file': r['file'], 'stage': r['stage'], 'total [s]': r.get('_seconds')} for r in frows])
-    save_csv(tim, plan.out/'timings.csv')
+    _write_tables(plan.out, table, htable, ptable, ftable)
+    save_csv(_timings(rows, frows), plan.out/'timings.csv')
     return RunResult(table, htable, ptable, plan.out, time.perf_counter() - t0, ftable)
-
-def _file_table(frows:list) -> pd.DataFrame:
-    t = pd.DataFrame([{k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in r.items()
-                       if not k.startswith('_')} for r in frows])
-    if t.empty: return pd.DataFrame(columns=['stage', 'file', 'status', 'reason'])
-    return t.sort_values(['stage', 'path'], kind='stable').reset_index(drop=True)
 
 # %% ../nbs/08_pipeline.ipynb #ffec0706
 def _child_code(root, out, stages) -> str:
+    "The Python code of a run in a child process."
     return (f'from solarnb.pipeline import run_pipeline\n'
             f'run_pipeline({str(root)!r}, {str(out)!r}, stages={list(stages)!r}, progress=False)\n')
 
+# %% ../nbs/08_pipeline.ipynb #964efd55
 def _n_files(folder) -> int:
+    "The number of files under `folder` (0 when it does not exist)."
     return sum(1 for p in Path(folder).rglob('*') if p.is_file()) if Path(folder).exists() else 0
 
+# %% ../nbs/08_pipeline.ipynb #9f09eab6
+def _kill_at(code:str, out, target:int, rng) -> int:
+    "Run `code` in a child and SIGKILL it once `out` holds `target` files (then a random instant): 1 if killed."
+    import subprocess, signal
+    p = subprocess.Popen([sys.executable, '-c', code])
+    while p.poll() is None and _n_files(out) < target: time.sleep(0.005)
+    if p.poll() is not None: return 0                 # it finished first
+    time.sleep(float(rng.uniform(0, 0.05)))           # anywhere in the next write
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    return 1
+
+# %% ../nbs/08_pipeline.ipynb #c6be4c49
 def kill_and_resume(root, out, stages, kills:int=4, seed:int=0, n_final:int|None=None) -> dict:
     "Run the pipeline in a subprocess, SIGKILL it `kills` times at random points of its work, then let it finish."
-    import subprocess, signal
+    import subprocess
     rng = np.random.default_rng(seed)
     code = _child_code(root, out, stages)
     done = 0
     for _ in range(kills):
         now = _n_files(out)
         if n_final is not None and now >= n_final - 1: break
-        target = now + 1 + int(rng.integers(0, max(1, (n_final or now + 8) - now - 1)))   # kill when this many files exist
-        p = subprocess.Popen([sys.executable, '-c', code])
-        while p.poll() is None and _n_files(out) < target: time.sleep(0.005)
-        if p.poll() is None:
-            time.sleep(float(rng.uniform(0, 0.05)))         # anywhere in the next write
-            p.send_signal(signal.SIGKILL); p.wait(); done += 1
+        span = max(1, (n_final or now + 8) - now - 1)
+        target = now + 1 + int(rng.integers(0, span))      # kill when this many files exist
+        done += _kill_at(code, out, target, rng)
     subprocess.run([sys.executable, '-c', code], check=True)
     return {'kills': done}
 
 # %% ../nbs/08_pipeline.ipynb #4c018dc8
 def _peak_rss_run(root, out, stages, workers:int=1) -> tuple:
-    "Run the pipeline in a fresh process; return (seconds, peak RSS in MB of that process and its children)."
+    "Run the pipeline in a fresh process, and return (seconds, peak RSS in MB of that process and its children)."
     import subprocess
-    code = (f'import resource, time\nfrom solarnb.pipeline import run_pipeline\nt = time.perf_counter()\n'
-            f'run_pipeline({str(root)!r}, {str(out)!r}, stages={list(stages)!r}, plots="none", progress=False, workers={workers})\n'
-            f'print(time.perf_counter() - t, max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, '
-            f'resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)\n')
+    run = (f'run_pipeline({str(root)!r}, {str(out)!r}, stages={list(stages)!r}, plots="none", progress=False, '
+           f'workers={workers})\n')
+    code = ('import resource, time\nfrom solarnb.pipeline import run_pipeline\nt = time.perf_counter()\n' + run +
+            'print(time.perf_counter() - t, max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, '
+            'resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)\n')
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
     s, mb = map(float, r.stdout.split()[-2:])
     return s, mb
 
+# %% ../nbs/08_pipeline.ipynb #e708a316
+def _subset(seq:Path, base:Path, n:int) -> Path:
+    "A folder `base/seq<n>` of hard links to the files of the first `n` records in `seq` (made once)."
+    d = base/f'seq{n}'
+    if d.exists(): return d
+    d.mkdir()
+    names = sorted(os.listdir(seq))
+    keep = sorted({x.split('.')[3] for x in names})[:n]
+    for x in names:
+        if x.split('.')[3] in keep: os.link(seq/x, d/x)
+    return d
+
+# %% ../nbs/08_pipeline.ipynb #533459df
+def _bench_memory(seq:Path, base:Path, st:tuple, n_small:int, n_big:int) -> dict:
+    "Peak RSS of a run over `n_big` records against one over `n_small`."
+    s1, m1 = _peak_rss_run(_subset(seq, base, n_small), base/'o1', st)
+    s2, m2 = _peak_rss_run(_subset(seq, base, n_big), base/'o2', st)
+    return {'stage': 'pipeline', 'case': f'peak RSS, {n_big} vs {n_small} records (target <= 1.25x)', 'seconds': s2,
+            'note': f'{m2:.0f} MB vs {m1:.0f} MB: {m2 / m1:.2f}x; {1e3 * s2 / n_big:.0f} ms/record'}
+
+# %% ../nbs/08_pipeline.ipynb #d27b90b0
+def _bench_rerun(seq:Path, base:Path, st:tuple, n:int) -> dict:
+    "A rerun of a complete `n`-record run against the first run."
+    r = _subset(seq, base, n)
+    a, _ = _peak_rss_run(r, base/'o3', st)
+    b, _ = _peak_rss_run(r, base/'o3', st)
+    return {'stage': 'pipeline', 'case': f'rerun of a complete {n}-record run (target <= 5%)',
+            'seconds': b, 'reference': 'first run', 'ref_seconds': a, 'note': f'rerun / first = {100 * b / a:.1f}%'}
+
+# %% ../nbs/08_pipeline.ipynb #e8da504e
+def _bench_workers(seq:Path, base:Path, every:tuple, n:int) -> dict:
+    "Every stage on `n` records with 2 local workers against 1, and whether the outputs are the same bytes."
+    p = _subset(seq, base, n)
+    w1, _ = _peak_rss_run(p, base/'w1', every, 1)
+    w2, _ = _peak_rss_run(p, base/'w2', every, 2)
+    s2, _ = _peak_rss_run(p, base/'w2', every, 2)         # a rerun: cluster start-up and bookkeeping only
+    from solarnb.testing import tree_digest
+    same = list(tree_digest(base/'w1').values()) == list(tree_digest(base/'w2').values())
+    return {'stage': 'pipeline', 'case': f'{n} records, every stage, on 2 workers (target >= 1.8x)',
+            'seconds': w2, 'reference': '1 worker', 'ref_seconds': w1,
+            'note': f'outputs byte-identical: {same}; {os.cpu_count()} cores; cluster start-up {s2:.1f} s; '
+                    f'speed-up without it {w1 / max(w2 - s2, 1e-9):.2f}x'}
+
+# %% ../nbs/08_pipeline.ipynb #72c82db2
+def _bench_kills(seq:Path, base:Path, st:tuple, n:int, kills:int) -> dict:
+    "Up to `kills` SIGKILLs into one `n`-record run, then a rerun, compared with a clean run."
+    import subprocess
+    from solarnb.testing import tree_digest
+    p = _subset(seq, base, n)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, '-c', _child_code(p, base/'clean', st)], check=True)
+    span = time.perf_counter() - t
+    info = kill_and_resume(p, base/'killed', st, kills=kills, seed=0, n_final=_n_files(base/'clean'))
+    same = tree_digest(base/'killed') == tree_digest(base/'clean')
+    orphans = len(list((base/'killed').rglob('*.tmp')))
+    return {'stage': 'pipeline', 'case': f'up to {kills} SIGKILLs then a rerun, {n} records', 'seconds': span,
+            'note': f'{info["kills"]} killed mid-run; byte-identical to a clean run: {same}; '
+                    f'orphan temp files: {orphans}'}
+
+# %% ../nbs/08_pipeline.ipynb #69fb3e5c
 def bench_pipeline(quick:bool=False, parts=('memory', 'rerun', 'workers', 'kills')) -> list:
-    "Peak memory against run length, rerun cost, 1 -> 2 workers, kill-and-resume; on generated HARP 377 sequences."
-    import shutil, subprocess, tempfile
-    from solarnb.testing import make_sequence, tree_digest
+    "Peak memory against run length, rerun cost, 1 -> 2 workers, kill-and-resume, on generated HARP 377 sequences."
+    import shutil, tempfile
+    from solarnb.testing import make_sequence
     n_small, n_big, n_rerun, n_par, kills = (10, 40, 20, 10, 4) if quick else (10, 1000, 100, 40, 12)
     st = ('summary', 'limb', 'regions', 'tracking')
     every = tuple(s.name for s in STAGES if s.scope in ('record', 'harp'))
@@ -978,46 +1293,10 @@ def bench_pipeline(quick:bool=False, parts=('memory', 'rerun', 'workers', 'kills
         seq = base/'seq'
         n_gen = n_big if 'memory' in parts else max(n_rerun, n_par)
         make_sequence(seq, 377, n_gen, segments=['Br', 'Bp', 'Bt', 'continuum', 'bitmap'], compress=False)
-        names = sorted(os.listdir(seq))
-        def subset(n):
-            d = base/f'seq{n}'
-            if not d.exists():
-                d.mkdir()
-                keep = sorted({x.split('.')[3] for x in names})[:n]
-                for x in names:
-                    if x.split('.')[3] in keep: os.link(seq/x, d/x)
-            return d
-        if 'memory' in parts:
-            s1, m1 = _peak_rss_run(subset(n_small), base/'o1', st)
-            s2, m2 = _peak_rss_run(subset(n_big), base/'o2', st)
-            rows.append({'stage': 'pipeline', 'case': f'peak RSS, {n_big} vs {n_small} records (target <= 1.25x)',
-                         'seconds': s2, 'note': f'{m2:.0f} MB vs {m1:.0f} MB: {m2 / m1:.2f}x; {1e3 * s2 / n_big:.0f} ms/record'})
-        if 'rerun' in parts:
-            r = subset(n_rerun)
-            a, _ = _peak_rss_run(r, base/'o3', st)
-            b, _ = _peak_rss_run(r, base/'o3', st)
-            rows.append({'stage': 'pipeline', 'case': f'rerun of a complete {n_rerun}-record run (target <= 5%)',
-                         'seconds': b, 'reference': 'first run', 'ref_seconds': a, 'note': f'rerun / first = {100 * b / a:.1f}%'})
-        if 'workers' in parts:
-            p = subset(n_par)
-            w1, _ = _peak_rss_run(p, base/'w1', every, 1)
-            w2, _ = _peak_rss_run(p, base/'w2', every, 2)
-            s2, _ = _peak_rss_run(p, base/'w2', every, 2)         # a rerun: cluster start-up and bookkeeping only
-            same = list(tree_digest(base/'w1').values()) == list(tree_digest(base/'w2').values())
-            rows.append({'stage': 'pipeline', 'case': f'{n_par} records, every stage, on 2 workers (target >= 1.8x)',
-                         'seconds': w2, 'reference': '1 worker', 'ref_seconds': w1,
-                         'note': f'outputs byte-identical: {same}; {os.cpu_count()} cores; cluster start-up {s2:.1f} s; '
-                                 f'speed-up without it {w1 / max(w2 - s2, 1e-9):.2f}x'})
-        if 'kills' in parts:
-            p = subset(n_par)
-            t = time.perf_counter()
-            subprocess.run([sys.executable, '-c', _child_code(p, base/'clean', st)], check=True)
-            span = time.perf_counter() - t
-            info = kill_and_resume(p, base/'killed', st, kills=kills, seed=0, n_final=_n_files(base/'clean'))
-            same = tree_digest(base/'killed') == tree_digest(base/'clean')
-            orphans = len(list((base/'killed').rglob('*.tmp')))
-            rows.append({'stage': 'pipeline', 'case': f'up to {kills} SIGKILLs then a rerun, {n_par} records', 'seconds': span,
-                         'note': f'{info["kills"]} killed mid-run; byte-identical to a clean run: {same}; orphan temp files: {orphans}'})
+        if 'memory' in parts: rows.append(_bench_memory(seq, base, st, n_small, n_big))
+        if 'rerun' in parts: rows.append(_bench_rerun(seq, base, st, n_rerun))
+        if 'workers' in parts: rows.append(_bench_workers(seq, base, every, n_par))
+        if 'kills' in parts: rows.append(_bench_kills(seq, base, st, n_par, kills))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return rows

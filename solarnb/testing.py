@@ -31,7 +31,7 @@ CARRINGTON_SIDEREAL = 14.1844
 CARRINGTON_SYNODIC_DAYS = 27.2753
 "Synodic Carrington rotation period, days: the observer's Carrington longitude turns 360 deg in this time."
 
-# %% ../nbs/90_testing.ipynb #74b11bec
+# %% ../nbs/90_testing.ipynb #20ad3eb5
 def drift_rate(lat_deg) -> np.ndarray:
     "Carrington-longitude drift of photospheric magnetic features at latitude `lat_deg`, deg/day."
     s2 = np.sin(np.deg2rad(lat_deg)) ** 2
@@ -47,7 +47,7 @@ def _sharp_cards() -> set:
     from solarnb.features import SHARP_KEYWORDS, SHARP_ERRORS, LOS_KEYWORDS
     return set(SHARP_KEYWORDS) | set(SHARP_ERRORS.values()) | set(LOS_KEYWORDS) | {'CMASK', 'GWILL'}
 
-# %% ../nbs/90_testing.ipynb #f6d540d9
+# %% ../nbs/90_testing.ipynb #b00d4920
 def _clean_header(hdr:fits.Header) -> fits.Header:
     "A copy of `hdr` without storage cards, stale SHARP keywords, and cards whose values astropy cannot parse."
     drop, cards = _SKIP_CARDS | _sharp_cards(), []
@@ -60,7 +60,7 @@ def _clean_header(hdr:fits.Header) -> fits.Header:
         cards.append(fits.Card(c.keyword, v, c.comment))
     return fits.Header(cards)             # one build: much faster than setting card by card
 
-# %% ../nbs/90_testing.ipynb #32c96c9a
+# %% ../nbs/90_testing.ipynb #8c738e99
 def _read_raw(path) -> tuple:
     "(data as float64 or int, header, (bscale, bzero) or None, compressed?) of a SHARP segment file."
     with warnings.catch_warnings():
@@ -103,7 +103,7 @@ EVOLVE = ('continuum', 'Br', 'Bp', 'Bt', 'magnetogram')
 CATEGORICAL = ('bitmap', 'conf_disambig', 'disambig')
 "Segments whose values are codes: shifted by whole pixels (nearest), never interpolated, written as integers."
 
-# %% ../nbs/90_testing.ipynb #5abbef69
+# %% ../nbs/90_testing.ipynb #cb632276
 def _frame_data(seg:str,            # segment name
                 data:np.ndarray,    # the source record's segment
                 k:int,              # frame number, 1 ... n
@@ -129,7 +129,7 @@ def _frame_data(seg:str,            # segment name
         d = d + rng.normal(0, sig, d.shape)
     return d
 
-# %% ../nbs/90_testing.ipynb #781debc2
+# %% ../nbs/90_testing.ipynb #67e4bc3f
 def _write_segment(path, data, hdr, scale, comp, history):
     "Write one derived segment file atomically, stored as the source was (RICE with its BSCALE/BZERO, or plain)."
     h = _clean_header(hdr)
@@ -150,7 +150,7 @@ def _write_segment(path, data, hdr, scale, comp, history):
         hl.writeto(tmp, overwrite=True)
     tmp.replace(path)
 
-# %% ../nbs/90_testing.ipynb #7144cc34
+# %% ../nbs/90_testing.ipynb #79b11c68
 def _obs_offset(h, t_rec):
     "DATE-OBS (UTC) minus T_REC (TAI) of the source header: when in its slot the observation was taken."
     from astropy.time import Time
@@ -159,7 +159,7 @@ def _obs_offset(h, t_rec):
     except Exception:
         return 0 * u.s
 
-# %% ../nbs/90_testing.ipynb #5dc5f0ed
+# %% ../nbs/90_testing.ipynb #0a8a4d77
 def _frame_header(hdr:fits.Header,   # the source segment's header
                   step,              # time since the source record (Quantity)
                   trec:str,          # T_REC of the frame
@@ -174,7 +174,7 @@ def _frame_header(hdr:fits.Header,   # the source segment's header
     if 'CRLN_OBS' in h: h['CRLN_OBS'] = (float(h['CRLN_OBS']) - 360 * days / CARRINGTON_SYNODIC_DAYS) % 360
     return h
 
-# %% ../nbs/90_testing.ipynb #d7d7ec87
+# %% ../nbs/90_testing.ipynb #8c41f39b
 def _history(rec:Record, segs:list, days:float, seed:int, evolve:bool, noise:bool) -> list:
     "The HISTORY lines of a derived record: its source, the shift, the seed, and that it is not an observation."
     src = Path(rec.files[segs[0]]).name.rsplit(".", 2)[0]
@@ -182,7 +182,7 @@ def _history(rec:Record, segs:list, days:float, seed:int, evolve:bool, noise:boo
             f'rows shifted by Snodgrass-Ulrich differential rotation over {days * 24:.3f} h; seed {seed}',
             f'evolution {"on" if evolve else "off"}, noise {"on" if noise else "off"}; not a real observation']
 
-# %% ../nbs/90_testing.ipynb #2dce4929
+# %% ../nbs/90_testing.ipynb #3c90a3b0
 def _source_record(harp:int, source=None) -> Record:
     "The first record of `harp` under `source` (default: the example data), or a `SolarnbError`."
     root = source or example_data_path()
@@ -288,7 +288,7 @@ def harp_proxy(Br:sunpy.map.GenericMap, # radial field [G], CEA
     meta.update(bunit='', snbseg='bitmap_proxy')
     return sunpy.map.Map(np.where(m, 34, 1).astype(np.int16), meta)
 
-# %% ../nbs/90_testing.ipynb #463be3e9
+# %% ../nbs/90_testing.ipynb #c21c08c8
 def _drop_small_regions(m:np.ndarray, frac:float=0.05) -> np.ndarray:
     "The mask `m` without its connected parts smaller than `frac` of the largest one."
     lab, n = ndi.label(m)
@@ -361,7 +361,7 @@ def truth_sequence(ic_norm:sunpy.map.GenericMap,  # real normalised continuum (q
         objects.append(oid)
     return {'maps': maps, 'objects': objects, 'info': info}
 
-# %% ../nbs/90_testing.ipynb #e6795528
+# %% ../nbs/90_testing.ipynb #363d4f22
 def _truth_objects(img0:np.ndarray, threshold:float, min_area:float, psize:float) -> tuple:
     "The objects of a frame as [(ys, xs, values, is_core)], and the image of their labels with halos."
     core, n = ndi.label(img0 < threshold, structure=np.ones((3, 3), int))
@@ -375,12 +375,12 @@ def _truth_objects(img0:np.ndarray, threshold:float, min_area:float, psize:float
         objs.append((ys, xs, img0[ys, xs], core[ys, xs] == k))
     return objs, halo
 
-# %% ../nbs/90_testing.ipynb #c097c64f
+# %% ../nbs/90_testing.ipynb #33886d3f
 def _meta(m:sunpy.map.GenericMap, key:str, default):
     "The value of header card `key` (lower case) of a Map, or `default`."
     return {str(k).lower(): v for k, v in m.meta.items()}.get(key, default)
 
-# %% ../nbs/90_testing.ipynb #67f2cfa1
+# %% ../nbs/90_testing.ipynb #ad0080cb
 def _object_velocities(ic_norm, objs:list, rotation_model, speed:float, psize:float, cdelt1:float, rng) -> tuple:
     "(velocity (x, y) of each object [px/s], differential-rotation drift in x of each object [px/s])."
     cy = np.array([o[0].mean() for o in objs])
@@ -392,7 +392,7 @@ def _object_velocities(ic_norm, objs:list, rotation_model, speed:float, psize:fl
     vel = np.c_[v * np.cos(ang) + rate_px, v * np.sin(ang)]
     return vel, rate_px
 
-# %% ../nbs/90_testing.ipynb #82239882
+# %% ../nbs/90_testing.ipynb #2de7a40d
 def _event_plan(objs:list, img0:np.ndarray, n_frames:int, cadence:float, events:bool) -> tuple:
     "The `info` of a truth sequence (which object has which event, when), and the pores' centre (or None)."
     q = n_frames // 4
@@ -405,7 +405,7 @@ def _event_plan(objs:list, img0:np.ndarray, n_frames:int, cadence:float, events:
     info['pores'] = (len(objs) + 1, len(objs) + 2)
     return info, _quietest_point(img0)
 
-# %% ../nbs/90_testing.ipynb #cebccd00
+# %% ../nbs/90_testing.ipynb #d18d1d7a
 def _quietest_point(img0:np.ndarray) -> tuple:
     "(y, x) of the pixel farthest from any feature darker than 0.8, away from the patch's edges."
     dist = ndi.distance_transform_edt(img0 > 0.8)
@@ -413,13 +413,13 @@ def _quietest_point(img0:np.ndarray) -> tuple:
     dist[:, :40] = dist[:, -40:] = 0
     return np.unravel_index(np.argmax(dist), dist.shape)
 
-# %% ../nbs/90_testing.ipynb #fa3aff04
+# %% ../nbs/90_testing.ipynb #4d3e448e
 def _absent(k:int, f:int, info:dict) -> bool:
     "Whether object `k` is missing from record `f`: before its birth, after its death, or in its gap."
     return ((k == info['birth'] and f < info['birth_at']) or (k == info['death'] and f >= info['death_at'])
             or (k == info['gap'] and f in info['gap_at']))
 
-# %% ../nbs/90_testing.ipynb #3bfca309
+# %% ../nbs/90_testing.ipynb #c58e3a58
 def _shifted_background(bg:np.ndarray, sx:int) -> np.ndarray:
     "`bg` moved by `sx` whole pixels in x, the columns shifted in set to the quiet Sun (1)."
     ny, nx = bg.shape
@@ -427,7 +427,7 @@ def _shifted_background(bg:np.ndarray, sx:int) -> np.ndarray:
     if abs(sx) < nx: img[:, max(sx, 0):nx + min(sx, 0)] = bg[:, max(-sx, 0):nx - max(sx, 0)]
     return img
 
-# %% ../nbs/90_testing.ipynb #5734ce91
+# %% ../nbs/90_testing.ipynb #5af02fa3
 def _paste(img:np.ndarray, oid:np.ndarray, ys, xs, vals, is_core, k:int):
     "Paste object `k` into `img` where it is darker (in place), and mark in `oid` the core pixels it holds."
     ny, nx = img.shape
@@ -438,7 +438,7 @@ def _paste(img:np.ndarray, oid:np.ndarray, ys, xs, vals, is_core, k:int):
     c = is_core & (vals <= img[ys, xs])
     oid[ys[c], xs[c]] = k
 
-# %% ../nbs/90_testing.ipynb #e426a3de
+# %% ../nbs/90_testing.ipynb #3d01ce41
 def _paste_objects(img, oid, objs:list, vel:np.ndarray, t:float, f:int, info:dict|None):
     "Paste the objects present in record `f` (all when `info` is None) at their positions at time `t` [s]."
     for k, (ys, xs, vals, is_core) in enumerate(objs, 1):
@@ -446,19 +446,20 @@ def _paste_objects(img, oid, objs:list, vel:np.ndarray, t:float, f:int, info:dic
         dx, dy = np.round(vel[k - 1] * t).astype(int)
         _paste(img, oid, ys + dy, xs + dx, vals, is_core, k)
 
-# %% ../nbs/90_testing.ipynb #e727b324
+# %% ../nbs/90_testing.ipynb #5cfe2173
 def _pore_profile() -> tuple:
     "(yy, xx, g): the 25x25 pixel offsets and the Gaussian pore, depth 0.8 and sigma 4 px, on the quiet Sun."
     yy, xx = np.mgrid[-12:13, -12:13]
     g = 1 - 0.8 * np.exp(-(xx**2 + yy**2) / (2 * 4.0**2))
     return yy, xx, g
 
+# %% ../nbs/90_testing.ipynb #dd748001
 def _pore_separation(f:int, merge_at:int, split_at:int) -> int:
     "Distance between the two pores' centres in record `f` [px]."
     if merge_at <= f < split_at: return 4
     return 4 + 3 * (merge_at - f if f < merge_at else f - split_at + 1) + 5
 
-# %% ../nbs/90_testing.ipynb #c730afd0
+# %% ../nbs/90_testing.ipynb #4d257871
 def _paste_pores(img, oid, info:dict, centre:tuple, f:int, drift:int, threshold:float):
     "Paste the two pores of record `f` either side of `centre`, moved by `drift` px."
     yy, xx, g = _pore_profile()
@@ -468,7 +469,7 @@ def _paste_pores(img, oid, info:dict, centre:tuple, f:int, drift:int, threshold:
         x0 = px + sgn * (sep // 2 + (sep % 2) * (sgn > 0)) + drift
         _paste(img, oid, (yy + py).ravel(), (xx + x0).ravel(), g.ravel(), (g < threshold).ravel(), k)
 
-# %% ../nbs/90_testing.ipynb #feaef1e3
+# %% ../nbs/90_testing.ipynb #9db94a68
 def _frame_map(img:np.ndarray, ic_norm, t0, t:float) -> sunpy.map.GenericMap:
     "Record image `img` as a Map with the header of `ic_norm`, its T_REC `t` seconds after `t0`, quiet Sun 1."
     m = sunpy.map.Map(img, dict(ic_norm.meta))
@@ -476,7 +477,7 @@ def _frame_map(img:np.ndarray, ic_norm, t0, t:float) -> sunpy.map.GenericMap:
     m.meta['qslevel'] = 1.0
     return m
 
-# %% ../nbs/90_testing.ipynb #2d3bb624
+# %% ../nbs/90_testing.ipynb #f5023795
 def _object_labels(f, oid:np.ndarray, min_share:float) -> list:
     "(object, label) of each object of record `f` and the detection holding most of its core (at least `min_share`)."
     m = (oid > 0) & (f.labels > 0)
@@ -488,7 +489,7 @@ def _object_labels(f, oid:np.ndarray, min_share:float) -> list:
     best = best.sort_values('n', ascending=False).drop_duplicates('o')
     return [(int(o), int(l)) for o, l, c in best.itertuples(index=False) if c >= min_share * tot[o]]
 
-# %% ../nbs/90_testing.ipynb #5895417e
+# %% ../nbs/90_testing.ipynb #6e38c69f
 def truth_links(frames:list, objects:list,   # frames (as tracked) and the per-record object-id images
                 max_gap:int=2,               # objects missing for up to this many records are linked across
                 min_share:float=0.25,        # least share of an object's core a detection must hold
@@ -503,7 +504,7 @@ def truth_links(frames:list, objects:list,   # frames (as tracked) and the per-r
             if fb - fa <= max_gap + 1 and (fa, la_) != (fb, lb_): out.add((fa, la_, fb, lb_))
     return out
 
-# %% ../nbs/90_testing.ipynb #bc371a32
+# %% ../nbs/90_testing.ipynb #f84dd0c1
 def truth_events(links:set, nodes:set, n_frames:int) -> set:
     "Events {(event, record, label)} implied by links among `nodes` {(record, label)}: births, deaths, merges, splits."
     ind, outd = {}, {}
@@ -518,7 +519,7 @@ def truth_events(links:set, nodes:set, n_frames:int) -> set:
         if outd.get(nd, 0) > 1: ev.add(('split',) + nd)
     return ev
 
-# %% ../nbs/90_testing.ipynb #5531905f
+# %% ../nbs/90_testing.ipynb #d69b7c50
 def predicted_links(res:TrackingResult) -> set:
     "The links of a tracking result as {(record, label, record, label)}."
     d = res.detections
@@ -527,11 +528,12 @@ def predicted_links(res:TrackingResult) -> set:
     s, t = pos[res.links['source']].to_numpy(), pos[res.links['target']].to_numpy()
     return set(zip(fr[s].tolist(), lab[s].tolist(), fr[t].tolist(), lab[t].tolist()))
 
-# %% ../nbs/90_testing.ipynb #b6f53e43
+# %% ../nbs/90_testing.ipynb #c87ea42b
 def _ratio(a:int, b:int) -> float:
     "a / b, and 1 when there is nothing to find (b = 0)."
     return a / b if b else 1.0
 
+# %% ../nbs/90_testing.ipynb #03d18f70
 def truth_scores(res:TrackingResult, truth:set, n_frames:int|None=None) -> dict:
     "Link and event precision and recall of a tracking result against the true links."
     n_frames = n_frames or res.n_frames
