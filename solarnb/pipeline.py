@@ -113,16 +113,18 @@ class LimbResult:
 
     def write(self, paths:RecordPaths, plot:bool) -> list:
         "Write `mu.fits` and `continuum_norm.fits`, with what was applied in their headers, and return the paths."
+        from solarnb.limb import MU_BUNIT
         o = self.options
-        out = [write_map(self.mu, paths('mu.fits'), LDLAW=(o.law, 'limb-darkening law'),
+        out = [write_map(self.mu, paths('mu.fits'), LDLAW=(o.law, 'limb-darkening law'), BUNIT=MU_BUNIT,
                          history=[f'mu = cos(theta) from the WCS and observer of the {self.source} segment'])]
         if self.continuum_norm is not None: out.append(self._write_norm(paths))
         return out
 
     def _write_norm(self, paths:RecordPaths) -> Path:
         "Write the normalised continuum with its law, wavelength and quiet-Sun level in the header."
+        from solarnb.limb import NORM_BUNIT
         o, n = self.options, self.continuum_norm
-        return write_map(n, paths('continuum_norm.fits'),
+        return write_map(n, paths('continuum_norm.fits'), BUNIT=NORM_BUNIT,
                          history=[f"continuum / limb darkening ({o.law}, {n.meta['ldwave']:.1f} A) / quiet-Sun"
                                   f" level {n.meta['qslevel']:.6g} (histogram mode, {o.qs_bins} bins)"],
                          QSLEVEL=(float(n.meta['qslevel']), 'quiet-Sun level of the corrected continuum'),
@@ -222,7 +224,8 @@ def regions(ar:ActiveRegion, limb:LimbResult, upscale:UpscaleResult|None, option
     ic, seg = _region_inputs(ar, limb, upscale, options.grid)
     bitmap = ar.bitmap if ar.has('bitmap') else None
     labels, table, masks = regions_products(ic, seg['Br'], seg['Bp'], seg['Bt'], bitmap, options)
-    title = f'HARP {ar.harp} {ar.t_rec} ({options.grid} grid)'
+    noaa = ','.join(map(str, ar.noaa_ars)) or '-'
+    title = f'HARP {ar.harp} (NOAA {noaa}) {ar.t_rec}: dark features ({options.grid} grid)'
     return RegionsResult(labels, table, masks, ic, seg['Br'], title, options)
 
 # %% ../nbs/08_pipeline.ipynb #b9956df2
@@ -1319,5 +1322,6 @@ def bench_record(quick:bool=False, harp:int=377) -> list:
             if best is None or total < best[0]: best = (total, r['_timings'], r['status'])
         split = ', '.join(f'{k} {1e3 * v:.0f}' for k, v in best[1].items())
         rows.append({'stage': 'record', 'seconds': best[0], 'note': f'status {best[2]}; ms per stage: {split}',
-                     'case': f'HARP {harp}, every record stage, {"with" if plot else "no"} PNGs (target {1.5 if plot else 0.6} s)'})
+                     'case': f'HARP {harp}, every record stage, {"with" if plot else "no"} PNGs '
+                             f'(target {1.5 if plot else 0.6} s)'})
     return rows
