@@ -239,7 +239,7 @@ def record_set(series:str='hmi.sharp_cea_720s', # one of `solarnb.core.SERIES`
 @dataclass
 class RecordSetSpec:
     "The parts of a SHARP record-set string."
-    series: str
+    series: str                                 # e.g. 'hmi.sharp_cea_720s'
     harps: list = field(default_factory=list)   # empty: every HARP
     start: object = None                        # astropy Time (TAI) or None
     stop: object = None                         # end of the range (Time) or None
