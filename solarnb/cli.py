@@ -15,30 +15,39 @@ __all__ = ['COMMANDS', 'BENCHES', 'INPUTS', 'add_option_flags', 'options_from_ar
 
 # %% ../nbs/09_cli.ipynb #7f821142
 COMMANDS = {
-    'run': ('solarnb.cli', '_setup_run', '_run_run', 'run every stage on every record under a data root (the main job)'),
+    'run': ('solarnb.cli', '_setup_run', '_run_run',
+            'run every stage on every record under a data root (the main job)'),
     'records': ('solarnb.cli', '_setup_records', '_run_records', 'list the SHARP records under a data root'),
-    'track': ('solarnb.cli', '_setup_track', '_run_track', "detect dark regions and track them through each HARP's records"),
-    'query': ('solarnb.query', '_setup_query', '_run_query', 'build a SHARP record set and list the matching records (--dry-run: no network)'),
-    'download': ('solarnb.query', '_setup_download', '_run_download', 'export a SHARP record set from JSOC into a data root, resumably'),
-    'harps': ('solarnb.query', '_setup_harps', '_run_harps', "look NOAA and HARP numbers up in JSOC's HARP <-> NOAA table"),
+    'track': ('solarnb.cli', '_setup_track', '_run_track',
+              "detect dark regions and track them through each HARP's records"),
+    'query': ('solarnb.query', '_setup_query', '_run_query',
+              'build a SHARP record set and list the matching records (--dry-run: no network)'),
+    'download': ('solarnb.query', '_setup_download', '_run_download',
+                 'export a SHARP record set from JSOC into a data root, resumably'),
+    'harps': ('solarnb.query', '_setup_harps', '_run_harps',
+              "look NOAA and HARP numbers up in JSOC's HARP <-> NOAA table"),
     'limb': ('solarnb.limb', '_setup_limb', '_run_limb', 'mu map and quiet-Sun normalised continuum of FITS files'),
     'regions': ('solarnb.regions', '_setup_cmd', '_run_cmd', 'print the dark-feature region table of one SHARP record'),
-    'sharp': ('solarnb.features', '_sharp_setup', '_sharp_run', 'SHARP space-weather keywords of a record (JSOC names)'),
-    'features': ('solarnb.features', '_features_setup', '_features_run', 'SHARP keywords + solarmask features of records -> table'),
-    'timelines': ('solarnb.timelines', '_setup_timelines', '_run_timelines', 'build tile timelines from FITS frames, or single-frame tile tables'),
-    'spectra': ('solarnb.cli', '_setup_spectra', '_run_spectra', 'fit the lines of Solar Orbiter/SPICE L2 rasters: radiance, Doppler and width maps'),
+    'sharp': ('solarnb.features', '_sharp_setup', '_sharp_run',
+              'SHARP space-weather keywords of a record (JSOC names)'),
+    'features': ('solarnb.features', '_features_setup', '_features_run',
+                 'SHARP keywords + solarmask features of records -> table'),
+    'timelines': ('solarnb.timelines', '_setup_timelines', '_run_timelines',
+                  'build tile timelines from FITS frames, or single-frame tile tables'),
+    'spectra': ('solarnb.cli', '_setup_spectra', '_run_spectra',
+                'fit the lines of Solar Orbiter/SPICE L2 rasters: radiance, Doppler and width maps'),
     'corona': ('solarnb.cli', '_setup_corona', '_run_corona', 'coronal holes and active regions in SDO/AIA EUV images'),
     'bench': ('solarnb.cli', '_setup_bench', '_run_bench', 'print per-stage benchmark figures'),
     'test': ('solarnb.cli', '_setup_test', '_run_test', 'run the notebooks as the test suite'),
 }
 "subcommand -> (module, setup function, run function, help)."
 
-BENCHES = {'core': 'solarnb.core:bench_core', 'query': 'solarnb.query:bench_query', 'limb': 'solarnb.limb:bench_limb',
-           'upscale': 'solarnb.upscale:bench_upscale', 'regions': 'solarnb.regions:bench_regions',
-           'tracking': 'solarnb.tracking:bench_tracking', 'features': 'solarnb.features:bench_features',
-           'timelines': 'solarnb.timelines:bench_timelines', 'spectra': 'solarnb.spectra:bench_spectra',
-           'corona': 'solarnb.corona:bench_corona', 'record': 'solarnb.pipeline:bench_record',
-           'pipeline': 'solarnb.pipeline:bench_pipeline'}
+BENCHES = {'core': 'solarnb.core:bench_core', 'names': 'solarnb.core:bench_names', 'query': 'solarnb.query:bench_query',
+           'limb': 'solarnb.limb:bench_limb', 'upscale': 'solarnb.upscale:bench_upscale',
+           'regions': 'solarnb.regions:bench_regions', 'tracking': 'solarnb.tracking:bench_tracking',
+           'features': 'solarnb.features:bench_features', 'timelines': 'solarnb.timelines:bench_timelines',
+           'spectra': 'solarnb.spectra:bench_spectra', 'corona': 'solarnb.corona:bench_corona',
+           'record': 'solarnb.pipeline:bench_record', 'pipeline': 'solarnb.pipeline:bench_pipeline'}
 "benchmark name -> 'module:function' (imported when run)."
 
 def _resolve(spec:str):
@@ -61,6 +70,7 @@ def add_option_flags(p:argparse.ArgumentParser, cls, prefix:str=''):
         g.add_argument(name, type=conv, default=f.default, help=help, choices=m.get('choices'),
                        metavar='BOOL' if isinstance(f.default, bool) else None)
 
+# %% ../nbs/09_cli.ipynb #a4d1f112
 def options_from_args(a, cls, prefix:str='', owner:str=''):
     "The validated options dataclass `cls` read from the flags `add_option_flags` made."
     from solarnb.core import check_options
@@ -86,11 +96,13 @@ def _setup_run(p):
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     p.add_argument('--verbose', action='store_true', help='print tracebacks of unexpected errors')
 
+# %% ../nbs/09_cli.ipynb #6d2150ee
 def _default_roots() -> list:
     from solarnb.core import example_data_path
     from solarnb.testing import example_sequence
     return [example_data_path(), example_sequence()]
 
+# %% ../nbs/09_cli.ipynb #dc42827f
 def _run_run(a) -> int:
     from solarnb.pipeline import run_pipeline, options_table
     if a.options:
@@ -116,7 +128,8 @@ def _run_run(a) -> int:
         for _, r in fb.iterrows(): print(f'{r.stage} {r.file}: {r.status}: {r.reason}')
     if len(res.records) and 'warnings' in res.records:
         for _, r in res.records[res.records.warnings.fillna('') != ''].iterrows():
-            print(f'HARP {r.HARPNUM} {r.T_REC}: warning: {r.warnings[:300]}' + (' ...' if len(r.warnings) > 300 else ''))
+            more = ' ...' if len(r.warnings) > 300 else ''
+            print(f'HARP {r.HARPNUM} {r.T_REC}: warning: {r.warnings[:300]}{more}')
     for _, r in res.problems.iterrows(): print(f'skipped {r.path}: {r.reason}')
     print(f'{res.summary()}; {res.seconds:.1f} s; tables in {res.out}')
     return 1 if res.failed else 0
@@ -126,6 +139,7 @@ def _setup_records(p):
     p.add_argument('root', nargs='?', default=None, help='data root (default: the bundled example data)')
     p.add_argument('--harp', type=int, default=None, help='only this HARP')
 
+# %% ../nbs/09_cli.ipynb #00b89f33
 def _run_records(a) -> int:
     import pandas as pd
     from solarnb.core import example_data_path
@@ -136,6 +150,7 @@ def _run_records(a) -> int:
     for p, why in problems: print(f'skipped {p}: {why}')
     return 0
 
+# %% ../nbs/09_cli.ipynb #7ea9b460
 def _setup_track(p):
     from solarnb.tracking import TrackingOptions       # not solarnb.pipeline: --help imports two stage modules only
     from solarnb.regions import RegionOptions
@@ -146,6 +161,7 @@ def _setup_track(p):
     add_option_flags(p, RegionOptions, 'regions')
     add_option_flags(p, TrackingOptions)
 
+# %% ../nbs/09_cli.ipynb #66a121cf
 def _run_track(a) -> int:
     from solarnb.pipeline import run_pipeline, parse_options, TrackingOptions, RegionOptions
     opts = parse_options()
@@ -164,6 +180,7 @@ def _setup_file_stage(p, cls, what:str):
     p.add_argument('--workers', type=int, default=1, help='local dask worker processes (default: 1, no dask)')
     add_option_flags(p, cls)
 
+# %% ../nbs/09_cli.ipynb #8c6d73ca
 def _run_file_stage(a, name:str, cls) -> int:
     import tempfile
     import pandas as pd
@@ -178,7 +195,8 @@ def _run_file_stage(a, name:str, cls) -> int:
     if wrong: raise OptionError(f'{", ".join(wrong)}: not {name} input files by their names')
     with tempfile.TemporaryDirectory() as d:
         for i, p in enumerate(q for q in paths if q.is_file()):     # listed files: a root of links to them
-            (Path(d)/str(i)).mkdir(); (Path(d)/str(i)/p.name).symlink_to(p.resolve())
+            (Path(d)/str(i)).mkdir()
+            (Path(d)/str(i)/p.name).symlink_to(p.resolve())
         roots = [p for p in paths if p.is_dir()] + [Path(d)]
         res = run_pipeline(roots, a.out, [name], options=opts, workers=a.workers, progress=False)
     t = res.files
@@ -187,18 +205,22 @@ def _run_file_stage(a, name:str, cls) -> int:
     print(res.summary())
     return 1 if res.failed else 0
 
+# %% ../nbs/09_cli.ipynb #301d1dcd
 def _setup_spectra(p):
     from solarnb.spectra import SpectraOptions
     _setup_file_stage(p, SpectraOptions, 'SPICE L2 FITS')
 
+# %% ../nbs/09_cli.ipynb #45f64480
 def _run_spectra(a) -> int:
     from solarnb.spectra import SpectraOptions
     return _run_file_stage(a, 'spectra', SpectraOptions)
 
+# %% ../nbs/09_cli.ipynb #e2133e08
 def _setup_corona(p):
     from solarnb.corona import CoronaOptions
     _setup_file_stage(p, CoronaOptions, 'AIA EUV (FITS or JPEG2000)')
 
+# %% ../nbs/09_cli.ipynb #c4bd2276
 def _run_corona(a) -> int:
     from solarnb.corona import CoronaOptions
     return _run_file_stage(a, 'corona', CoronaOptions)
@@ -219,20 +241,24 @@ def run_benches(names=None, quick:bool=False):
     if 'ref_seconds' in df: df['ratio'] = df['ref_seconds'] / df['seconds']
     return df
 
+# %% ../nbs/09_cli.ipynb #bf4800a7
 def format_bench(df) -> str:
     "The benchmark table as text, times in ms."
     df = df.copy()
     for c in ('seconds', 'ref_seconds'):
         if c in df: df[c.replace('seconds', 'ms')] = (df.pop(c) * 1e3).round(2)
     if 'ratio' in df: df['ratio'] = df['ratio'].round(2)
-    legend = '\nms: best wall time; ref_ms: the reference, timed in the same run; ratio = ref_ms / ms (> 1: solarnb faster)'
+    legend = ('\nms: best wall time; ref_ms: the reference, timed in the same run; '
+              'ratio = ref_ms / ms (> 1: solarnb faster)')
     return df.fillna('').to_string(index=False) + (legend if 'ratio' in df else '')
 
+# %% ../nbs/09_cli.ipynb #e5c1a860
 def _setup_bench(p):
     p.add_argument('names', nargs='*', help=f'benchmarks to run (default: all of {", ".join(BENCHES)})')
     p.add_argument('--quick', action='store_true', help='fewer repeats and smaller cases')
     p.add_argument('--json', action='store_true', help='print JSON rows instead of a table')
 
+# %% ../nbs/09_cli.ipynb #781eb016
 def _run_bench(a) -> int:
     from solarnb.core import OptionError
     bad = [n for n in a.names if n not in BENCHES]
@@ -327,6 +353,7 @@ def _paths(v) -> list:
     if v is None: return []
     return [Path(v)] if isinstance(v, (str, os.PathLike)) else [Path(x) for x in v]
 
+# %% ../nbs/09_cli.ipynb #f29092a8
 def check_inputs(command:str, a):
     "Refuse a path argument of `command` that does not exist or is of the wrong kind, naming what it stands for."
     from solarnb.core import InputPathError
@@ -350,16 +377,20 @@ def build_parser(command:str|None=None) -> argparse.ArgumentParser:
             sp.set_defaults(_run=getattr(m, run))
     return p
 
+# %% ../nbs/09_cli.ipynb #cc533aa4
 def _command_of(argv) -> str|None:
     return next((x for x in argv if not x.startswith('-')), None)
 
+# %% ../nbs/09_cli.ipynb #8360f1db
 def main(argv=None) -> int:
     "Entry point of the `solarnb` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
     cmd = _command_of(argv)
     p = build_parser(cmd if cmd in COMMANDS else None)
     a = p.parse_args(argv)
-    if not getattr(a, '_run', None): p.print_help(); return 0
+    if not getattr(a, '_run', None):
+        p.print_help()
+        return 0
     from solarnb.core import SolarnbError
     try:
         check_inputs(a.command, a)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #0a5e6deb
 from __future__ import annotations
-import os, re, warnings, tempfile, contextlib, functools, importlib
+import os, re, warnings, tempfile, contextlib, functools, importlib, datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -15,96 +15,67 @@ from astropy.time import Time
 
 # %% auto #0
 __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEGMENTS', 'SERIES_SEGMENTS', 'SERIES_CADENCE',
-           'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE', 'RSUN_HMI', 'MSH', 'LazyModule',
-           'LazyObject', 'SolarnbError', 'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError',
-           'ProjectionError', 'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError',
-           'InputPathError', 'MissingKeywordError', 'SolarnbWarning', 'OptionError', 'option', 'check_option',
-           'check_options', 'option_type', 'option_value', 'series_unit', 'parse_trec', 'format_trec', 'SharpName',
+           'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE', 'RSUN_HMI', 'MSH', 'SolarnbError',
+           'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError', 'ProjectionError',
+           'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError', 'InputPathError',
+           'MissingKeywordError', 'SolarnbWarning', 'OptionError', 'option', 'check_option', 'check_options',
+           'option_type', 'option_value', 'series_unit', 'parse_trec', 'format_trec', 'SharpName',
            'parse_sharp_filename', 'format_sharp_filename', 'Record', 'Problem', 'scan_records', 'find_records',
            'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
            'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
-           'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'time_it', 'panel_axes', 'plot_record',
-           'bench_core']
+           'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'time_it', 'bench_names', 'panel_axes',
+           'plot_record', 'bench_core', 'LazyModule', 'LazyObject']
 
-# %% ../nbs/00_core.ipynb #2f5a5697
-class LazyModule:
-    "Module `name`, imported at the first access to one of its attributes (or submodules: `sunpy.map`)."
-    def __init__(self, name:str): self.__dict__['_lazy_name'] = name
-
-    def __getattr__(self, attr:str):
-        mod = importlib.import_module(self.__dict__['_lazy_name'])
-        try: v = getattr(mod, attr)
-        except AttributeError:
-            try: v = importlib.import_module(f'{mod.__name__}.{attr}')
-            except ModuleNotFoundError: raise AttributeError(f'module {mod.__name__!r} has no attribute {attr!r}') from None
-        self.__dict__[attr] = v                 # later accesses are plain attribute lookups
-        return v
-
-    def __dir__(self): return dir(importlib.import_module(self.__dict__['_lazy_name']))
-    def __repr__(self): return f"<lazy module {self.__dict__['_lazy_name']!r}>"
-    def __reduce__(self): return LazyModule, (self.__dict__['_lazy_name'],)
-
-# %% ../nbs/00_core.ipynb #a0d49ed5
-class LazyObject:
-    "The object `name` of module `module`, imported at its first call, attribute access or `isinstance` check."
-    def __init__(self, module:str, name:str): self.__dict__.update(_lazy_spec=(module, name), _lazy_obj=None)
-
-    def _resolve(self):
-        if self.__dict__['_lazy_obj'] is None:
-            module, name = self.__dict__['_lazy_spec']
-            self.__dict__['_lazy_obj'] = getattr(importlib.import_module(module), name)
-        return self.__dict__['_lazy_obj']
-
-    def __call__(self, *args, **kwargs): return self._resolve()(*args, **kwargs)
-    def __getattr__(self, attr:str): return getattr(self._resolve(), attr)
-    def __instancecheck__(self, obj): return isinstance(obj, self._resolve())
-    def __subclasscheck__(self, cls): return issubclass(cls, self._resolve())
-    def __repr__(self): return f"<lazy {'.'.join(self.__dict__['_lazy_spec'])}>"
-    def __reduce__(self): return LazyObject, self.__dict__['_lazy_spec']
-
-# %% ../nbs/00_core.ipynb #e2960fcd
-fits = LazyModule('astropy.io.fits')
-sunpy = LazyModule('sunpy')             # sunpy.map, imported at the first Map read or made
-
-# %% ../nbs/00_core.ipynb #8c7f7ceb
+# %% ../nbs/00_core.ipynb #ebb08b7b
 class SolarnbError(Exception):
     "Base class of every error solarnb raises about its input."
 
+# %% ../nbs/00_core.ipynb #c2beaa19
 class FilenameError(SolarnbError, ValueError):
     "A file name is not a JSOC SHARP file name."
 
+# %% ../nbs/00_core.ipynb #63f2550e
 class MissingSegmentError(SolarnbError, FileNotFoundError):
     "A record lacks a segment that was asked for."
 
+# %% ../nbs/00_core.ipynb #585cc782
 class FitsReadError(SolarnbError, OSError):
     "A FITS file cannot be read: missing, truncated, corrupt or without image data."
 
+# %% ../nbs/00_core.ipynb #4b84afa7
 class ShapeMismatchError(SolarnbError, ValueError):
     "Segments (or maps) that must share a grid have different shapes."
 
+# %% ../nbs/00_core.ipynb #88290a2f
 class ProjectionError(SolarnbError, ValueError):
     "A map is not in the projection (CEA) that the operation requires."
 
+# %% ../nbs/00_core.ipynb #c4f0a6d5
 class SegmentUnitsError(SolarnbError, ValueError):
     "A segment's BUNIT is not the physical unit that segment must have."
 
+# %% ../nbs/00_core.ipynb #3c584c67
 class EmptyImageError(SolarnbError, ValueError):
     "An image holds no finite pixel."
 
+# %% ../nbs/00_core.ipynb #3d16323f
 class ObserverError(SolarnbError, ValueError):
     "A map lacks the observer information an operation needs."
 
+# %% ../nbs/00_core.ipynb #f5a68f52
 class DataRootError(SolarnbError, FileNotFoundError):
     "A data root does not exist, is not a folder, or holds no SHARP record (of the HARP asked for)."
 
+# %% ../nbs/00_core.ipynb #751d65f9
 class InputPathError(DataRootError):
     "A file or folder given as input does not exist or is of the wrong kind; the message names what it stands for."
 
+# %% ../nbs/00_core.ipynb #644106d2
 class MissingKeywordError(SolarnbError, KeyError):
     "A header lacks a keyword an operation needs (the message names the file and the keyword)."
     def __str__(self): return str(self.args[0]) if self.args else ''
 
-# %% ../nbs/00_core.ipynb #6e2021d6
+# %% ../nbs/00_core.ipynb #af6dfb11
 class SolarnbWarning(UserWarning):
     "Something in the input is suspect but usable: the batch records it per record and goes on."
 
@@ -112,12 +83,13 @@ class SolarnbWarning(UserWarning):
 class OptionError(SolarnbError, ValueError):
     "A stage option has an unknown name, a value of the wrong type, or a value out of its range."
 
+# %% ../nbs/00_core.ipynb #3cfbcae2
 def option(default, help:str, unit:str='', min=None, max=None, choices=None):
     "A dataclass field for a stage option: its default, help text, unit (astropy string) and valid range or choices."
     return field(default=default, metadata={'help': help, 'unit': unit, 'min': min, 'max': max,
                                             'choices': tuple(choices) if choices is not None else None})
 
-# %% ../nbs/00_core.ipynb #3cfbcae2
+# %% ../nbs/00_core.ipynb #1c879dda
 def _describe(f) -> str:
     m = f.metadata
     if m.get('choices'): return 'one of ' + ', '.join(map(str, m['choices']))
@@ -127,6 +99,7 @@ def _describe(f) -> str:
     if hi is not None: return f'at most {hi}'
     return 'any'
 
+# %% ../nbs/00_core.ipynb #b08dd8ea
 def check_option(f, value, owner:str=''):
     "Check `value` against the range or choices of dataclass field `f`; return it, or raise `OptionError`."
     import dataclasses
@@ -140,6 +113,7 @@ def check_option(f, value, owner:str=''):
                           + (f' [{m["unit"]}]' if m.get('unit') else ''))
     return value
 
+# %% ../nbs/00_core.ipynb #32f2f7de
 def check_options(opts, owner:str=''):
     "Check every field of the options dataclass instance `opts` against its range; return `opts`."
     import dataclasses
@@ -154,6 +128,7 @@ def option_type(f) -> type:
     if isinstance(f.type, type): return f.type
     return _TYPES.get(str(f.type).split('|')[0].strip(), str)
 
+# %% ../nbs/00_core.ipynb #9f1cafe6
 def option_value(f, value, owner:str=''):
     "`value` (text or a number) as the type of options field `f`; `OptionError` naming the option otherwise."
     typ, name = option_type(f), f'{owner}.{f.name}' if owner else f.name
@@ -217,35 +192,64 @@ def series_unit(series:str, segment:str):
 # %% ../nbs/00_core.ipynb #9a020ee5
 _NAME_RE = re.compile(r'^(?P<series>hmi\.sharp(?:_cea)?_720s(?:_nrt)?|mdi\.smarp(?:_cea)?_96m)\.(?P<harp>\d+)\.'
                       r'(?P<trec>\d{8}_\d{6})_TAI\.(?P<segment>[A-Za-z0-9_]+)\.fits$')
-_JSOC_SHAPE = re.compile(r'\d{4}\.?\d\d\.?\d\d_\d\d:?\d\d:?\d\d(\.\d*)?')
+_JSOC_TIME = re.compile(r'(\d{4})\.?(\d\d)\.?(\d\d)(?:_(\d\d):?(\d\d)(?::?(\d\d)(\.\d*)?)?)?(?:_TAI)?')
 
+def _trec_fields(s:str) -> tuple|None:
+    "(year, month, day, hour, minute, second, fraction text) of a time in JSOC's spelling; None if not in it."
+    m = _JSOC_TIME.fullmatch(s)
+    if not m: return None
+    f = [int(x or 0) for x in m.groups()[:6]]
+    try: datetime.datetime(*f)
+    except ValueError: raise ValueError(f'T_REC {s.removesuffix("_TAI")} is not a valid date') from None
+    return (*f, m[7] or '')
+
+# %% ../nbs/00_core.ipynb #1c83ceb3
 def parse_trec(s) -> Time:
-    "Parse a JSOC `T_REC` ('2011.02.15_02:00:00_TAI', '20110215_020000') or any astropy time into a TAI `Time`."
+    "A TAI `Time` from a JSOC `T_REC` ('2011.02.15_02:00:00_TAI', '20110215_020000'), any time string or a `Time`."
+    if isinstance(s, str): return _parse_trec_str(s.strip())
     if isinstance(s, Time): return s.tai
     return _parse_trec_str(str(s).strip())
 
+# %% ../nbs/00_core.ipynb #ec313ac4
 @functools.lru_cache(maxsize=65536)
 def _parse_trec_str(s:str) -> Time:
-    "`parse_trec` of a string (cached: sunpy's parser takes about 0.2 ms, and a batch meets each T_REC many times)."
+    "`parse_trec` of a string: JSOC's spellings directly, anything else through `sunpy.time.parse_time` (cached)."
+    f = _trec_fields(s)
+    if f is None: return _sunpy_time(s)
+    y, mo, d, h, mi, sec, frac = f
+    return Time(f'{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{sec:02d}{frac}', format='isot', scale='tai')
+
+# %% ../nbs/00_core.ipynb #d0e45eaa
+def _sunpy_time(s:str) -> Time:
+    "`s` read by `sunpy.time.parse_time` as a TAI time; `ValueError` saying what a JSOC time looks like otherwise."
     from sunpy.time import parse_time
-    bare = s[:-4] if s.endswith('_TAI') else s
-    for arg, kw in ((s, {}), (bare, {'scale': 'tai'})) if bare != s else ((s, {'scale': 'tai'}),):
-        try: return parse_time(arg, **kw).tai
-        except ValueError: pass
-    if _JSOC_SHAPE.fullmatch(bare): raise ValueError(f'T_REC {bare} is not a valid date')
+    try: return parse_time(s, scale='tai').tai
+    except ValueError: pass
     raise ValueError(f'T_REC {s!r} is not a JSOC time (expected e.g. 2011.02.15_02:00:00_TAI)')
 
+# %% ../nbs/00_core.ipynb #0f037a7f
 def format_trec(t, style='jsoc') -> str:
     "Format a time as JSOC writes `T_REC` (`style='jsoc'`) or as it appears in file names (`style='file'`)."
     if isinstance(t, str): return _format_trec_str(t.strip(), style)
     return _format_trec(parse_trec(t), style)
 
+# %% ../nbs/00_core.ipynb #669778ca
 @functools.lru_cache(maxsize=65536)
-def _format_trec_str(s:str, style:str) -> str: return _format_trec(parse_trec(s), style)
+def _format_trec_str(s:str, style:str) -> str:
+    "`format_trec` of a string (cached): JSOC's spellings are re-spelled without making a `Time`."
+    f = _trec_fields(s)
+    return _spell(f, style) if f is not None else _format_trec(parse_trec(s), style)
 
+# %% ../nbs/00_core.ipynb #790cd0f1
 def _format_trec(t:Time, style:str) -> str:
-    if style == 'file': return t.strftime('%Y%m%d_%H%M%S')
-    if style == 'jsoc': return t.strftime('%Y.%m.%d_%H:%M:%S') + '_TAI'
+    return _spell([int(x) for x in t.strftime('%Y %m %d %H %M %S').split()], style)
+
+# %% ../nbs/00_core.ipynb #d7bd3b69
+def _spell(f, style:str) -> str:
+    "(year, month, day, hour, minute, second, ...) spelled as JSOC does in `style` 'jsoc' or 'file'."
+    y, mo, d, h, mi, sec = f[:6]
+    if style == 'file': return f'{y:04d}{mo:02d}{d:02d}_{h:02d}{mi:02d}{sec:02d}'
+    if style == 'jsoc': return f'{y:04d}.{mo:02d}.{d:02d}_{h:02d}:{mi:02d}:{sec:02d}_TAI'
     raise ValueError(f"style must be 'jsoc' or 'file', not {style!r}")
 
 # %% ../nbs/00_core.ipynb #cbf67e6b
@@ -258,10 +262,15 @@ class SharpName:
     segment: str  # e.g. 'Br', 'continuum'
 
     @property
-    def time(self) -> Time: return parse_trec(self.t_rec)
+    def time(self) -> Time:
+        "T_REC as a TAI `Time`."
+        return parse_trec(self.t_rec)
     @property
-    def filename(self) -> str: return format_sharp_filename(self.series, self.harp, self.t_rec, self.segment)
+    def filename(self) -> str:
+        "The file name JSOC gives this segment."
+        return format_sharp_filename(self.series, self.harp, self.t_rec, self.segment)
 
+# %% ../nbs/00_core.ipynb #326fa5ec
 def parse_sharp_filename(path) -> SharpName:
     "Split a JSOC SHARP file name (or path) into series, HARP number, T_REC and segment."
     name = Path(path).name
@@ -273,6 +282,7 @@ def parse_sharp_filename(path) -> SharpName:
     except ValueError as e: raise FilenameError(f'{name!r}: {e}') from None
     return SharpName(m['series'], int(m['harp']), t_rec, m['segment'])
 
+# %% ../nbs/00_core.ipynb #bfdb550e
 def format_sharp_filename(series:str, harp:int, t_rec, segment:str) -> str:
     "The file name JSOC gives a SHARP segment."
     if series not in SERIES: raise FilenameError(f'series {series!r} is not one of {SERIES}')
@@ -283,23 +293,29 @@ def format_sharp_filename(series:str, harp:int, t_rec, segment:str) -> str:
 @dataclass
 class Record:
     "One SHARP record on disk: the files of its segments."
-    series: str
-    harp: int
-    t_rec: str
+    series: str                                # e.g. 'hmi.sharp_cea_720s'
+    harp: int                                  # HARP (or TARP) number
+    t_rec: str                                 # T_REC as JSOC writes it, '2011.02.15_02:00:00_TAI'
     files: dict = field(default_factory=dict)  # segment -> Path
 
     @property
-    def time(self) -> Time: return parse_trec(self.t_rec)
+    def time(self) -> Time:
+        "T_REC as a TAI `Time`."
+        return parse_trec(self.t_rec)
     @property
-    def segments(self) -> list: return sorted(self.files)
+    def segments(self) -> list:
+        "The record's segment names, sorted."
+        return sorted(self.files)
 
+# %% ../nbs/00_core.ipynb #fd383380
 @dataclass(frozen=True)
 class Problem:
     "A file or folder under a data root that `scan_records` could not use, and why."
-    path: Path
-    reason: str
+    path: Path      # the file or folder
+    reason: str     # what is wrong with it
     def __str__(self): return f'{self.path}: {self.reason}'
 
+# %% ../nbs/00_core.ipynb #73067ac1
 _LOOSE_RE = re.compile(r'^(?P<series>(?:hmi\.sharp|mdi\.smarp)[^.]*)\.(?P<harp>[^.]+)\.(?P<trec>[^.]+)\.'
                        r'(?P<segment>[^.]+)\.fits$', re.IGNORECASE)
 
@@ -318,28 +334,33 @@ def _name_problem(p:Path) -> str|None:
         return f'{m["segment"]!r} is not a segment of {m["series"]}'
     return None
 
+# %% ../nbs/00_core.ipynb #c7fc32e2
 def _walk(root:Path, problems:list):
-    "Yield the regular .fits files under `root` in sorted order; links out of the root and unreadable folders go to `problems`."
+    "Yield the .fits files under `root`, sorted; links out of the root and unreadable folders go to `problems`."
     top = root.resolve()
     stack = [root]
     while stack:
         d = stack.pop()
         try: entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError as e:
-            problems.append(Problem(Path(d), f'folder cannot be read ({type(e).__name__}: {e.strerror or e})')); continue
+            problems.append(Problem(Path(d), f'folder cannot be read ({type(e).__name__}: {e.strerror or e})'))
+            continue
         subdirs = []
         for e in entries:
             path = Path(e.path)
             if e.is_symlink():
                 target = path.resolve()
-                if not target.exists(): problems.append(Problem(path, f'symbolic link to {target}, which does not exist'))
+                if not target.exists(): problems.append(Problem(path,
+                                                                f'symbolic link to {target}, which does not exist'))
                 elif top != target and top not in target.parents:
-                    problems.append(Problem(path, f'symbolic link leads out of the data root {root} (to {target}): refused'))
+                    problems.append(Problem(path,
+                                            f'symbolic link leads out of the data root {root} (to {target}): refused'))
                 continue
             if e.is_dir(): subdirs.append(path)
             elif e.name.lower().endswith('.fits') and e.is_file(): yield path
         stack.extend(reversed(subdirs))
 
+# %% ../nbs/00_core.ipynb #c9224cc8
 def _check_root(root, what:str='data root') -> Path:
     "`root` as a Path if it is an existing folder; `DataRootError` naming it as `what` otherwise."
     root = Path(root)
@@ -349,6 +370,7 @@ def _check_root(root, what:str='data root') -> Path:
                             'SHARP files (ActiveRegion.from_path reads the record of one file)')
     return root
 
+# %% ../nbs/00_core.ipynb #663e02d8
 def scan_records(root, harp:int|None=None, series:str|None=None) -> tuple[list[Record], list[Problem]]:
     "The SHARP records under `root` (either layout) sorted by HARP, then T_REC, and the problems met on the way."
     root = _check_root(root)
@@ -362,28 +384,34 @@ def scan_records(root, harp:int|None=None, series:str|None=None) -> tuple[list[R
         if harp is not None and n.harp != int(harp): continue
         if series is not None and n.series != series: continue
         if series_unit(n.series, n.segment) is None:
-            problems.append(Problem(p, f'{n.segment!r} is not a segment of {n.series}')); continue
+            problems.append(Problem(p, f'{n.segment!r} is not a segment of {n.series}'))
+            continue
         r = recs.setdefault((n.series, n.harp, n.t_rec), Record(n.series, n.harp, n.t_rec))
         if n.segment in r.files:
             problems.append(Problem(p, f'segment {n.segment} of HARP {n.harp} at {n.t_rec} found twice: '
-                                       f'using {r.files[n.segment]}, ignoring this file')); continue
+                                       f'using {r.files[n.segment]}, ignoring this file'))
+            continue
         r.files[n.segment] = p
     return sorted(recs.values(), key=lambda r: (r.harp, r.t_rec, r.series)), problems
 
+# %% ../nbs/00_core.ipynb #538647f3
 def find_records(root, harp:int|None=None, series:str|None=None) -> list[Record]:
     "Every SHARP record under `root` (either layout), sorted by HARP, then T_REC; a `SolarnbWarning` per problem."
     recs, problems = scan_records(root, harp, series)
     for pr in problems: warnings.warn(str(pr), SolarnbWarning, stacklevel=2)
     return recs
 
+# %% ../nbs/00_core.ipynb #d2dd2084
 def require_records(root, harp:int|None=None, series:str|None=None) -> list[Record]:
     "`find_records`, but a `DataRootError` naming the filter when nothing matches."
     recs = find_records(root, harp, series)
     if recs: return recs
-    what = 'SHARP records' + (f' of series {series}' if series else '') + (f' of HARP {int(harp)}' if harp is not None else '')
+    what = 'SHARP records' + (f' of series {series}' if series else '')
+    what += f' of HARP {int(harp)}' if harp is not None else ''
     have = sorted({r.harp for r in find_records(root)}) if (harp is not None or series) else []
     raise DataRootError(f'no {what} under {root}' + (f' (it holds HARPs {", ".join(map(str, have))})' if have else ''))
 
+# %% ../nbs/00_core.ipynb #09945f41
 def get_dates(harp:int, root) -> list[Time]:
     "The sorted T_RECs (TAI `Time`s) at which `root` holds records of HARP `harp`."
     return sorted((parse_trec(t) for t in {r.t_rec for r in find_records(root, harp)}), key=lambda t: t.jd)
@@ -420,6 +448,7 @@ def _skip_key(k:str) -> bool:
     return (not k or k in _STORAGE_KEYS or k.startswith('NAXIS') or k == 'END'
             or bool(_COMPRESSION_KEYS.match(k)))
 
+# %% ../nbs/00_core.ipynb #f47e5fa7
 def _card_value(card):
     "A card's value; cards astropy refuses (`nan` unquoted) are read from the raw text."
     try: return card.value
@@ -428,12 +457,14 @@ def _card_value(card):
         try: return float(raw)
         except ValueError: return raw
 
+# %% ../nbs/00_core.ipynb #7fb24acc
 def _finish_meta(meta, hist, comm) -> dict:
     if 'BUNIT' not in meta and '_BUNIT' in meta: meta['BUNIT'] = meta.pop('_BUNIT')
     if hist: meta['HISTORY'] = '\n'.join(hist)
     if comm: meta['COMMENT'] = '\n'.join(comm)
     return meta
 
+# %% ../nbs/00_core.ipynb #bb64404c
 def header_to_meta(header) -> dict:
     "A plain dict of a FITS header's physical keywords, tolerant of JSOC's non-standard cards."
     meta, hist, comm = {}, [], []
@@ -441,8 +472,12 @@ def header_to_meta(header) -> dict:
         warnings.simplefilter('ignore')
         for c in header.cards:
             k = c.keyword
-            if k == 'HISTORY': hist.append(str(c.value)); continue
-            if k == 'COMMENT': comm.append(str(c.value)); continue
+            if k == 'HISTORY':
+                hist.append(str(c.value))
+                continue
+            if k == 'COMMENT':
+                comm.append(str(c.value))
+                continue
             if _skip_key(k) or (k == 'EXTNAME' and c.value == 'COMPRESSED_IMAGE'): continue
             meta[k] = _card_value(c)
     return _finish_meta(meta, hist, comm)
@@ -450,6 +485,7 @@ def header_to_meta(header) -> dict:
 # %% ../nbs/00_core.ipynb #b55ce268
 class _Fallback(Exception): "This file needs the general astropy reader."
 
+# %% ../nbs/00_core.ipynb #3e0fef62
 _INT_RE = re.compile(r'[+-]?\d+')
 _FLT_RE = re.compile(r'[+-]?(?:\d+\.?\d*|\.\d+)(?:[EeDd][+-]?\d+)?')
 
@@ -474,6 +510,7 @@ def _raw_value(img:str):
     try: return float(tok)
     except ValueError: raise _Fallback from None
 
+# %% ../nbs/00_core.ipynb #0e722b6f
 def _cards_meta(cards:list) -> tuple[dict, dict]:
     "(all value keywords, physical metadata as `header_to_meta` gives it) of a list of card images."
     allk, meta, hist, comm, last, continued = {}, {}, [], [], None, set()
@@ -488,8 +525,12 @@ def _cards_meta(cards:list) -> tuple[dict, dict]:
             continue
         last = None
         if k == 'HIERARCH': raise _Fallback
-        if k == 'HISTORY': hist.append(img[8:].rstrip()); continue
-        if k == 'COMMENT': comm.append(img[8:].rstrip()); continue
+        if k == 'HISTORY':
+            hist.append(img[8:].rstrip())
+            continue
+        if k == 'COMMENT':
+            comm.append(img[8:].rstrip())
+            continue
         if img[8:10] != '= ' or not k: continue
         v = _raw_value(img)
         allk.setdefault(k, v)
@@ -498,6 +539,7 @@ def _cards_meta(cards:list) -> tuple[dict, dict]:
         if meta[k].endswith('&'): meta[k] = allk[k] = meta[k][:-1]
     return allk, _finish_meta(meta, hist, comm)
 
+# %% ../nbs/00_core.ipynb #67651da1
 def _raw_hdus(buf:bytes):
     "Yield (card images, data offset, data size in bytes) for each HDU of the FITS bytes `buf`."
     pos, n = 0, len(buf)
@@ -507,7 +549,9 @@ def _raw_hdus(buf:bytes):
             block = buf[pos:pos + 2880].decode('ascii')
             pos += 2880
             for i in range(0, 2880, 80):
-                if block[i:i + 8] == 'END     ': ended = True; break
+                if block[i:i + 8] == 'END     ':
+                    ended = True
+                    break
                 cards.append(block[i:i + 80])
         if not ended: raise _Fallback
         st = {}
@@ -521,6 +565,7 @@ def _raw_hdus(buf:bytes):
         yield cards, pos, size
         pos += -(-size // 2880) * 2880
 
+# %% ../nbs/00_core.ipynb #6fedb31f
 def _rice_image(buf:bytes, h:dict, off:int) -> np.ndarray:
     "The stored integers of a RICE_1 tile-compressed image (table header keywords `h`, table at `off` in `buf`)."
     try: from astropy.io.fits.hdu.compressed._compression import decompress_rice_1_c
@@ -544,6 +589,7 @@ def _rice_image(buf:bytes, h:dict, off:int) -> np.ndarray:
         out[y0:y1] = np.frombuffer(tile, f'i{bytepix}').reshape(y1 - y0, nx)
     return out
 
+# %% ../nbs/00_core.ipynb #d4f76da8
 _PLAIN_DTYPES = {8: 'u1', 16: '>i2', 32: '>i4', 64: '>i8', -32: '>f4', -64: '>f8'}
 
 def _fast_image(path) -> tuple[np.ndarray, dict]:
@@ -571,7 +617,7 @@ def _fast_image(path) -> tuple[np.ndarray, dict]:
     if blank is not None: data[raw == blank] = np.nan
     return data, meta
 
-# %% ../nbs/00_core.ipynb #3e0fef62
+# %% ../nbs/00_core.ipynb #8793eaa5
 def _open_image(path):
     "(data, header) of the first HDU of `path` with image data, as float64; `FitsReadError` otherwise."
     path = Path(path)
@@ -589,6 +635,7 @@ def _open_image(path):
                             'the file may be truncated or corrupt') from e
     raise FitsReadError(f'{path}: holds no 2-D image HDU')
 
+# %% ../nbs/00_core.ipynb #4a379b3c
 def read_image(path, reader:str='fast') -> tuple[np.ndarray, dict]:
     "(float64 data, metadata dict) of the first 2-D image in `path`: `reader` 'fast' (JSOC files) or 'astropy'."
     if reader not in ('fast', 'astropy'): raise ValueError(f"reader must be 'fast' or 'astropy', not {reader!r}")
@@ -615,6 +662,7 @@ def header_value(m, key:str):
                                   + (f' ({REQUIRED_KEYS[key.upper()]})' if key.upper() in REQUIRED_KEYS else ''))
     return v
 
+# %% ../nbs/00_core.ipynb #1e31da31
 def bitmap_values(meta:dict) -> set:
     "The values a HARP (or TARP) bitmap may hold, from the mask keywords of its header (JSOC's when absent)."
     def g(k, d):
@@ -624,6 +672,7 @@ def bitmap_values(meta:dict) -> set:
     spots = {0} | {g(k, 0) for k in ('SPTQUIET', 'SPTFACUL', 'SPTSPOT') if k in meta}
     return {b + s + p for b in base for s in spots for p in (0, g('ON_PATCH', 32))}
 
+# %% ../nbs/00_core.ipynb #53774957
 def _check_values(path, segment, data, meta):
     "Warn about bitmap / conf_disambig pixels outside their defined values."
     if segment not in ('bitmap', 'conf_disambig'): return
@@ -638,11 +687,73 @@ def _check_values(path, segment, data, meta):
     elif segment == 'conf_disambig':
         lo, hi = CONF_DISAMBIG_RANGE
         n = int(((fin < lo) | (fin > hi)).sum())
-        if n: warnings.warn(f'{path}: conf_disambig has {n} pixels outside its range {lo}-{hi}', SolarnbWarning, stacklevel=3)
+        if n: warnings.warn(f'{path}: conf_disambig has {n} pixels outside its range {lo}-{hi}', SolarnbWarning,
+                            stacklevel=3)
 
+# %% ../nbs/00_core.ipynb #1f77feeb
 @functools.lru_cache(maxsize=256)
 def _unit(s:str): return u.Unit(s, parse_strict='silent')
 
+# %% ../nbs/00_core.ipynb #129048cf
+def _segment_of(path:Path, segment:str|None) -> tuple:
+    "(parsed SHARP name or None, segment name): the name from the file name unless given."
+    try: name = parse_sharp_filename(path)
+    except FilenameError:
+        if segment is None: raise
+        name = None
+    return name, segment or name.segment
+
+# %% ../nbs/00_core.ipynb #414098af
+def _borrow_wcs(meta:dict, wcs_from:dict|None, path:Path):
+    "Copy the WCS and observer keywords of `wcs_from` into a header-less segment's `meta`."
+    if 'CTYPE1' in meta: return
+    if wcs_from is None:
+        raise ProjectionError(f'{path}: header has no WCS (CTYPE1 missing) and no segment to take it from')
+    meta.update({k: wcs_from[k] for k in WCS_KEYS if k in wcs_from})
+    meta['WCSSRC'] = str(wcs_from.get('SNBFILE', 'another segment of this record'))
+
+# %% ../nbs/00_core.ipynb #018cae83
+def _require_keys(meta:dict, path:Path):
+    "`MissingKeywordError` naming the file and the key when a `REQUIRED_KEYS` keyword is absent or blank."
+    for k, why in REQUIRED_KEYS.items():
+        v = meta.get(k)
+        if v is None or isinstance(v, fits.card.Undefined) or (isinstance(v, str) and not v.strip()):
+            raise MissingKeywordError(f'{path}: header has no {k} ({why}); a JSOC segment always has it')
+
+# %% ../nbs/00_core.ipynb #284332c8
+def _check_projection(meta:dict, path:Path, name, require_cea:bool|None):
+    "`ProjectionError` when a CEA series' (or a required) CEA projection is something else."
+    if require_cea is None: require_cea = bool(name and '_cea_' in name.series + '_')
+    ctypes = str(meta.get('CTYPE1', '')), str(meta.get('CTYPE2', ''))
+    if require_cea and not (ctypes[0].endswith('-CEA') and ctypes[1].endswith('-CEA')):
+        raise ProjectionError(f"{path}: projection {meta.get('CTYPE1')}/{meta.get('CTYPE2')} is not CEA, "
+                              'which this SHARP CEA series requires')
+
+# %% ../nbs/00_core.ipynb #14a51525
+def _check_unit(meta:dict, path:Path, name, segment:str) -> str:
+    "The segment's BUNIT text (filled in where JSOC leaves it empty); `SegmentUnitsError` if it is not the segment's."
+    want = series_unit(name.series, segment) if name else SEGMENT_UNITS.get(segment)
+    bunit = str(meta.get('BUNIT', '') or '').strip()
+    if want is None: return bunit
+    if not bunit:
+        if want == u.dimensionless_unscaled or segment == 'continuum': meta['BUNIT'] = want.to_string()
+        else: raise SegmentUnitsError(f'{path}: segment {segment} has no BUNIT; expected {want}')
+        return bunit
+    got = _unit(bunit)
+    if isinstance(got, u.UnrecognizedUnit) or not got.is_equivalent(want):
+        raise SegmentUnitsError(f'{path}: segment {segment} has BUNIT {bunit!r}; expected a unit of '
+                                f'{want.to_string() or "none (dimensionless)"}')
+    return bunit
+
+# %% ../nbs/00_core.ipynb #f561b13c
+def _check_pixels(data:np.ndarray, path:Path, segment:str):
+    "`EmptyImageError` for an image with no finite pixel, or a field segment that is all zero."
+    finite = np.isfinite(data)
+    if not finite.any(): raise EmptyImageError(f'{path}: segment {segment} holds no finite pixel (all NaN)')
+    if segment in FIELD_SEGMENTS and not data[finite].any():
+        raise EmptyImageError(f'{path}: segment {segment} is all zero: no field in it (an empty or failed export)')
+
+# %% ../nbs/00_core.ipynb #88f6c235
 def read_segment(path, segment:str|None=None, # segment name; default: from the file name
                  wcs_from:dict|None=None,       # meta of another segment to take WCS/observer keys from
                  require_cea:bool|None=None,    # require a CEA projection (default: for the *_cea_* series)
@@ -650,41 +761,14 @@ def read_segment(path, segment:str|None=None, # segment name; default: from the 
                 ) -> sunpy.map.GenericMap:
     "Read one SHARP segment file as a `sunpy.map.Map` with its WCS, observer and units checked."
     path = Path(path)
-    name = None
-    try: name = parse_sharp_filename(path)
-    except FilenameError:
-        if segment is None: raise
-    segment = segment or name.segment
+    name, segment = _segment_of(path, segment)
     data, meta = read_image(path, reader)
-    if 'CTYPE1' not in meta:
-        if wcs_from is None:
-            raise ProjectionError(f'{path}: header has no WCS (CTYPE1 missing) and no segment to take it from')
-        meta.update({k: wcs_from[k] for k in WCS_KEYS if k in wcs_from})
-        meta['WCSSRC'] = str(wcs_from.get('SNBFILE', 'another segment of this record'))
+    _borrow_wcs(meta, wcs_from, path)
     meta['SNBFILE'], meta['SNBSEG'] = path.name, segment
-    for k, why in REQUIRED_KEYS.items():
-        v = meta.get(k)
-        if v is None or isinstance(v, fits.card.Undefined) or (isinstance(v, str) and not v.strip()):
-            raise MissingKeywordError(f'{path}: header has no {k} ({why}); a JSOC segment always has it')
-    if require_cea is None: require_cea = bool(name and '_cea_' in name.series + '_')
-    if require_cea and not (str(meta.get('CTYPE1', '')).endswith('-CEA') and str(meta.get('CTYPE2', '')).endswith('-CEA')):
-        raise ProjectionError(f"{path}: projection {meta.get('CTYPE1')}/{meta.get('CTYPE2')} is not CEA, "
-                              'which this SHARP CEA series requires')
-    want = series_unit(name.series, segment) if name else SEGMENT_UNITS.get(segment)
-    bunit = str(meta.get('BUNIT', '') or '').strip()
-    if want is not None:
-        if not bunit:
-            if want == u.dimensionless_unscaled or segment == 'continuum': meta['BUNIT'] = want.to_string()
-            else: raise SegmentUnitsError(f'{path}: segment {segment} has no BUNIT; expected {want}')
-        else:
-            got = _unit(bunit)
-            if isinstance(got, u.UnrecognizedUnit) or not got.is_equivalent(want):
-                raise SegmentUnitsError(f'{path}: segment {segment} has BUNIT {bunit!r}; expected a unit of '
-                                        f'{want.to_string() or "none (dimensionless)"}')
-    finite = np.isfinite(data)
-    if not finite.any(): raise EmptyImageError(f'{path}: segment {segment} holds no finite pixel (all NaN)')
-    if segment in FIELD_SEGMENTS and not data[finite].any():
-        raise EmptyImageError(f'{path}: segment {segment} is all zero: no field in it (an empty or failed export)')
+    _require_keys(meta, path)
+    _check_projection(meta, path, name, require_cea)
+    bunit = _check_unit(meta, path, name, segment)
+    _check_pixels(data, path, segment)
     _check_values(path, segment, data, meta)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -716,6 +800,7 @@ def cea_pixel_area(m:sunpy.map.GenericMap) -> u.Quantity:
     r = float(h.get('RSUN_REF', RSUN_HMI.to_value(u.m))) * u.m
     return (r**2 * dx * dy / lam).to(u.Mm**2)
 
+# %% ../nbs/00_core.ipynb #98424bcf
 def pixel_size(m:sunpy.map.GenericMap) -> u.Quantity:
     "The nominal size of a CEA pixel on the Sun, sqrt(pixel area), in Mm."
     return np.sqrt(cea_pixel_area(m))
@@ -734,6 +819,7 @@ def _tan_world(m, x, y):
         lon, lat = WCS(hdr, naxis=2).pixel_to_world_values(x, y)
     return np.deg2rad((np.asarray(lon) + 180) % 360 - 180), np.deg2rad(lat), h
 
+# %% ../nbs/00_core.ipynb #8aa8a48c
 def pixel_area_map(m:sunpy.map.GenericMap) -> u.Quantity:
     "The area on the Sun of every pixel of `m` (CEA: constant; CCD/TAN: from plate scale, distance and mu), Mm^2."
     ny, nx = m.data.shape
@@ -766,9 +852,13 @@ def _derived(name, f, help):
     get.__name__, get.__doc__ = name, help
     return property(get)
 
+# %% ../nbs/00_core.ipynb #6f1a9c87
 class ActiveRegion:
     "Lazy, cached access to the segments and derived fields of one SHARP record."
-    def __init__(self, harp:int, t_rec, root, series:str|None=None):
+    def __init__(self, harp:int,           # HARP (or TARP) number
+                 t_rec,                    # T_REC: '2011.02.15_02:00:00_TAI', '20110215_020000' or a Time
+                 root,                     # data root holding the record (either layout)
+                 series:str|None=None):    # series, when the root holds the record in several
         import threading
         self.harp, self.root = int(harp), Path(root)
         self.t_rec = format_trec(t_rec)
@@ -804,16 +894,26 @@ class ActiveRegion:
         return cls.from_record(recs[0])
 
     def __getstate__(self):
-        d = self.__dict__.copy(); d.pop('_lock', None); return d
+        d = self.__dict__.copy()
+        d.pop('_lock', None)
+        return d
     def __setstate__(self, d):
         import threading
-        self.__dict__.update(d); self._lock = threading.RLock()
+        self.__dict__.update(d)
+        self._lock = threading.RLock()
 
     def __repr__(self):
-        return f'ActiveRegion(harp={self.harp}, t_rec={self.t_rec!r}, series={self.series!r}, segments={sorted(self.files)})'
+        return (f'ActiveRegion(harp={self.harp}, t_rec={self.t_rec!r}, series={self.series!r}, '
+                f'segments={sorted(self.files)})')
 
     @property
-    def time(self) -> Time: return parse_trec(self.t_rec)
+    def time(self) -> Time:
+        "T_REC as a TAI `Time`."
+        return parse_trec(self.t_rec)
+
+    def __dir__(self):
+        "The usual attributes and the record's segments, so that `ar.<Tab>` offers `ar.Br`, `ar.continuum`, ..."
+        return sorted(set(super().__dir__()) | set(self.files))
 
     def has(self, segment:str) -> bool:
         "Whether the record has the file of `segment`."
@@ -843,7 +943,8 @@ class ActiveRegion:
             if name in self._cache: return self._cache[name]
             if name not in self.files: raise self._missing(name)
             ref = self._ref(name)
-            m = read_segment(self.files[name], name, wcs_from=None if ref is None else _upper(ref.meta), reader=self.reader)
+            m = read_segment(self.files[name], name, wcs_from=None if ref is None else _upper(ref.meta),
+                             reader=self.reader)
             return self._store(name, m, ref)
 
     def load(self, segments:Iterable[str]|None=None, # segments to read; default: every segment of the record
@@ -869,16 +970,21 @@ class ActiveRegion:
         return {n: self._cache[n] for n in names}
 
     def __getattr__(self, name):
+        "A segment as an attribute: `ar.Br` is `ar.segment('Br')`."
         if name.startswith('_') or name not in SEGMENT_UNITS: raise AttributeError(name)
         return self.segment(name)
 
     def _new(self, data, like, name):
-        m = sunpy.map.Map(data, like.meta.copy()); m.meta['snbseg'] = name
+        m = sunpy.map.Map(data, like.meta.copy())
+        m.meta['snbseg'] = name
         return m
 
-    Bx = _derived('Bx', lambda s: s._new(s.segment('Bp').data, s.segment('Bp'), 'Bx'), 'Bx = Bp: the westward field (Map).')
-    By = _derived('By', lambda s: s._new(-s.segment('Bt').data, s.segment('Bt'), 'By'), 'By = -Bt: the northward field (Map).')
-    Bz = _derived('Bz', lambda s: s._new(s.segment('Br').data, s.segment('Br'), 'Bz'), 'Bz = Br: the radial field (Map).')
+    Bx = _derived('Bx', lambda s: s._new(s.segment('Bp').data, s.segment('Bp'), 'Bx'),
+                  'Bx = Bp: the westward field (Map).')
+    By = _derived('By', lambda s: s._new(-s.segment('Bt').data, s.segment('Bt'), 'By'),
+                  'By = -Bt: the northward field (Map).')
+    Bz = _derived('Bz', lambda s: s._new(s.segment('Br').data, s.segment('Br'), 'Bz'),
+                  'Bz = Br: the radial field (Map).')
     Bh = _derived('Bh', lambda s: s._new(np.hypot(s.Bx.data, s.By.data), s.segment('Br'), 'Bh'),
                   'Bh = sqrt(Bx^2 + By^2): the horizontal field (Map).')
 
@@ -895,7 +1001,9 @@ class ActiveRegion:
         return [int(x) for x in re.split(r'[,\s]+', s) if x.strip().isdigit() and int(x) > 0]
 
     @property
-    def shape(self) -> tuple: return self.segment('Br' if 'Br' in self.files else sorted(self.files)[0]).data.shape
+    def shape(self) -> tuple:
+        "(ny, nx) of the record's grid (every segment shares it)."
+        return self.segment('Br' if 'Br' in self.files else sorted(self.files)[0]).data.shape
 
     @property
     def pixel_size(self) -> u.Quantity:
@@ -903,10 +1011,14 @@ class ActiveRegion:
         return pixel_size(self.segment('Br' if 'Br' in self.files else sorted(self.files)[0]))
 
     @property
-    def is_cea(self) -> bool: return '_cea_' in self.series
+    def is_cea(self) -> bool:
+        "Whether the record is in the CEA projection (`*_cea_*` series) rather than the CCD one."
+        return '_cea_' in self.series
 
     @property
-    def observer_distance(self) -> u.Quantity: return (float(header_value(self.header, 'DSUN_OBS')) * u.m).to(u.AU)
+    def observer_distance(self) -> u.Quantity:
+        "The distance from SDO (or SOHO) to the Sun's centre, `DSUN_OBS`, in AU."
+        return (float(header_value(self.header, 'DSUN_OBS')) * u.m).to(u.AU)
 
     def summary(self) -> dict:
         "One row of the record table."
@@ -914,8 +1026,10 @@ class ActiveRegion:
         return {'HARPNUM': self.harp, 'NOAA_ARS': ','.join(map(str, self.noaa_ars)), 'T_REC': self.t_rec,
                 'series': self.series, 'nx [px]': nx, 'ny [px]': ny,
                 'pixel [Mm]': round(float(self.pixel_size.value), 6) if self.is_cea else float('nan'),
-                'DSUN_OBS [AU]': round(float(self.observer_distance.value), 9), 'segments': ' '.join(sorted(self.files))}
+                'DSUN_OBS [AU]': round(float(self.observer_distance.value), 9),
+                'segments': ' '.join(sorted(self.files))}
 
+# %% ../nbs/00_core.ipynb #2034c0aa
 def _upper(meta) -> dict: return {str(k).upper(): v for k, v in dict(meta).items()}
 
 # %% ../nbs/00_core.ipynb #49c26072
@@ -923,7 +1037,8 @@ def bench_read(quick:bool=False, root=None) -> list:
     "Reading HARP 377's 11 segments: the fast reader (sequential, 2 and 4 threads) vs astropy's, same run."
     rec = [r for r in find_records(root or example_data_path()) if r.harp == 377][0]
     def load(reader='fast', threads=None, segments=None):
-        ar = ActiveRegion.from_record(rec); ar.reader = reader
+        ar = ActiveRegion.from_record(rec)
+        ar.reader = reader
         ar.load(segments, threads=threads)
     rep = 2 if quick else 7
     ref = time_it(load, 'astropy', repeat=rep)
@@ -1018,6 +1133,29 @@ def time_it(f, *args, repeat:int=5, **kwargs) -> float:
         best = min(best, time.perf_counter() - t)
     return best
 
+# %% ../nbs/00_core.ipynb #58a56b28
+def bench_names(quick:bool=False) -> list:
+    "Distinct SHARP file names and T_RECs (caches cleared), beside `sunpy.time.parse_time` on the same T_RECs."
+    from sunpy.time import parse_time
+    n, n_ref = (2000, 50) if quick else (10000, 300)
+    t0 = datetime.datetime(2011, 1, 1)
+    stamps = [t0 + datetime.timedelta(minutes=12 * i) for i in range(n)]
+    names = [f'hmi.sharp_cea_720s.377.{t:%Y%m%d_%H%M%S}_TAI.Br.fits' for t in stamps]
+    trecs = [f'{t:%Y.%m.%d_%H:%M:%S}_TAI' for t in stamps]
+    def cleared(f):
+        _format_trec_str.cache_clear()
+        _parse_trec_str.cache_clear()
+        return f()
+    names_s = time_it(cleared, lambda: [parse_sharp_filename(x) for x in names], repeat=2 if quick else 3)
+    times_s = time_it(cleared, lambda: [parse_trec(t) for t in trecs], repeat=1)
+    ref_parse = time_it(lambda: [parse_time(t) for t in trecs[:n_ref]], repeat=1) * n / n_ref
+    ref_names = time_it(lambda: [_format_trec(parse_time(t), 'jsoc') for t in trecs[:n_ref]], repeat=1) * n / n_ref
+    ref = f'sunpy.time.parse_time per T_REC (timed on {n_ref}, scaled)'
+    return [{'stage': 'core', 'case': f'parse_sharp_filename, {n} distinct names', 'seconds': names_s,
+             'reference': ref + ' + format', 'ref_seconds': ref_names},
+            {'stage': 'core', 'case': f'parse_trec, {n} distinct T_RECs to TAI Time', 'seconds': times_s,
+             'reference': ref, 'ref_seconds': ref_parse}]
+
 # %% ../nbs/00_core.ipynb #ff22e52f
 def panel_axes(fig,                     # the figure: resized to fit the panels
                shape:tuple,             # (ny, nx) of the images, so each panel has the image's aspect
@@ -1086,3 +1224,44 @@ def plot_record(ar:ActiveRegion, fig=None):
 def bench_core(quick:bool=False) -> list:
     "Reading a whole SHARP record (HARP 377, 11 segments): the fast reader beside astropy's, in the same run."
     return bench_read(quick)
+
+# %% ../nbs/00_core.ipynb #9a90869d
+class LazyModule:
+    "Module `name`, imported at the first access to one of its attributes (or submodules: `sunpy.map`)."
+    def __init__(self, name:str): self.__dict__['_lazy_name'] = name
+
+    def __getattr__(self, attr:str):
+        mod = importlib.import_module(self.__dict__['_lazy_name'])
+        try: v = getattr(mod, attr)
+        except AttributeError:
+            try: v = importlib.import_module(f'{mod.__name__}.{attr}')
+            except ModuleNotFoundError:
+                raise AttributeError(f'module {mod.__name__!r} has no attribute {attr!r}') from None
+        self.__dict__[attr] = v                 # later accesses are plain attribute lookups
+        return v
+
+    def __dir__(self): return dir(importlib.import_module(self.__dict__['_lazy_name']))
+    def __repr__(self): return f"<lazy module {self.__dict__['_lazy_name']!r}>"
+    def __reduce__(self): return LazyModule, (self.__dict__['_lazy_name'],)
+
+# %% ../nbs/00_core.ipynb #d926e0db
+class LazyObject:
+    "The object `name` of module `module`, imported at its first call, attribute access or `isinstance` check."
+    def __init__(self, module:str, name:str): self.__dict__.update(_lazy_spec=(module, name), _lazy_obj=None)
+
+    def _resolve(self):
+        if self.__dict__['_lazy_obj'] is None:
+            module, name = self.__dict__['_lazy_spec']
+            self.__dict__['_lazy_obj'] = getattr(importlib.import_module(module), name)
+        return self.__dict__['_lazy_obj']
+
+    def __call__(self, *args, **kwargs): return self._resolve()(*args, **kwargs)
+    def __getattr__(self, attr:str): return getattr(self._resolve(), attr)
+    def __instancecheck__(self, obj): return isinstance(obj, self._resolve())
+    def __subclasscheck__(self, cls): return issubclass(cls, self._resolve())
+    def __repr__(self): return f"<lazy {'.'.join(self.__dict__['_lazy_spec'])}>"
+    def __reduce__(self): return LazyObject, self.__dict__['_lazy_spec']
+
+# %% ../nbs/00_core.ipynb #dbb68ac9
+fits = LazyModule('astropy.io.fits')
+sunpy = LazyModule('sunpy')             # sunpy.map, imported at the first Map read or made

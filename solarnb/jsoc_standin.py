@@ -39,6 +39,7 @@ def _card(key:str, value:str, comment:str) -> bytes:
     "An 80-byte header card, fixed format."
     return f'{key:<8}= {value:<20} / {comment}'[:80].ljust(80).encode('ascii')
 
+# %% ../nbs/91_jsoc_standin.ipynb #96da4a95
 def _checksummed_hdu(header:bytes, data:bytes) -> bytes:
     "One HDU's bytes with CHECKSUM and DATASUM cards (before END) that match `data` and the header."
     cards = [header[i:i + 80] for i in range(0, len(header), 80)]
@@ -52,6 +53,7 @@ def _checksummed_hdu(header:bytes, data:bytes) -> bytes:
     value = checksum_encode(~fits_sum32(hdr + data) & NEGATIVE_ZERO).encode('ascii')
     return hdr.replace(b"'0000000000000000'", b"'" + value + b"'", 1) + data
 
+# %% ../nbs/91_jsoc_standin.ipynb #d9e7274f
 def add_checksums(src, dst) -> Path:
     "Write a copy of FITS file `src` to `dst` with correct CHECKSUM and DATASUM cards in every HDU."
     raw = Path(src).read_bytes()
@@ -70,12 +72,14 @@ def _jsoc_value(v) -> str:
     if isinstance(v, (float, np.floating)): return 'nan' if not np.isfinite(v) else repr(float(v))
     return str(v)
 
+# %% ../nbs/91_jsoc_standin.ipynb #6cf3e1e9
 def _jsoc_type(k, v) -> str:
     if k in _TIME_KEYS: return 'time'
     if isinstance(v, (bool, np.bool_, int, np.integer)): return 'int'
     if isinstance(v, (float, np.floating)): return 'double'
     return 'string'
 
+# %% ../nbs/91_jsoc_standin.ipynb #2071bd18
 def _eval_filter(flt:str, keys:dict) -> bool:
     "Evaluate a DRMS filter (clauses joined by AND) against one record's keywords."
     for clause in re.split(r'\s+AND\s+', flt.strip(), flags=re.I):
@@ -93,6 +97,7 @@ def _eval_filter(flt:str, keys:dict) -> bool:
         if not ok: return False
     return True
 
+# %% ../nbs/91_jsoc_standin.ipynb #f87dfe7f
 def select_records(records:list, spec:RecordSetSpec) -> list:
     "The records (dicts with series, harp, time, keys) that a parsed record set selects, in DRMS order."
     out = []
@@ -118,7 +123,8 @@ EXPORT_FAULTS = ('export_fail', 'unsafe_names', 'extra_file', 'missing_file')
 def faulty_body(data:bytes, kind:str|None) -> bytes:
     "The bytes of a served file after fault `kind` (flip, truncate, bad_checksum; others leave it alone)."
     if kind == 'flip':
-        out = bytearray(data); out[len(data) // 2] ^= 0x01
+        out = bytearray(data)
+        out[len(data) // 2] ^= 0x01
         return bytes(out)
     if kind == 'truncate': return data[:len(data) // 2 // FITS_BLOCK * FITS_BLOCK]
     if kind == 'bad_checksum':
@@ -200,6 +206,7 @@ class _StandInHandler(BaseHTTPRequestHandler):
         finally:
             with s._lock: s._active -= 1
 
+# %% ../nbs/91_jsoc_standin.ipynb #7bf03b84
 class _StandInServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -232,10 +239,11 @@ class JsocStandIn:
         out = []
         for i, rec in enumerate(find_records(self.root)):
             hdr = ActiveRegion.from_record(rec).header
-            keys = {k: v for k, v in hdr.items() if re.fullmatch(r'[A-Z][A-Z0-9_]*', k) and k not in ('HISTORY', 'COMMENT', 'WCSSRC')
-                    and not k.startswith('SNB') and isinstance(v, (str, bool, int, float, np.number))}
-            out.append({'series': rec.series, 'harp': rec.harp, 't_rec': rec.t_rec, 'time': rec.time, 'files': dict(rec.files),
-                        'keys': keys, 'recnum': 1000 + i,
+            keys = {k: v for k, v in hdr.items() if re.fullmatch(r'[A-Z][A-Z0-9_]*', k)
+                    and k not in ('HISTORY', 'COMMENT', 'WCSSRC') and not k.startswith('SNB')
+                    and isinstance(v, (str, bool, int, float, np.number))}
+            out.append({'series': rec.series, 'harp': rec.harp, 't_rec': rec.t_rec, 'time': rec.time,
+                        'files': dict(rec.files), 'keys': keys, 'recnum': 1000 + i,
                         'name': f'{rec.series}[{rec.harp}][{rec.t_rec}]'})
         return out
 
@@ -270,7 +278,9 @@ class JsocStandIn:
     def stop(self):
         "Stop serving and close the socket."
         if self.httpd is None: return
-        self.httpd.shutdown(); self.httpd.server_close(); self.thread.join(timeout=5)
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
         self.httpd = self.thread = None
 
     def __enter__(self): return self.start()
@@ -296,19 +306,25 @@ class JsocStandIn:
 
     def clear(self):
         "Disarm every fault and empty the request log."
-        with self._lock: self.faults.clear(); self.log.clear(); self.max_active = 0
+        with self._lock:
+            self.faults.clear()
+            self.log.clear()
+            self.max_active = 0
 
     def _take_fault(self, path):
         with self._lock:
             for f in self.faults:
                 if f['left'] > 0 and f['where'] in path and f['kind'] not in EXPORT_FAULTS:
-                    f['left'] -= 1; return f
+                    f['left'] -= 1
+                    return f
         return None
 
     def _take_export_fault(self, kind):
         with self._lock:
             for f in self.faults:
-                if f['left'] > 0 and f['kind'] == kind: f['left'] -= 1; return True
+                if f['left'] > 0 and f['kind'] == kind:
+                    f['left'] -= 1
+                    return True
         return False
 
     def _record(self, method, path, rng=None):
@@ -320,36 +336,49 @@ class JsocStandIn:
 
     # -- the CGIs -----------------------------------------------------------------------------------------------
     def _cgi(self, cgi, q):
-        if cgi == 'showextseries':
-            names = [n for n in self.series if re.search(q.get('filter', ''), n)]
-            if q.get('info'): return {'status': 0, 'seriesList': [{n: {'description': f'{n} (stand-in)'}} for n in names]}
-            return {'status': 0, 'seriesList': names}
-        if cgi == 'show_series':
-            names = [n for n in self.series if re.search(q.get('filter', ''), n)]
-            return {'status': 0, 'n': len(names), 'names': [{'name': n, 'primekeys': 'HARPNUM, T_REC', 'note': f'{n} (stand-in)'} for n in names]}
-        if cgi == 'checkAddress.sh':
-            addr = urllib.parse.unquote_plus(q.get('address', ''))
-            if addr in self.emails: return {'status': 2, 'msg': 'Address registered and validated'}
-            if '@' not in addr: return {'status': -2, 'msg': 'Not a valid email address'}
-            return {'status': 4, 'msg': 'Address not registered'}
-        if cgi == 'jsoc_info':
-            op = q.get('op')
-            if op == 'series_struct': return self._series_struct(q.get('ds', ''))
-            if op in ('rs_list', 'rs_summary'):
-                spec = self._spec(q.get('ds', ''))
-                if isinstance(spec, dict): return spec
-                recs = select_records(self.records, spec)
-                n = int(q['n']) if q.get('n') else 0
-                if n: recs = recs[:n] if n > 0 else recs[n:]
-                if op == 'rs_summary': return {'status': 0, 'count': len(recs), 'runtime': 0.001}
-                return self._rs_list(recs, q)
-            return {'status': 1, 'error': f'jsoc_info: unknown op {op!r}'}
-        if cgi == 'jsoc_fetch':
-            op = q.get('op')
-            if op == 'exp_request': return self._exp_request(q)
-            if op == 'exp_status': return self._exp_status(q.get('requestid', ''))
-            return {'status': 4, 'error': f'jsoc_fetch: unknown op {op!r}'}
-        return {'status': 1, 'error': f'unknown CGI {cgi}'}
+        "The JSON answer of CGI `cgi` to the query `q`."
+        handlers = {'showextseries': self._showextseries, 'show_series': self._show_series,
+                    'checkAddress.sh': self._check_address, 'jsoc_info': self._jsoc_info,
+                    'jsoc_fetch': self._jsoc_fetch}
+        handler = handlers.get(cgi)
+        return handler(q) if handler else {'status': 1, 'error': f'unknown CGI {cgi}'}
+
+    def _series_names(self, q) -> list:
+        return [n for n in self.series if re.search(q.get('filter', ''), n)]
+
+    def _showextseries(self, q):
+        names = self._series_names(q)
+        if q.get('info'): return {'status': 0, 'seriesList': [{n: {'description': f'{n} (stand-in)'}} for n in names]}
+        return {'status': 0, 'seriesList': names}
+
+    def _show_series(self, q):
+        names = self._series_names(q)
+        return {'status': 0, 'n': len(names),
+                'names': [{'name': n, 'primekeys': 'HARPNUM, T_REC', 'note': f'{n} (stand-in)'} for n in names]}
+
+    def _check_address(self, q):
+        addr = urllib.parse.unquote_plus(q.get('address', ''))
+        if addr in self.emails: return {'status': 2, 'msg': 'Address registered and validated'}
+        if '@' not in addr: return {'status': -2, 'msg': 'Not a valid email address'}
+        return {'status': 4, 'msg': 'Address not registered'}
+
+    def _jsoc_info(self, q):
+        op = q.get('op')
+        if op == 'series_struct': return self._series_struct(q.get('ds', ''))
+        if op not in ('rs_list', 'rs_summary'): return {'status': 1, 'error': f'jsoc_info: unknown op {op!r}'}
+        spec = self._spec(q.get('ds', ''))
+        if isinstance(spec, dict): return spec
+        recs = select_records(self.records, spec)
+        n = int(q['n']) if q.get('n') else 0
+        if n: recs = recs[:n] if n > 0 else recs[n:]
+        if op == 'rs_summary': return {'status': 0, 'count': len(recs), 'runtime': 0.001}
+        return self._rs_list(recs, q)
+
+    def _jsoc_fetch(self, q):
+        op = q.get('op')
+        if op == 'exp_request': return self._exp_request(q)
+        if op == 'exp_status': return self._exp_status(q.get('requestid', ''))
+        return {'status': 4, 'error': f'jsoc_fetch: unknown op {op!r}'}
 
     def _spec(self, ds):
         name = ds.strip().split('[')[0].split('{')[0].strip()
@@ -363,8 +392,8 @@ class JsocStandIn:
         for r in self.records:
             if r['series'] == name:
                 for k, v in r['keys'].items(): kv.setdefault(k, v)
-        return {'status': 0, 'note': f'{name} (solarnb JSOC stand-in)', 'retention': 10000, 'unitsize': 32, 'archive': 1,
-                'tapegroup': 0, 'primekeys': ['HARPNUM', 'T_REC'], 'dbindex': ['HARPNUM', 'T_REC'],
+        return {'status': 0, 'note': f'{name} (solarnb JSOC stand-in)', 'retention': 10000, 'unitsize': 32,
+                'archive': 1, 'tapegroup': 0, 'primekeys': ['HARPNUM', 'T_REC'], 'dbindex': ['HARPNUM', 'T_REC'],
                 'keywords': [{'name': k, 'type': _jsoc_type(k, v), 'recscope': 'variable', 'defval': '', 'units': '',
                               'note': ''} for k, v in kv.items()],
                 'links': [], 'segments': [{'name': g, 'type': 'int', 'units': '', 'protocol': 'fits', 'dims': 'VARxVAR',
@@ -379,8 +408,9 @@ class JsocStandIn:
                                                       for r in recs]} for k in keys]
         if q.get('seg'):
             segs = [g.strip() for g in q['seg'].split(',') if g.strip()]
-            out['segments'] = [{'name': g, 'values': [f'/SUM{r["recnum"]}/D{r["recnum"]}/S00000/{g}.fits' if g in r['files'] else ''
-                                                      for r in recs], 'dims': ['' for r in recs]} for g in segs]
+            path = lambda r, g: f'/SUM{r["recnum"]}/D{r["recnum"]}/S00000/{g}.fits' if g in r['files'] else ''
+            out['segments'] = [{'name': g, 'values': [path(r, g) for r in recs], 'dims': ['' for r in recs]}
+                               for g in segs]
         if q.get('R'): out['recinfo'] = [{'name': r['name'], 'online': 'Y'} for r in recs]
         return out
 
@@ -398,9 +428,11 @@ class JsocStandIn:
         ex = {'requestid': rid, 'dir': d, 'data': data, 'polls': 0, 'fail': self._take_export_fault('export_fail'),
               'size': sum(p.stat().st_size for p in files.values()) / 2**20}
         with self._lock:
-            self.exports[rid] = ex; self._files.update(files)
-        return {'status': 2, 'requestid': rid, 'method': q.get('method', 'url'), 'protocol': q.get('protocol', 'FITS').upper(),
-                'wait': self.wait, 'size': f'{ex["size"]:.3f}', 'rcount': len({x["record"].split("{")[0] for x in data})}
+            self.exports[rid] = ex
+            self._files.update(files)
+        return {'status': 2, 'requestid': rid, 'method': q.get('method', 'url'),
+                'protocol': q.get('protocol', 'FITS').upper(), 'wait': self.wait, 'size': f'{ex["size"]:.3f}',
+                'rcount': len({x["record"].split("{")[0] for x in data})}
 
     def _export_list(self, spec, d:str, unsafe:bool) -> tuple:
         "(export `data` entries, {URL path: served file}) of a record set, after any armed export fault."
@@ -427,4 +459,5 @@ class JsocStandIn:
         if ex['fail']:
             return {**base, 'status': 4, 'error': 'Export failed: the stand-in was told to fail this request'}
         return {**base, 'status': 0, 'dir': ex['dir'], 'data': ex['data'], 'count': len(ex['data']),
-                'size': f'{ex["size"]:.3f}', 'tarfile': '', 'keywords': '', 'exptime': time.strftime('%Y-%m-%d %H:%M:%S')}
+                'size': f'{ex["size"]:.3f}', 'tarfile': '', 'keywords': '',
+                'exptime': time.strftime('%Y-%m-%d %H:%M:%S')}

@@ -40,33 +40,43 @@ ServerConfig = LazyObject('drms.config', 'ServerConfig')
 class QueryError(SolarnbError, ValueError):
     "A parameter of a JSOC query is invalid (found before any network call)."
 
+# %% ../nbs/01_query.ipynb #9114d75d
 class RecordSetError(QueryError):
     "A DRMS record-set string, or a part of one, is invalid."
 
+# %% ../nbs/01_query.ipynb #cade3947
 class HarpTableError(SolarnbError, ValueError):
     "A HARP <-> NOAA table is not in JSOC's `all_harps_with_noaa_ars.txt` format."
 
+# %% ../nbs/01_query.ipynb #4d567526
 class JsocEmailError(QueryError):
     "The JSOC export e-mail address is missing, malformed or not registered."
 
+# %% ../nbs/01_query.ipynb #3b394b99
 class InsecureURLError(QueryError):
     "A URL is not HTTPS (plain HTTP is allowed only to the local machine)."
 
+# %% ../nbs/01_query.ipynb #8bdce3ad
 class UnsafeFilenameError(QueryError):
     "A file name sent by the server could escape the data root or is not a SHARP file name."
 
+# %% ../nbs/01_query.ipynb #06f390a9
 class JsocError(SolarnbError, RuntimeError):
     "JSOC answered a request with an error (unknown series, bad record set, HTTP 4xx)."
 
+# %% ../nbs/01_query.ipynb #1798e6f9
 class JsocConnectionError(SolarnbError, ConnectionError):
     "A request to JSOC failed on every retry (server errors, timeouts, dropped connections)."
 
+# %% ../nbs/01_query.ipynb #cfd53c39
 class ExportError(SolarnbError, RuntimeError):
     "A JSOC export request failed or did not finish in time."
 
+# %% ../nbs/01_query.ipynb #0eb79da8
 class DownloadError(SolarnbError, OSError):
     "Some exported files could not be downloaded completely."
 
+# %% ../nbs/01_query.ipynb #094c6132
 class FitsVerifyError(DownloadError):
     "A FITS file fails verification: CHECKSUM/DATASUM, announced size, size cap, or FITS structure."
 
@@ -79,18 +89,19 @@ DEFAULT_KEYS = ('HARPNUM', 'T_REC', 'NOAA_AR', 'NOAA_NUM', 'NOAA_ARS', 'QUALITY'
 
 # %% ../nbs/01_query.ipynb #858c430c
 _DUR_UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400}
-_JSOC_TIME = re.compile(r'(\d{4})\.(\d\d)\.(\d\d)(?:_(\d\d):(\d\d)(?::(\d\d(?:\.\d*)?))?)?(?:_TAI)?')
+_DRMS_UNITS = {'s': u.s, 'm': u.min, 'h': u.h, 'd': u.d}     # DRMS's letters: 'm' is a minute, not astropy's metre
 
 def parse_duration(d) -> float:
     "Seconds in a DRMS duration ('21d', '1h', '720s', '30m'), a number of seconds, a timedelta or a time Quantity."
-    if hasattr(d, 'total_seconds'): return float(d.total_seconds())
-    if hasattr(d, 'unit'): return float(d.to_value('s'))
+    if hasattr(d, 'total_seconds'): return float(d.total_seconds())       # datetime.timedelta
+    if hasattr(d, 'to_value'): return float(d.to_value(u.s))              # Quantity, astropy TimeDelta
     if isinstance(d, (int, float, np.integer, np.floating)): return float(d)
     m = re.fullmatch(r'\s*(\d+(?:\.\d*)?)\s*([smhd]?)\s*', str(d))
     if not m:
         raise RecordSetError(f"duration {d!r} is not a DRMS duration (a number and one of s, m, h, d: '21d', '1h')")
-    return float(m[1]) * _DUR_UNITS[m[2] or 's']
+    return (float(m[1]) * _DRMS_UNITS[m[2] or 's']).to_value(u.s)
 
+# %% ../nbs/01_query.ipynb #4462f70d
 def format_duration(seconds:float) -> str:
     "The shortest DRMS spelling of a duration in whole seconds."
     s = int(round(seconds))
@@ -98,17 +109,13 @@ def format_duration(seconds:float) -> str:
         if s % _DUR_UNITS[unit] == 0: return f'{s // _DUR_UNITS[unit]}{unit}'
     return f'{s}s'
 
+# %% ../nbs/01_query.ipynb #73e53f0b
 def parse_time(t):
     "A TAI `Time` from a JSOC time ('2013.12.07', '2013.12.07_21:00', '2013.12.07_21:00:00_TAI') or any astropy time."
-    from astropy.time import Time
-    if isinstance(t, Time): return t.tai
-    m = _JSOC_TIME.fullmatch(str(t).strip())
-    if m:
-        y, mo, d, h, mi, s = m.groups()
-        try: return Time(f'{y}-{mo}-{d}T{h or "00"}:{mi or "00"}:{s or "00"}', scale='tai')
-        except ValueError: pass
     try: return parse_trec(t)
-    except ValueError: raise RecordSetError(f'time {t!r} is not a JSOC time (e.g. 2013.12.07_00:00:00_TAI)') from None
+    except ValueError as e:
+        why = 'is not a valid date' if 'valid date' in str(e) else 'is not a JSOC time (e.g. 2013.12.07_00:00:00_TAI)'
+        raise RecordSetError(f'time {t!r} {why}') from None
 
 # %% ../nbs/01_query.ipynb #3d08ea64
 def _harp_list(harp) -> list[int]:
@@ -117,12 +124,14 @@ def _harp_list(harp) -> list[int]:
     hs = [harp] if isinstance(harp, (int, np.integer, str)) else list(harp)
     return [_positive_int(h) for h in hs]
 
+# %% ../nbs/01_query.ipynb #5c140cee
 def _positive_int(h) -> int:
     try: n = int(h)
     except (TypeError, ValueError): raise RecordSetError(f'HARP number {h!r} is not an integer') from None
     if n <= 0: raise RecordSetError(f'HARP number {n} must be positive')
     return n
 
+# %% ../nbs/01_query.ipynb #6825a2a2
 def noaa_filter(noaa) -> str:
     "A DRMS filter on NOAA_ARS that matches the NOAA number(s) exactly, never as a substring."
     ns = _harp_list(noaa)
@@ -138,6 +147,7 @@ def _check_filter(f:str) -> str:
         raise RecordSetError(f'filter {f!r} must be a non-empty SQL condition without [ ] {{ }} ? or ;')
     return f
 
+# %% ../nbs/01_query.ipynb #8f0e685d
 def _check_segments(series, segments) -> list[str]:
     "The segment names (a list or a comma-separated string), each one of `series`' segments."
     segs = [segments] if isinstance(segments, str) else list(segments)
@@ -147,6 +157,7 @@ def _check_segments(series, segments) -> list[str]:
                                  f'{", ".join(SERIES_SEGMENTS[series])}')
     return list(dict.fromkeys(segs))
 
+# %% ../nbs/01_query.ipynb #74ebe6c5
 def _check_cadence(cadence, series:str='hmi.sharp_cea_720s') -> float:
     "The cadence in seconds, if it is a whole multiple of the cadence of `series`."
     c, base = parse_duration(cadence), SERIES_CADENCE[series]
@@ -163,10 +174,12 @@ def prime_key(series:str) -> str:
     "The region-number prime key of `series`: HARPNUM (HMI SHARPs) or TARPNUM (MDI SMARPs)."
     return 'TARPNUM' if series.startswith('mdi.') else 'HARPNUM'
 
+# %% ../nbs/01_query.ipynb #2fa43957
 def _check_series(series:str) -> str:
     if series not in SERIES: raise RecordSetError(f'series {series!r} is not a SHARP series; use one of {SERIES}')
     return series
 
+# %% ../nbs/01_query.ipynb #9188dbdb
 def _trec_part(start, duration, end, cadence, series:str='hmi.sharp_cea_720s') -> str:
     "The T_REC bracket's text ('' without a start) from its parts, checked."
     if start is None:
@@ -180,6 +193,7 @@ def _trec_part(start, duration, end, cadence, series:str='hmi.sharp_cea_720s') -
     step = '' if cadence is None else f'@{format_duration(_check_cadence(cadence, series))}'
     return format_trec(t0) + _range_part(t0, duration, end) + step
 
+# %% ../nbs/01_query.ipynb #f200e79b
 def _range_part(t0, duration, end) -> str:
     "'/duration', '-end' or '' after the start time `t0`."
     if duration is not None:
@@ -191,6 +205,7 @@ def _range_part(t0, duration, end) -> str:
     if t1 <= t0: raise RecordSetError(f'end {format_trec(t1)} is not after start {format_trec(t0)}')
     return f'-{format_trec(t1)}'
 
+# %% ../nbs/01_query.ipynb #21773570
 def _filter_parts(noaa, where) -> list[str]:
     "The NOAA filter and the extra filters, checked."
     wheres = [where] if isinstance(where, str) else list(where or [])
@@ -224,7 +239,7 @@ def record_set(series:str='hmi.sharp_cea_720s', # one of `solarnb.core.SERIES`
 @dataclass
 class RecordSetSpec:
     "The parts of a SHARP record-set string."
-    series: str
+    series: str                                 # e.g. 'hmi.sharp_cea_720s'
     harps: list = field(default_factory=list)   # empty: every HARP
     start: object = None                        # astropy Time (TAI) or None
     stop: object = None                         # end of the range (Time) or None
@@ -233,6 +248,7 @@ class RecordSetSpec:
     filters: list = field(default_factory=list)
     segments: list|None = None                  # None: every segment
 
+# %% ../nbs/01_query.ipynb #60ea15cc
 _RS_HEAD = re.compile(r'\s*([A-Za-z][\w]*\.[\w]+)')
 _RS_PART = re.compile(r'\[\?(?P<filter>.*?)\?\]|\[(?P<key>[^\[\]]*)\]|\{(?P<segs>[^{}]*)\}\s*$|\s+')
 
@@ -243,6 +259,7 @@ def _unreadable(rs, s:str, pos:int) -> RecordSetError:
     if s[pos] == '{': return RecordSetError(f'{rs!r}: the segment list must close the record set')
     return RecordSetError(f'{rs!r}: unexpected {s[pos]!r} at position {pos}')
 
+# %% ../nbs/01_query.ipynb #3b9b6c1c
 def _record_set_parts(rs) -> tuple:
     "(series, prime-key bracket texts, filters, segment-list text or None) of a record-set string."
     s = str(rs).strip()
@@ -294,6 +311,7 @@ def parse_record_set(rs:str) -> RecordSetSpec:
         raise RecordSetError(f'record set {rs!r} has no HARP, time or filter: it would export the whole series')
     return spec
 
+# %% ../nbs/01_query.ipynb #0433fa31
 def validate_record_set(rs:str) -> str:
     "`rs` stripped, if it is a valid SHARP record set; `RecordSetError` otherwise."
     parse_record_set(rs)
@@ -379,6 +397,7 @@ def check_url(url:str, what:str='URL') -> str:
     if p.scheme == 'http' and p.hostname in _LOOPBACK: return str(url)
     raise InsecureURLError(f'{what} {url!r} is not HTTPS (plain HTTP is allowed only to 127.0.0.1/localhost)')
 
+# %% ../nbs/01_query.ipynb #8649d1ee
 def jsoc_server(url:str=JSOC_URL) -> ServerConfig:
     "A `drms` server configuration for the JSOC CGIs under `url` (HTTPS unless local)."
     url = check_url(url, 'JSOC server').rstrip('/') + '/'
@@ -388,6 +407,7 @@ def jsoc_server(url:str=JSOC_URL) -> ServerConfig:
                         cgi_check_address='checkAddress.sh', cgi_show_series_wrapper='showextseries',
                         show_series_wrapper_dbhost='hmidb2', http_download_baseurl=url)
 
+# %% ../nbs/01_query.ipynb #45d64ea5
 class _NoDowngrade(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         check_url(newurl, 'redirect target')
@@ -408,6 +428,7 @@ def _timed_json_client_class():
             return HttpJsonRequest(url, self._server.encoding, timeout=self.timeout)
     return _TimedJsonClient
 
+# %% ../nbs/01_query.ipynb #29c478db
 def jsoc_client(server=None,          # base URL, a drms `ServerConfig`, or None for JSOC over HTTPS
                 timeout:float=60.0,   # seconds before a JSON request times out
                ) -> drms.Client:
@@ -425,6 +446,7 @@ def _retryable(e:BaseException) -> bool:
     return isinstance(e, (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError,
                           http.client.HTTPException, json.JSONDecodeError, UnicodeDecodeError))
 
+# %% ../nbs/01_query.ipynb #9c7c187b
 def with_retries(f, *args, what:str='request', # what is attempted, for the error message
                  retries:int=4,                 # retries after the first attempt
                  backoff:float=0.5,             # first wait in seconds; doubles each retry
@@ -455,6 +477,7 @@ def safe_filename(name) -> str:
                                   'a leading dot or unusual characters): refused')
     return name
 
+# %% ../nbs/01_query.ipynb #f293223b
 def local_path(root, filename:str, layout:str='pipeline') -> Path:
     "Where a server file `filename` goes under `root` ('pipeline' or 'flat' layout), checked to stay inside it."
     name = safe_filename(filename)
@@ -488,6 +511,7 @@ def _card_value(card:bytes) -> str:
     if v.lstrip().startswith("'"): return v.split("'")[1].strip()
     return v.split('/')[0].strip()
 
+# %% ../nbs/01_query.ipynb #023cce5d
 def _read_header(raw:bytes, pos:int, i:int, name:str) -> tuple:
     "(end of the header, {keyword: value}) of the header starting at `pos`, HDU `i`."
     cards = {}
@@ -500,6 +524,7 @@ def _read_header(raw:bytes, pos:int, i:int, name:str) -> tuple:
             if raw[k + 8:k + 10] == b'= ': cards.setdefault(key, _card_value(raw[k:k + 80]))
         pos += FITS_BLOCK
 
+# %% ../nbs/01_query.ipynb #6aac06d1
 def _data_size(cards:dict, i:int, name:str) -> int:
     "Bytes in the data unit the header `cards` describe (FITS Standard 4.0, Eq. 2), before padding."
     try:
@@ -509,6 +534,7 @@ def _data_size(cards:dict, i:int, name:str) -> int:
         return abs(int(cards['BITPIX'])) // 8 * int(cards.get('GCOUNT', 1)) * (int(cards.get('PCOUNT', 0)) + n)
     except (KeyError, ValueError) as e: raise FitsVerifyError(f'{name}: HDU {i} header lacks or garbles {e}') from None
 
+# %% ../nbs/01_query.ipynb #008f5b02
 def hdu_spans(raw:bytes, name:str) -> list:
     "(header start, data start, data end with padding, {keyword: value}) of every HDU in the bytes of a FITS file."
     if not raw.startswith(b'SIMPLE  ='): raise FitsVerifyError(f'{name}: not a FITS file (no SIMPLE card)')
@@ -536,6 +562,7 @@ def _check_hdu(raw:bytes, i:int, span:tuple, name:str, require_checksum:bool):
     if fits_sum32(raw[h0:d1]) != NEGATIVE_ZERO:
         raise FitsVerifyError(f'{name}: HDU {i} does not match its CHECKSUM: the header is corrupt')
 
+# %% ../nbs/01_query.ipynb #441c844f
 def verify_fits(path, require_checksum:bool=True, # refuse HDUs without CHECKSUM/DATASUM cards
                 name:str|None=None,                # the name to use in messages (default: the file's)
                ) -> int:
@@ -551,6 +578,7 @@ def verify_fits(path, require_checksum:bool=True, # refuse HDUs without CHECKSUM
     if spans[-1][2] != len(raw): raise FitsVerifyError(f'{name}: {len(raw) - spans[-1][2]} bytes after the last HDU')
     return len(raw)
 
+# %% ../nbs/01_query.ipynb #96ba1dba
 def fits_problem(path, require_checksum:bool=True) -> str|None:
     "Why `path` fails `verify_fits`, or None if it verifies."
     try: verify_fits(path, require_checksum)
@@ -566,17 +594,20 @@ def _user_agent():
     from solarnb import __version__
     return f'solarnb/{__version__} (drms/{drms.__version__})'
 
+# %% ../nbs/01_query.ipynb #6af9c5c9
 def part_path(dest) -> Path:
     "The partial file a download of `dest` writes to, and resumes from."
     dest = Path(dest)
     return dest.with_name(dest.name + '.part')
 
+# %% ../nbs/01_query.ipynb #2879fb07
 def _remove_stale_temps(dest:Path) -> int:
     "Remove hidden temporary files that an interrupted older download of `dest` left beside it."
     stale = list(dest.parent.glob(f'.{glob_escape(dest.name)}.*.tmp')) if dest.parent.is_dir() else []
     for p in stale: p.unlink(missing_ok=True)
     return len(stale)
 
+# %% ../nbs/01_query.ipynb #a061d271
 def glob_escape(name:str) -> str:
     "`name` with glob metacharacters escaped."
     return re.sub(r'([\[\]*?])', r'[\1]', name)
@@ -588,6 +619,7 @@ def _open(url:str, have:int, timeout:float):
     if have: req.add_header('Range', f'bytes={have}-')
     return _OPENER.open(req, timeout=timeout)
 
+# %% ../nbs/01_query.ipynb #1325eb8a
 def _body_extent(r, have:int, url:str) -> tuple:
     "(offset the body starts at, total file size or None) of response `r` to a request from byte `have`."
     if have and r.status == 206:
@@ -597,6 +629,7 @@ def _body_extent(r, have:int, url:str) -> tuple:
     n = r.headers.get('Content-Length')
     return 0, (int(n) if n is not None else None)
 
+# %% ../nbs/01_query.ipynb #fa7b08bf
 def _copy_body(r, f, offset:int, limit:int, on_bytes=None) -> int:
     "Copy the body of `r` into open file `f`, failing past `limit` bytes of file; the file size reached."
     got = offset
@@ -635,6 +668,7 @@ def _refetch_or_fail(part:Path, problem:str, round_:int, retries:int, dest:Path,
     if round_ >= retries:
         raise FitsVerifyError(f'{dest.name} from {url}: {problem}; not kept (fetched {round_ + 1} times)')
 
+# %% ../nbs/01_query.ipynb #b341f64b
 def _body_problem(part:Path, got:int, size:int|None, verify:bool, require_checksum:bool, name:str) -> str|None:
     "Why a complete body is not acceptable, or None."
     if size is not None and got != size: return f'got {got} bytes, the export list announces {size}'
@@ -643,6 +677,7 @@ def _body_problem(part:Path, got:int, size:int|None, verify:bool, require_checks
     except FitsVerifyError as e: return str(e).removeprefix(f'{name}: ')
     return None
 
+# %% ../nbs/01_query.ipynb #2eca4ea1
 def fetch_file(url:str, dest,             # the URL and the final path of the file
                size:int|None=None,        # expected size in bytes, when known
                timeout:float=60.0,        # seconds without data before a try is abandoned
@@ -688,11 +723,13 @@ def _drms_call(f, *args, what, retries=4, backoff=0.5, **kwargs):
     try: return with_retries(f, *args, what=what, retries=retries, backoff=backoff, **kwargs)
     except (drms.DrmsQueryError, drms.DrmsExportError) as e: raise JsocError(f'{what}: JSOC refused it: {e}') from e
 
+# %% ../nbs/01_query.ipynb #e0498873
 def series_list(regex:str=r'hmi\.sharp', client=None, retries:int=4, backoff:float=0.5) -> list[str]:
     "Names of the JSOC series that match `regex`."
     client = client or jsoc_client()
     return list(_drms_call(client.series, regex, what=f'series list {regex!r}', retries=retries, backoff=backoff))
 
+# %% ../nbs/01_query.ipynb #56879e0e
 def query_keywords(rs,                      # record set (validated first)
                    keys=DEFAULT_KEYS,       # keyword names
                    client=None,             # a `drms.Client` (default: JSOC over HTTPS)
@@ -709,6 +746,7 @@ def bundled_harp_table() -> Path:
     "The HARP <-> NOAA excerpt bundled with solarnb's example data."
     return example_data_path()/'harp_noaa'/'all_harps_with_noaa_ars.txt'
 
+# %% ../nbs/01_query.ipynb #113b0da2
 def _fetch_table_text(url:str, timeout:float, retries:int, backoff:float) -> str:
     "The text of the table at `url`, complete and ASCII, with retries."
     check_url(url, 'HARP table URL')
@@ -722,6 +760,7 @@ def _fetch_table_text(url:str, timeout:float, retries:int, backoff:float) -> str
     try: return body.decode('ascii')
     except UnicodeDecodeError as e: raise HarpTableError(f'{url}: not an ASCII table') from e
 
+# %% ../nbs/01_query.ipynb #98d38c4c
 def _offline_table(path:Path, error:Exception) -> HarpNoaaTable:
     "The cached table at `path`, else the bundled excerpt, with a warning that names the failure."
     if path.is_file():
@@ -732,6 +771,7 @@ def _offline_table(path:Path, error:Exception) -> HarpNoaaTable:
                   'HARPs', SolarnbWarning, stacklevel=3)
     return HarpNoaaTable.from_file(bundled_harp_table())
 
+# %% ../nbs/01_query.ipynb #46ccff24
 def harp_noaa_table(refresh:bool=False,            # fetch a new copy even if one is cached
                     cache_dir=None,                # default: `default_cache_dir()`
                     url:str=HARP_NOAA_URL,         # where to fetch it
@@ -765,6 +805,7 @@ def _email_or_env(email) -> str:
     if not _EMAIL_RE.fullmatch(str(email).strip()): raise JsocEmailError(f'{email!r} is not an e-mail address')
     return str(email).strip()
 
+# %% ../nbs/01_query.ipynb #693b1ce6
 def check_email(email:str|None, client=None, retries:int=4, backoff:float=0.5) -> str:
     "The address (or $JSOC_EMAIL) if JSOC has it registered for exports; `JsocEmailError` otherwise."
     email = _email_or_env(email)
@@ -783,6 +824,7 @@ def export_status_line(req, elapsed:float) -> str:
     state = EXPORT_STATES.get(st, 'failed')
     return f'JSOC export {req.id or "(no id)"}: status {st} ({state}), {elapsed:.1f} s elapsed'
 
+# %% ../nbs/01_query.ipynb #912532b7
 def _show_status(line:str, bar, on_status):
     bar.set_description_str(line)
     if on_status: on_status(line)
@@ -800,6 +842,7 @@ def _wait_for_export(req, rs:str, poll:float, max_wait:float, retries:int, backo
         time.sleep(poll)
         _drms_call(req.has_finished, what=f'status of export {req.id}', retries=retries, backoff=backoff)
 
+# %% ../nbs/01_query.ipynb #6d0c2981
 def request_export(rs, email:str, client=None,
                    method:str='url', protocol:str='fits',
                    poll:float=2.0,          # seconds between status requests
@@ -840,6 +883,7 @@ def _check_download_args(rs, email, layout:str, connections:int, timeout:float=6
     if int(max_bytes) <= 0: raise QueryError(f'max_bytes (--max-mb) must be positive, not {max_bytes}')
     return rs, parse_record_set(rs), email
 
+# %% ../nbs/01_query.ipynb #f040dc09
 def _row(record, filename, path, status:str, nbytes:int=0, attempts:int=0) -> dict:
     return {'record': record, 'filename': filename, 'path': str(path), 'bytes': nbytes, 'status': status,
             'attempts': attempts}
@@ -866,6 +910,7 @@ def _same_origin(url, base) -> bool:
     a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
     return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
+# %% ../nbs/01_query.ipynb #d02d04df
 def _export_files(req, expected:list, root, layout:str, base:str) -> tuple:
     "(files to fetch as (record, name, url, path), rows for refused and missing files) of a finished export."
     wanted = {f for _, f in expected}
@@ -887,6 +932,7 @@ def _export_files(req, expected:list, root, layout:str, base:str) -> tuple:
 def _verified(p:Path, require_checksum:bool) -> bool:
     return p.is_file() and fits_problem(p, require_checksum) is None
 
+# %% ../nbs/01_query.ipynb #49473dfc
 def _plan(files:list, timeout:float, rk:dict, require_checksum:bool) -> tuple:
     "(rows of files present and verified, files to fetch as (record, name, url, path, status))."
     rows, todo = [], []
@@ -929,6 +975,7 @@ def _download_result(rows:list, errors:list, rs:str) -> pd.DataFrame:
         raise err
     return table
 
+# %% ../nbs/01_query.ipynb #d674ea12
 def download(rs,                        # record set (string from `record_set`, validated)
              root,                      # data root to fill
              email:str|None=None,       # registered JSOC e-mail (default: $JSOC_EMAIL)
@@ -984,6 +1031,7 @@ def _add_rs_args(p):
     p.add_argument('--timeout', type=float, default=60.0, help='request timeout in seconds (default: 60)')
     p.add_argument('--retries', type=int, default=4, help='retries of failed requests (default: 4)')
 
+# %% ../nbs/01_query.ipynb #0a177c70
 def _rs_from_args(a) -> str:
     if a.recordset:
         if any(v for v in (a.harp, a.noaa, a.start, a.duration, a.end, a.cadence, a.where, a.segments)):
@@ -992,6 +1040,7 @@ def _rs_from_args(a) -> str:
     return record_set(a.series, harp=a.harp, start=a.start, duration=a.duration, end=a.end, cadence=a.cadence,
                       noaa=a.noaa, where=a.where, segments=a.segments)
 
+# %% ../nbs/01_query.ipynb #eaebb0ad
 def _setup_query(p):
     _add_rs_args(p)
     p.add_argument('--dry-run', action='store_true', help='print the record set only; no network')
@@ -1000,9 +1049,12 @@ def _setup_query(p):
     p.add_argument('--limit', type=int, default=None, help='at most this many records')
     p.add_argument('--csv', default=None, help='write the table to this CSV file as well')
 
+# %% ../nbs/01_query.ipynb #cff3286e
 def _run_query(a):
     rs = _rs_from_args(a)
-    if a.dry_run: print(rs); return 0
+    if a.dry_run:
+        print(rs)
+        return 0
     df = query_keywords(rs, a.keys, client=jsoc_client(a.server, a.timeout), n=a.limit, retries=a.retries)
     print(f'{rs}: {len(df)} records')
     if len(df): print(df.to_string(index=False))
@@ -1010,6 +1062,7 @@ def _run_query(a):
         with atomic_path(a.csv) as tmp: df.to_csv(tmp, index=False)
     return 0
 
+# %% ../nbs/01_query.ipynb #23571cb7
 def _setup_download(p):
     _add_rs_args(p)
     p.add_argument('--root', required=True, help='data root to fill')
@@ -1025,6 +1078,7 @@ def _setup_download(p):
                    help='accept FITS files without CHECKSUM/DATASUM cards')
     p.add_argument('--no-progress', action='store_true', help='no status line or progress bar')
 
+# %% ../nbs/01_query.ipynb #f87501d2
 def _one_line_warnings(command:str, f, *args, **kwargs):
     "Call `f`, printing each SolarnbWarning it raises as one line on stderr (no source line)."
     with warnings.catch_warnings(record=True) as caught:
@@ -1033,6 +1087,7 @@ def _one_line_warnings(command:str, f, *args, **kwargs):
         finally:
             for w in caught: print(f'solarnb {command}: note: {w.message}', file=sys.stderr)
 
+# %% ../nbs/01_query.ipynb #adc6c541
 def _run_download(a):
     rs = _rs_from_args(a)
     t = _one_line_warnings('download', download, rs, a.root, a.email, client=jsoc_client(a.server, a.timeout),
@@ -1045,6 +1100,7 @@ def _run_download(a):
     print(f'{rs}: {len(t)} files in {a.root} ({summary}; {new / 2**20:.1f} MB fetched)')
     return 0
 
+# %% ../nbs/01_query.ipynb #47dd37cc
 def _setup_harps(p):
     p.add_argument('--noaa', type=int, nargs='*', default=(), help='NOAA numbers to look up')
     p.add_argument('--harp', type=int, nargs='*', default=(), help='HARP numbers to look up')
@@ -1053,11 +1109,13 @@ def _setup_harps(p):
     p.add_argument('--url', default=HARP_NOAA_URL, help='where to fetch the table')
     p.set_defaults(harps_usage=p.format_usage())
 
+# %% ../nbs/01_query.ipynb #de3f1aba
 def _harps_table(a) -> HarpNoaaTable:
     "The table `solarnb harps` reads; fallback notes go to stderr as one line each."
     if a.table: return HarpNoaaTable.from_file(a.table)
     return _one_line_warnings('harps', harp_noaa_table, a.refresh, url=a.url, retries=1)
 
+# %% ../nbs/01_query.ipynb #fa26c6c1
 def _run_harps(a):
     if not (a.noaa or a.harp or a.refresh):
         sys.stderr.write(getattr(a, 'harps_usage', 'usage: solarnb harps [--noaa N ...] [--harp N ...]\n') +
@@ -1082,6 +1140,7 @@ def _bench_verify(files:list, rep:int) -> dict:
             'seconds': time_it(lambda: [verify_fits(p) for p in files], repeat=rep),
             'reference': 'astropy fits.open(checksum=True)', 'ref_seconds': time_it(astropy_check, repeat=rep)}
 
+# %% ../nbs/01_query.ipynb #f726d31f
 def _bench_download(standin, rep:int) -> dict:
     "A full download of the stand-in's records into a fresh root."
     import tempfile as _t, shutil as _s
@@ -1093,6 +1152,7 @@ def _bench_download(standin, rep:int) -> dict:
         return {'stage': 'query', 'case': 'download 15 files, 7.4 MB, stand-in', 'seconds': time_it(dl, repeat=rep),
                 'note': 'loopback, verified; JSOC itself is network-bound'}
 
+# %% ../nbs/01_query.ipynb #c3a29440
 def _bench_record_sets(n:int, rep:int) -> dict:
     "Building and parsing the issue's record set `n` times."
     def build():
@@ -1101,6 +1161,7 @@ def _bench_record_sets(n:int, rep:int) -> dict:
     seconds = time_it(lambda: [build() for _ in range(n)], repeat=rep)
     return {'stage': 'query', 'case': f'record_set + parse, x{n}', 'seconds': seconds}
 
+# %% ../nbs/01_query.ipynb #75c36a21
 def _bench_harp_table(rep:int) -> list:
     "Parsing a JSOC-sized table, and 1000 exact lookups against a grep-style substring scan."
     text = 'HARPNUM NOAA_ARS\n' + ''.join(f'{h} {11000 + h}' + (f',{11001 + h}' if h % 7 == 0 else '') + '\n'
@@ -1115,6 +1176,7 @@ def _bench_harp_table(rep:int) -> list:
              'reference': 'substring scan (grep-style), from 100 lookups x 10',
              'ref_seconds': time_it(scan, wanted[:100], repeat=1) * 10}]
 
+# %% ../nbs/01_query.ipynb #e39f2140
 def bench_query(quick:bool=False) -> list:
     "Record-set building, HARP table parsing and lookups, verification, and a download through the local stand-in."
     from solarnb.jsoc_standin import JsocStandIn      # test infrastructure, imported only to benchmark
