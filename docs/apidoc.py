@@ -166,6 +166,7 @@ def field_table(cls) -> str:
         if has_unit: cells.append(m.get('unit') or '')
         if has_range: cells.append(fmt_range(m))
         cells.append(m.get('help') or comments.get(f.name, ''))
+        if not cells[-1]: UNDOCUMENTED.append(f'{cls.__name__}.{f.name} (field)')
         rows.append('| ' + ' | '.join(_cell(c) for c in cells) + ' |')
     return '**Fields**\n\n' + '\n'.join(rows)
 
@@ -204,6 +205,8 @@ def class_attributes(cls) -> list[tuple[str, object]]:
 # ----------------------------------------------------------------------------------------------------------
 # markdown
 
+UNDOCUMENTED: list[str] = []   # names rendered without a docstring (or fields without help), for the build's report
+
 def src_html(link: str | None) -> str:
     return f'<a class="sn-source" href="{html.escape(link)}">source</a>\n\n' if link else ''
 
@@ -220,6 +223,7 @@ def render_function(obj, name: str, level: int, link: str | None, method: bool =
     parts = [f'{h} {name}\n', src_html(link) + code(prefix + fmt_call(kw, name, sig))]
     d = docstring(obj)
     if d: parts.append(d)
+    else: UNDOCUMENTED.append(name)
     t = param_table(f, drop_first=method and not isinstance(obj, staticmethod))
     if t: parts.append(t)
     return '\n\n'.join(parts)
@@ -233,20 +237,29 @@ def render_property(obj, name: str, level: int, link: str | None) -> str:
     parts = [f'{h} {name}\n', src_html(link) + code(f'{deco}\n{name}{ret}')]
     d = docstring(obj)
     if d: parts.append(d)
+    else: UNDOCUMENTED.append(name)
     return '\n\n'.join(parts)
 
 def render_class(cls, name: str, level: int, link_of, skip: set = frozenset()) -> str:
     "A class as `class Name(...)`, its docstring, fields (dataclasses), attributes and public members."
     h = '#' * level
-    bases = [b for b in cls.__bases__ if b is not object]
+    bases = [b.__qualname__ if b.__module__ == 'builtins' or b.__module__.startswith('solarnb')
+             else f'{b.__module__}.{b.__qualname__}' for b in cls.__bases__ if b is not object]
     sig = signature(cls)
     if sig is not None: sig = sig.replace(return_annotation=inspect.Signature.empty)
-    head = fmt_call('class ', name, sig)
-    if bases: head += '\n# bases: ' + ', '.join(f'{b.__module__}.{b.__qualname__}' if b.__module__ != 'builtins'
-                                                 else b.__qualname__ for b in bases)
+    if sig is None or issubclass(cls, BaseException) and '__init__' not in vars(cls):
+        head = f'class {name}' + (f'({", ".join(bases)})' if bases else '')
+    else:
+        head = fmt_call('class ', name, sig)
+        if dataclasses.is_dataclass(cls):
+            for f in dataclasses.fields(cls):
+                if f.default_factory is not dataclasses.MISSING:
+                    head = head.replace(f'{f.name}:{fmt_annotation(f.type)}=<factory>', f'{f.name}:{fmt_annotation(f.type)}={fmt_default(f)}')
+        if bases: head += '\n# bases: ' + ', '.join(bases)
     parts = [f'{h} {name}\n', src_html(link_of(cls)) + code(head)]
     d = docstring(cls)
     if d: parts.append(d)
+    else: UNDOCUMENTED.append(name)
     if dataclasses.is_dataclass(cls):
         t = field_table(cls)
         if t: parts.append(t)

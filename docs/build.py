@@ -7,19 +7,26 @@
 Quarto (what `nbdev_docs` uses) cannot be installed on these machines, so this script does the same job
 with Sphinx:
 
-1. execute every notebook with a Jupyter kernel (nbclient), cwd = `nbs/` so `../example_data` resolves;
-   a notebook that fails is reported and included without outputs, and the build goes on;
-2. process the executed notebooks with nbdev's own processors (what `proc_nbs` runs): `show_doc` cells are
-   added after exported definitions, `#| hide` and `#| export` cells removed, front matter extracted;
-3. turn the processed notebooks into plain notebooks that myst-nb renders: front matter becomes
-   `# Title` + `> description`, `#| echo: false` becomes the `remove-input` tag, show_doc output becomes
-   a markdown cell (so each documented name gets a heading and an anchor), nbdev's links to the
-   published site become links between the local pages;
+1. execute each notebook in its own process with execnb's in-process shell, exactly as `solarnb test` and
+   nbdev_test do (cwd = `nbs/`, `IN_TEST=1`, the same skipped cells), `-j` at a time, longest first; figures
+   inline as PNG, warnings and dask/tornado logging silenced, a static picture of each widget recorded. A
+   notebook that fails is reported and shown up to the failing cell. `solarnb test --save` runs the test suite
+   with this same executor and leaves the executed notebooks where this step finds them;
+2. process the executed notebooks with nbdev's own processors (what `proc_nbs` runs: `show_doc` cells after
+   exported definitions, `#| hide` / `#| export` cells removed, front matter), all in one process, with
+   nbdev's `exec_show_docs` (which re-ran every notebook's definitions) replaced by `apidoc.render` on the
+   module's own objects: classes with their methods, properties and dataclass fields;
+3. turn them into plain notebooks that myst-nb renders: front matter -> `# Title` + `> description`,
+   `#| echo: false` -> tag `remove-input`, show_doc output -> markdown (a heading and anchor per name),
+   nbdev's links to the published site -> links between the local pages (a link to an undocumented name
+   becomes plain code), outputs without logs, tracebacks or machine paths, widgets as a note and picture;
 4. build HTML with Sphinx + myst-nb + pydata-sphinx-theme, with a local MathJax (fetched once with
-   `npm pack mathjax@3` into `docs/_mathjax/`).
+   `npm pack mathjax@3` into `docs/_mathjax/`), and write the highlighted source pages
+   (`_modules/solarnb/*.html`, line anchors `#L-n`) that every "source" link points to.
 
 Intermediate files live in `docs/_nbs/` (git-ignored); executed notebooks are cached there and reused while
-neither the notebook nor any `solarnb/*.py` changed (`--force` re-runs them).
+neither the notebook nor any `solarnb/*.py` changed (`--force` re-runs them); the plain notebooks are
+rewritten only when they change, so Sphinx rebuilds only changed pages.
 """
 from __future__ import annotations
 import argparse, concurrent.futures as cf, hashlib, json, multiprocessing as mp, os, re, shutil, subprocess
@@ -320,7 +327,8 @@ def process_all(jobs: list[tuple[str, str]], nb_pages: dict) -> list[dict]:
             nb.path_ = str(NBS/Path(src).name)   # nbdev names the page after the notebook's path
             Procs()(nb)
             write_nb(nb, dst)
-            out.append(dict(name=Path(src).name, ok=True, problems=problems))
+            out.append(dict(name=Path(src).name, ok=True, problems=problems, undocumented=list(apidoc.UNDOCUMENTED)))
+            apidoc.UNDOCUMENTED.clear()
         except Exception as e:
             shutil.copy2(src, dst)
             out.append(dict(name=Path(src).name, ok=False, problems=problems + [f'{type(e).__name__}: {str(e)[:300]}']))
@@ -347,7 +355,7 @@ def _path_subs() -> list[tuple[re.Pattern, str]]:
     subs.append((re.compile(r'/work/shared/data(?=/|\b)'), 'shared/data'))
     subs.append((re.compile(r'/work/[\w.\-]+'), '..'))
     subs.append((re.compile(r'(/private)?/(tmp|var/tmp)(/[\w.\-]+)?'), '$TMPDIR'))
-    subs.append((re.compile(r'/root(?=/|\b)'), '~'))
+    subs.append((re.compile(r'(?<![\w.$/\-])/root(?=/|\b)'), '~'))
     home = str(Path.home())
     if home not in ('/', '/root'): lit(home, '~')
     return subs
@@ -628,13 +636,20 @@ def run_processing(nbs, a, lib, nb_pages) -> None:
     with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         res = pool.submit(process_all, [(str(ex/p.name), str(proc/p.name)) for p in todo], nb_pages).result()
     n_notes = 0
+    undoc = {}
+    try: undoc = json.loads((WORK/'undocumented.json').read_text())
+    except Exception: pass
     for r, p in zip(res, todo):
+        undoc[p.name] = r.get('undocumented', [])
         if not r['ok']: log(f'!! {p.name}: nbdev processing failed ({r["problems"][-1]}); using it unprocessed')
         else: (proc/f'{p.name}.key').write_text(keys[p])
         if a.verbose:
             for q in r['problems']: log(f'   note    {p.name}: {q}')
         n_notes += len(r['problems'])
     if n_notes and not a.verbose: log(f'   ({n_notes} show_doc note(s); -v lists them)')
+    (WORK/'undocumented.json').write_text(json.dumps(undoc, indent=1))
+    n = sum(len(v) for v in undoc.values())
+    if n: log(f'   {n} public name(s) or field(s) without a docstring or help: see docs/_nbs/undocumented.json')
 
 def page_names(nbs) -> dict[str, str]:
     "Notebook file name -> page name ('00_core.ipynb' -> 'core'), from the notebook's own front matter."

@@ -163,7 +163,7 @@ def jupyterlab(root: Path, tmp: Path):
     cmd = [sys.executable, '-m', 'jupyterlab', '--allow-root', '--no-browser', '--ServerApp.ip=127.0.0.1',
            f'--ServerApp.port={port}', '--ServerApp.port_retries=0', f'--IdentityProvider.token={token}',
            f'--ServerApp.root_dir={root}', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
-           '--LabApp.expose_app_in_browser=True', '--LabApp.news_url=', '--LabApp.extension_manager=readonly']
+           '--LabApp.expose_app_in_browser=True', '--LabApp.news_url=None', '--LabApp.extension_manager=readonly']
     logf = open(tmp/'jupyterlab.log', 'w')
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     base = f'http://127.0.0.1:{port}/'
