@@ -88,7 +88,7 @@ def check_normalised(ic_norm:sunpy.map.GenericMap, tolerance:float=0.15) -> floa
     return qs
 
 # %% ../nbs/04_regions.ipynb #0495407e
-_STRUCT = {4: ndi.generate_binary_structure(2, 1), 8: ndi.generate_binary_structure(2, 2)}
+_STRUCT = {4: np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool), 8: np.ones((3, 3), bool)}   # scipy's 2-D structures
 LABEL_BUNIT = ('1', 'integer region label, 0 = background')
 "BUNIT (and its comment) of a label image written to FITS: a pure number."
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import astropy.units as u
-from astropy.wcs import WCS, FITSFixedWarning
 
 from .core import (SolarnbError, SolarnbWarning, OptionError, option, check_options, atomic_path,
                           map_to_hdu, example_data_path, LazyModule, LazyObject)
@@ -28,6 +27,7 @@ __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS'
 pd = LazyModule('pandas')
 const = LazyModule('astropy.constants')
 fits = LazyModule('astropy.io.fits')
+WCS = LazyObject('astropy.wcs', 'WCS')
 
 # %% ../nbs/10_spectra.ipynb #9544e4d8
 class SpiceFileError(SolarnbError, OSError):
@@ -75,6 +75,7 @@ class SpiceWindow:
     @property
     def wcs(self) -> WCS:
         "The window's full WCS (x, y, wavelength, time)."
+        from astropy.wcs import FITSFixedWarning
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', FITSFixedWarning)
             return WCS(self.header)
@@ -100,6 +101,7 @@ def _window_from_hdu(hdul, i, path) -> SpiceWindow:
     name = str(h.get('EXTNAME', f'HDU{i}'))
     d = np.asarray(hdul[i].data, dtype=float)
     if d.ndim != 4: raise SpiceFileError(f'{path}: HDU {name!r} has {d.ndim} axes, not the 4 of a SPICE L2 window')
+    from astropy.wcs import FITSFixedWarning
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FITSFixedWarning)
         w = WCS(h)

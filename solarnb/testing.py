@@ -95,7 +95,7 @@ def row_latitudes(hdr) -> np.ndarray:
 # %% ../nbs/90_testing.ipynb #8d5fbe32
 NOISE = {'continuum': ('rel', 0.005), 'Br': ('abs', 10.0), 'Bp': ('abs', 10.0), 'Bt': ('abs', 10.0),
          'magnetogram': ('abs', 10.0), 'Dopplergram': ('abs', 3000.0)}
-"Noise added per segment: relative to the median, or absolute in the segment's unit (G, or cm/s for Doppler)."
+"Noise added per segment: relative to the median, or absolute in the segment's unit (G, or m/s for Doppler)."
 
 EVOLVE = ('continuum', 'Br', 'Bp', 'Bt', 'magnetogram')
 "Segments whose contrast is modulated (10% over the sequence)."
