@@ -24,7 +24,7 @@ __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEG
            'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
            'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
            'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'time_it', 'bench_names', 'panel_axes',
-           'cea_ticks', 'carrington_axes', 'plot_record', 'bench_core', 'LazyModule', 'LazyObject']
+           'plot_record', 'bench_core', 'LazyModule', 'LazyObject']
 
 # %% ../nbs/00_core.ipynb #ebb08b7b
 class SolarnbError(Exception):
@@ -1203,45 +1203,6 @@ def panel_axes(fig,                     # the figure: resized to fit the panels
     caxes = [fig.add_axes(((x0 + w + pad) / fw, y0 / fh, cbw / fw, h / fh), label='<colorbar>') for x0, y0 in corners]
     return axes, caxes
 
-# %% ../nbs/00_core.ipynb #2d876b44
-def _round_ticks(lo:float, hi:float, n:int) -> np.ndarray:
-    "Round values (steps 1, 2, 2.5, 5 x 10^k) between `lo` and `hi`, about `n` of them."
-    from matplotlib.ticker import MaxNLocator
-    v = MaxNLocator(n, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
-    return v[(v >= lo) & (v <= hi)]
-
-def cea_ticks(m:sunpy.map.GenericMap, n:int=6):
-    "Pixel positions and labels of round Carrington longitudes and latitudes of a separable CEA map, or None."
-    w = m.wcs
-    ctype = [str(c) for c in w.wcs.ctype]
-    pc = w.wcs.get_pc()
-    if not all(c.endswith(('-CEA', '-CAR')) for c in ctype) or pc[0, 1] != 0 or pc[1, 0] != 0:
-        return None
-    ny, nx = m.data.shape
-    lon, _ = w.pixel_to_world_values(np.arange(nx), np.full(nx, (ny - 1) / 2))
-    _, lat = w.pixel_to_world_values(np.full(ny, (nx - 1) / 2), np.arange(ny))
-    lon = np.rad2deg(np.unwrap(np.deg2rad(lon)))          # continuous across 0/360
-    vlon = _round_ticks(lon.min(), lon.max(), n)
-    vlat = _round_ticks(lat.min(), lat.max(), n)
-    xpix, _ = w.world_to_pixel_values(vlon, np.full(len(vlon), lat[ny // 2]))
-    _, ypix = w.world_to_pixel_values(np.full(len(vlat), lon[nx // 2]), vlat)
-    fmt = lambda v: f'{v % 360 if v >= 360 or v < 0 else v:g}°'
-    return (np.asarray(xpix), [fmt(v) for v in vlon]), (np.asarray(ypix), [f'{v:g}°' for v in vlat])
-
-def carrington_axes(ax, m:sunpy.map.GenericMap, grid:bool=False) -> bool:
-    "Label plain image axes of CEA map `m` in Carrington longitude and latitude; False if `m` is not separable."
-    t = cea_ticks(m)
-    if t is None:
-        return False
-    (xp, xl), (yp, yl) = t
-    ax.set_xticks(xp, xl)
-    ax.set_yticks(yp, yl)
-    ax.set_xlabel('Carrington longitude [deg]')
-    ax.set_ylabel('Carrington latitude [deg]')
-    if grid:
-        ax.grid(color='white', alpha=0.35, ls=':', lw=0.6)
-    return True
-
 # %% ../nbs/00_core.ipynb #1f230693
 def plot_record(ar:ActiveRegion, fig=None):
     "Continuum and Br side by side in CEA coordinates, the HARP region (bitmap >= 33) outlined."
@@ -1252,8 +1213,7 @@ def plot_record(ar:ActiveRegion, fig=None):
     panels = panels or sorted(ar.files)[:1]
     maps = [ar.segment(s) for s in panels]
     fig = fig or plt.figure()
-    plain = cea_ticks(maps[0]) is not None                  # separable CEA: plain axes, exact lon/lat ticks
-    axes, caxes = panel_axes(fig, maps[0].data.shape, 1, len(panels), projection=None if plain else maps)
+    axes, caxes = panel_axes(fig, maps[0].data.shape, 1, len(panels), projection=maps)   # WCSAxes: SHARP CEA is oblique
     mask = (ar.bitmap.data >= 33).astype(float) if ar.has('bitmap') else None
     for s, m, ax, cax in zip(panels, maps, axes, caxes):
         unit = m.unit.to_string() if m.unit is not None else ''
@@ -1266,11 +1226,8 @@ def plot_record(ar:ActiveRegion, fig=None):
         if mask is not None:
             ax.contour(mask, levels=[0.5], colors='gold', linewidths=0.8)
         ax.set_title(f'{s} [{unit}]', y=1, pad=4)
-        if plain:
-            carrington_axes(ax, m)
-        else:
-            ax.coords[0].set_axislabel('Carrington longitude')
-            ax.coords[1].set_axislabel('Carrington latitude')
+        ax.coords[0].set_axislabel('Carrington longitude')
+        ax.coords[1].set_axislabel('Carrington latitude')
     fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}: '
                  'HARP region outlined in gold')
     return fig
