@@ -228,7 +228,9 @@ _ERRORS_JS = r"""
   // errors shown inside widget Output areas (callbacks) are rendered as stderr with a traceback
   document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').forEach(e => {
     const t = e.innerText || '';
-    if (/Traceback|Error:/.test(t)) found.push('output: ' + t.slice(0, 300));
+    if (!/Traceback|Error:/.test(t)) return;
+    const last = t.match(/^\w+(Error|Exception)\b.*$/gm);
+    found.push('shown in an output: ' + (last ? last[last.length - 1] : t).slice(0, 300));
   });
   return found;
 }
@@ -246,16 +248,20 @@ def wait_idle(page, timeout: float = 120):
         time.sleep(0.3)
     return False
 
-def drive_widgets(page, timeout: float) -> list[str]:
-    "Move every slider, pick another option in every dropdown, toggle every checkbox; return what was done."
-    done = []
-    sliders = page.query_selector_all('.jp-OutputArea .widget-slider .noUi-handle, .jp-OutputArea .slider-container .noUi-handle')
-    for i, h in enumerate(sliders):
+def drive_widgets(page, timeout: float) -> tuple[list[str], list[str]]:
+    """Move every slider step by step, pick another option in every dropdown, toggle every checkbox and press
+    toggle buttons; after each step, wait for the kernel and collect any error shown. Returns (actions, errors)."""
+    done, errors, seen = [], [], set()
+    def step(what):
+        wait_idle(page, timeout)
+        for e in page.evaluate(_ERRORS_JS):
+            if e not in seen: seen.add(e); errors.append(f'{e} (after {what})')
+    for i, h in enumerate(page.query_selector_all('.jp-OutputArea .widget-slider .noUi-handle')):
         try:
             h.scroll_into_view_if_needed(); h.focus()
-            for _ in range(3): page.keyboard.press('ArrowRight')
-            wait_idle(page, timeout); done.append(f'slider {i} +3 steps')
-            page.keyboard.press('ArrowLeft'); wait_idle(page, timeout)
+            for k in ['ArrowRight'] * 2 + ['ArrowLeft'] * 4 + ['ArrowRight'] * 2:   # both sides, then back
+                page.keyboard.press(k); step(f'slider {i} {k}')
+            done.append(f'slider {i}: 2 steps right, 4 left, 2 right')
         except Exception as e: done.append(f'slider {i}: could not drive ({str(e)[:80]})')
     for i, s in enumerate(page.query_selector_all('.jp-OutputArea .widget-dropdown select')):
         try:
@@ -263,18 +269,18 @@ def drive_widgets(page, timeout: float) -> list[str]:
             cur = s.evaluate('e => e.value')
             nxt = next((o for o in opts if o != cur), None)
             if nxt is None: continue
-            s.scroll_into_view_if_needed(); s.select_option(nxt); wait_idle(page, timeout)
-            done.append(f'dropdown {i} -> option {opts.index(nxt)}')
+            s.scroll_into_view_if_needed(); s.select_option(nxt); step(f'dropdown {i}')
+            done.append(f'dropdown {i}: option {opts.index(nxt)}')
         except Exception as e: done.append(f'dropdown {i}: could not drive ({str(e)[:80]})')
     for i, c in enumerate(page.query_selector_all('.jp-OutputArea .widget-checkbox input[type=checkbox]')):
         try:
-            c.scroll_into_view_if_needed(); c.click(); wait_idle(page, timeout); done.append(f'checkbox {i} toggled')
+            c.scroll_into_view_if_needed(); c.click(); step(f'checkbox {i}'); done.append(f'checkbox {i}: toggled')
         except Exception as e: done.append(f'checkbox {i}: could not drive ({str(e)[:80]})')
     for i, s in enumerate(page.query_selector_all('.jp-OutputArea .widget-toggle-buttons button:not(.mod-active)')[:3]):
         try:
-            s.scroll_into_view_if_needed(); s.click(); wait_idle(page, timeout); done.append(f'toggle button {i} pressed')
+            s.scroll_into_view_if_needed(); s.click(); step(f'toggle button {i}'); done.append(f'toggle button {i}: pressed')
         except Exception as e: done.append(f'toggle button {i}: could not drive ({str(e)[:80]})')
-    return done
+    return done, errors
 
 def check_lab(names: list[str], cell_timeout: float) -> int:
     "Run the notebooks in JupyterLab; return the number of failing notebooks (printed)."
@@ -309,15 +315,13 @@ def check_lab(names: list[str], cell_timeout: float) -> int:
                     errors = [f'cell {e["cell"]}: {e["error"]}' for e in r['errors']]
                     actions = []
                     if not errors:
-                        actions = drive_widgets(page, cell_timeout)
-                        time.sleep(0.5)
-                        errors += page.evaluate(_ERRORS_JS)
+                        actions, werr = drive_widgets(page, cell_timeout)
+                        errors += werr
                     bad_console = [c for c in console if 'favicon' not in c]
                     status = 'PASS' if not errors else 'FAIL'
                     log(f'{status} {name}: {r["ran"]} cells run, {r["skipped"]} skipped, '
                         f'{len(actions)} widget actions, {time.time()-t0:.0f} s')
-                    for a in actions:
-                        if 'could not' in a: log(f'     note: {a}')
+                    for a in actions: log(f'     {"note: " if "could not" in a else ""}{a}')
                     for e in errors: log(f'     error: {e}')
                     for c in bad_console[:5]: log(f'     console: {c}')
                     failed += bool(errors)
