@@ -164,6 +164,12 @@ def jupyterlab(root: Path, tmp: Path):
            f'--ServerApp.port={port}', '--ServerApp.port_retries=0', f'--IdentityProvider.token={token}',
            f'--ServerApp.root_dir={root}', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
            '--LabApp.expose_app_in_browser=True', '--LabApp.news_url=None', '--LabApp.extension_manager=readonly']
+    # every cell in the DOM (JupyterLab 4 otherwise renders only the cells in view), no autosave
+    cfg = tmp/'settings'/'@jupyterlab'
+    (cfg/'notebook-extension').mkdir(parents=True, exist_ok=True)
+    (cfg/'notebook-extension'/'tracker.jupyterlab-settings').write_text(json.dumps({'windowingMode': 'none'}))
+    (cfg/'docmanager-extension').mkdir(parents=True, exist_ok=True)
+    (cfg/'docmanager-extension'/'plugin.jupyterlab-settings').write_text(json.dumps({'autosave': False}))
     logf = open(tmp/'jupyterlab.log', 'w')
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     base = f'http://127.0.0.1:{port}/'
