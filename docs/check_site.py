@@ -11,12 +11,12 @@ source pages, search); fails on a broken internal link (a missing page or file, 
 page does not have), a console error or uncaught page error, a failed request, or any request to a host
 other than 127.0.0.1 (those are blocked and reported).
 
-JupyterLab part: copies the notebooks to a temporary folder (so nothing is saved into `nbs/`; `../example_data`
-is linked), starts JupyterLab on 127.0.0.1 with a token, opens each notebook, runs its cells in order (cells
-flagged with settings.ini's `tst_flags`, `#| eval: false` and `nbdev_export()` cells are skipped, as the test
-suite does), fails on any error output; then drives every widget (moves each slider by a few steps, picks
-the next option of each dropdown, toggles each checkbox) and fails on any error that appears. Every server
-it started is stopped at the end.
+JupyterLab part: copies the notebooks to a temporary folder (so nothing is saved into `nbs/`; `example_data`,
+`settings.ini`, `solarnb` and `docs` are linked), starts JupyterLab on 127.0.0.1 with a token, opens each
+notebook, runs its cells in order (cells flagged with settings.ini's `tst_flags`, `#| eval: false` and
+`nbdev_export()` cells are skipped, as the test suite does), fails on any error output; then drives every
+widget (moves each slider both ways step by step, picks another option of each dropdown, toggles each
+checkbox, presses toggle buttons) and fails on any error that appears. Every server and kernel it started is stopped at the end.
 
 Needs `pip install playwright` (never `playwright install`: it uses /usr/bin/chromium; on Debian
 `apt-get install -y chromium`). Slow (minutes per notebook on a small machine): not part of CI.
@@ -149,7 +149,7 @@ def tst_flags() -> set:
 def lab_tree(tmp: Path) -> Path:
     "A copy of nbs/ (so JupyterLab saves nothing into the repository) next to links to the data and settings."
     shutil.copytree(NBS, tmp/'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints', '__pycache__'))
-    for name in ('example_data', 'settings.ini', 'solarnb'):
+    for name in ('example_data', 'settings.ini', 'solarnb', 'docs'):
         if (ROOT/name).exists(): (tmp/name).symlink_to(ROOT/name)
     return tmp
 
