@@ -74,7 +74,7 @@ def signature(obj, drop_first: bool = False) -> inspect.Signature | None:
     if drop_first and ps and ps[0].name in ('self', 'cls'): sig = sig.replace(parameters=ps[1:])
     return sig
 
-def fmt_call(prefix: str, name: str, sig: inspect.Signature | None, width: int = 100) -> str:
+def fmt_call(prefix: str, name: str, sig: inspect.Signature | None, width: int = 80) -> str:
     "`prefix name(params) -> ret`, one parameter a line when it does not fit in `width` characters."
     if sig is None: return f'{prefix}{name}(...)'
     ps = fmt_params(sig)

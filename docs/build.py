@@ -674,8 +674,10 @@ def main(argv=None):
     ap.add_argument('--clean', action='store_true', help='remove docs/_build and docs/_nbs first')
     a = ap.parse_args(argv)
     t_start = time.time()
-    if a.clean:
+    if a.clean:   # keeps only the notebooks' timings, which order the next execution (longest first)
+        secs = _previous_seconds()
         shutil.rmtree(DOCS/'_build', ignore_errors=True); shutil.rmtree(WORK, ignore_errors=True)
+        if secs: WORK.mkdir(parents=True); (WORK/'seconds.json').write_text(json.dumps(secs, indent=1))
     ex, proc, site = WORK/'exec', WORK/'proc', WORK/'site'
     for d in (ex, proc): d.mkdir(parents=True, exist_ok=True)
     site.mkdir(parents=True, exist_ok=True)

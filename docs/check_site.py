@@ -11,12 +11,12 @@ source pages, search); fails on a broken internal link (a missing page or file, 
 page does not have), a console error or uncaught page error, a failed request, or any request to a host
 other than 127.0.0.1 (those are blocked and reported).
 
-JupyterLab part: copies the notebooks to a temporary folder (so nothing is saved into `nbs/`; `../example_data`
-is linked), starts JupyterLab on 127.0.0.1 with a token, opens each notebook, runs its cells in order (cells
-flagged with settings.ini's `tst_flags`, `#| eval: false` and `nbdev_export()` cells are skipped, as the test
-suite does), fails on any error output; then drives every widget (moves each slider by a few steps, picks
-the next option of each dropdown, toggles each checkbox) and fails on any error that appears. Every server
-it started is stopped at the end.
+JupyterLab part: copies the notebooks to a temporary folder (so nothing is saved into `nbs/`; `example_data`,
+`settings.ini`, `solarnb` and `docs` are linked), starts JupyterLab on 127.0.0.1 with a token, opens each
+notebook, runs its cells in order (cells flagged with settings.ini's `tst_flags`, `#| eval: false` and
+`nbdev_export()` cells are skipped, as the test suite does), fails on any error output; then drives every
+widget (moves each slider both ways step by step, picks another option of each dropdown, toggles each
+checkbox, presses toggle buttons) and fails on any error that appears. Every server and kernel it started is stopped at the end.
 
 Needs `pip install playwright` (never `playwright install`: it uses /usr/bin/chromium; on Debian
 `apt-get install -y chromium`). Slow (minutes per notebook on a small machine): not part of CI.
@@ -149,7 +149,7 @@ def tst_flags() -> set:
 def lab_tree(tmp: Path) -> Path:
     "A copy of nbs/ (so JupyterLab saves nothing into the repository) next to links to the data and settings."
     shutil.copytree(NBS, tmp/'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints', '__pycache__'))
-    for name in ('example_data', 'settings.ini', 'solarnb'):
+    for name in ('example_data', 'settings.ini', 'solarnb', 'docs'):
         if (ROOT/name).exists(): (tmp/name).symlink_to(ROOT/name)
     return tmp
 
@@ -164,6 +164,12 @@ def jupyterlab(root: Path, tmp: Path):
            f'--ServerApp.port={port}', '--ServerApp.port_retries=0', f'--IdentityProvider.token={token}',
            f'--ServerApp.root_dir={root}', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
            '--LabApp.expose_app_in_browser=True', '--LabApp.news_url=None', '--LabApp.extension_manager=readonly']
+    # every cell in the DOM (JupyterLab 4 otherwise renders only the cells in view), no autosave
+    cfg = tmp/'settings'/'@jupyterlab'
+    (cfg/'notebook-extension').mkdir(parents=True, exist_ok=True)
+    (cfg/'notebook-extension'/'tracker.jupyterlab-settings').write_text(json.dumps({'windowingMode': 'none'}))
+    (cfg/'docmanager-extension').mkdir(parents=True, exist_ok=True)
+    (cfg/'docmanager-extension'/'plugin.jupyterlab-settings').write_text(json.dumps({'autosave': False}))
     logf = open(tmp/'jupyterlab.log', 'w')
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     base = f'http://127.0.0.1:{port}/'
@@ -228,7 +234,9 @@ _ERRORS_JS = r"""
   // errors shown inside widget Output areas (callbacks) are rendered as stderr with a traceback
   document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').forEach(e => {
     const t = e.innerText || '';
-    if (/Traceback|Error:/.test(t)) found.push('output: ' + t.slice(0, 300));
+    if (!/Traceback|Error:/.test(t)) return;
+    const last = t.match(/^\w+(Error|Exception)\b.*$/gm);
+    found.push('shown in an output: ' + (last ? last[last.length - 1] : t).slice(0, 300));
   });
   return found;
 }
@@ -246,16 +254,20 @@ def wait_idle(page, timeout: float = 120):
         time.sleep(0.3)
     return False
 
-def drive_widgets(page, timeout: float) -> list[str]:
-    "Move every slider, pick another option in every dropdown, toggle every checkbox; return what was done."
-    done = []
-    sliders = page.query_selector_all('.jp-OutputArea .widget-slider .noUi-handle, .jp-OutputArea .slider-container .noUi-handle')
-    for i, h in enumerate(sliders):
+def drive_widgets(page, timeout: float) -> tuple[list[str], list[str]]:
+    """Move every slider step by step, pick another option in every dropdown, toggle every checkbox and press
+    toggle buttons; after each step, wait for the kernel and collect any error shown. Returns (actions, errors)."""
+    done, errors, seen = [], [], set()
+    def step(what):
+        wait_idle(page, timeout)
+        for e in page.evaluate(_ERRORS_JS):
+            if e not in seen: seen.add(e); errors.append(f'{e} (after {what})')
+    for i, h in enumerate(page.query_selector_all('.jp-OutputArea .widget-slider .noUi-handle')):
         try:
             h.scroll_into_view_if_needed(); h.focus()
-            for _ in range(3): page.keyboard.press('ArrowRight')
-            wait_idle(page, timeout); done.append(f'slider {i} +3 steps')
-            page.keyboard.press('ArrowLeft'); wait_idle(page, timeout)
+            for k in ['ArrowRight'] * 2 + ['ArrowLeft'] * 4 + ['ArrowRight'] * 2:   # both sides, then back
+                page.keyboard.press(k); step(f'slider {i} {k}')
+            done.append(f'slider {i}: 2 steps right, 4 left, 2 right')
         except Exception as e: done.append(f'slider {i}: could not drive ({str(e)[:80]})')
     for i, s in enumerate(page.query_selector_all('.jp-OutputArea .widget-dropdown select')):
         try:
@@ -263,18 +275,18 @@ def drive_widgets(page, timeout: float) -> list[str]:
             cur = s.evaluate('e => e.value')
             nxt = next((o for o in opts if o != cur), None)
             if nxt is None: continue
-            s.scroll_into_view_if_needed(); s.select_option(nxt); wait_idle(page, timeout)
-            done.append(f'dropdown {i} -> option {opts.index(nxt)}')
+            s.scroll_into_view_if_needed(); s.select_option(nxt); step(f'dropdown {i}')
+            done.append(f'dropdown {i}: option {opts.index(nxt)}')
         except Exception as e: done.append(f'dropdown {i}: could not drive ({str(e)[:80]})')
     for i, c in enumerate(page.query_selector_all('.jp-OutputArea .widget-checkbox input[type=checkbox]')):
         try:
-            c.scroll_into_view_if_needed(); c.click(); wait_idle(page, timeout); done.append(f'checkbox {i} toggled')
+            c.scroll_into_view_if_needed(); c.click(); step(f'checkbox {i}'); done.append(f'checkbox {i}: toggled')
         except Exception as e: done.append(f'checkbox {i}: could not drive ({str(e)[:80]})')
     for i, s in enumerate(page.query_selector_all('.jp-OutputArea .widget-toggle-buttons button:not(.mod-active)')[:3]):
         try:
-            s.scroll_into_view_if_needed(); s.click(); wait_idle(page, timeout); done.append(f'toggle button {i} pressed')
+            s.scroll_into_view_if_needed(); s.click(); step(f'toggle button {i}'); done.append(f'toggle button {i}: pressed')
         except Exception as e: done.append(f'toggle button {i}: could not drive ({str(e)[:80]})')
-    return done
+    return done, errors
 
 def check_lab(names: list[str], cell_timeout: float) -> int:
     "Run the notebooks in JupyterLab; return the number of failing notebooks (printed)."
@@ -309,15 +321,13 @@ def check_lab(names: list[str], cell_timeout: float) -> int:
                     errors = [f'cell {e["cell"]}: {e["error"]}' for e in r['errors']]
                     actions = []
                     if not errors:
-                        actions = drive_widgets(page, cell_timeout)
-                        time.sleep(0.5)
-                        errors += page.evaluate(_ERRORS_JS)
+                        actions, werr = drive_widgets(page, cell_timeout)
+                        errors += werr
                     bad_console = [c for c in console if 'favicon' not in c]
                     status = 'PASS' if not errors else 'FAIL'
                     log(f'{status} {name}: {r["ran"]} cells run, {r["skipped"]} skipped, '
                         f'{len(actions)} widget actions, {time.time()-t0:.0f} s')
-                    for a in actions:
-                        if 'could not' in a: log(f'     note: {a}')
+                    for a in actions: log(f'     {"note: " if "could not" in a else ""}{a}')
                     for e in errors: log(f'     error: {e}')
                     for c in bad_console[:5]: log(f'     console: {c}')
                     failed += bool(errors)

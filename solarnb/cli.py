@@ -300,7 +300,10 @@ def run_tests(path='nbs', flags:str='', workers:int=2,
     from nbdev.config import get_config
     cfg = get_config()
     files = sorted(p.resolve() for p in Path(path).glob('*.ipynb') if not p.name.startswith('_'))
-    if not files: print(f'no notebooks under {path}'); print('0 passed, 1 failed'); return 1
+    if not files:
+        print(f'no notebooks under {path}')
+        print('0 passed, 1 failed')
+        return 1
     skip = cfg.tst_flags.split()
     force = flags.split()
     if save and not (cfg.config_path/'docs'/'build.py').exists():
@@ -311,7 +314,8 @@ def run_tests(path='nbs', flags:str='', workers:int=2,
     with ThreadPoolExecutor(max_workers=max(1, workers)) as ex:
         futs = [ex.submit(_test_one, f, skip, force, cfg.config_path, save) for f in files]
         for fu in as_completed(futs):
-            fn, ok, secs, out = fu.result(); res.append(ok)
+            fn, ok, secs, out = fu.result()
+            res.append(ok)
             if not ok: print(out.strip()[-20000:], flush=True)
             print(f'{"PASS" if ok else "FAIL"} {Path(fn).name} ({secs:.1f} s)', flush=True)
     n_fail = res.count(False)
