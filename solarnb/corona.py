@@ -496,15 +496,15 @@ AR_WAVELENGTHS = (94, 131, 171, 193, 195, 211, 335)
 @dataclass
 class CoronaResult:
     "Coronal holes and active regions found in one EUV map."
-    map: sunpy.map.GenericMap
+    map: sunpy.map.GenericMap       # the EUV map analysed (exposure-normalised, DN/s)
     ch_labels: np.ndarray            # full-grid labels of coronal holes (0 = none)
     ar_labels: np.ndarray            # full-grid labels of active regions
     table: pd.DataFrame              # one row per region (kind CH or AR)
     threshold: float = np.nan        # coronal-hole threshold [DN/s, limb-corrected]
     median: float = np.nan           # median limb-corrected disk intensity [DN/s]
     profile: tuple = ()              # limb profile (r_bins, values)
-    options: CoronaOptions = field(default_factory=CoronaOptions)
-    warnings: list = field(default_factory=list)
+    options: CoronaOptions = field(default_factory=CoronaOptions)   # the options used
+    warnings: list = field(default_factory=list)                    # what the detectors noted
 
     def mask_map(self, kind:str='CH') -> sunpy.map.GenericMap:
         "The labels of `kind` ('CH' or 'AR') as a Map with the input map's WCS."
@@ -985,10 +985,10 @@ class PairDataset:
 @dataclass
 class Annotation:
     "A polygon annotation file: its date, the solar radius it gives, and (kind, vertices) polygons."
-    date: str
-    radius: float
+    date: str           # the annotation's DATE line
+    radius: float       # solar radius it gives [pixels of the 4096x4096 image]
     polygons: list      # [(kind 'CH' or 'AR', array of (x, y) vertices in 4096x4096 pixels), ...]
-    path: str = ''
+    path: str = ''      # the file it was read from
 
 # %% ../nbs/11_corona.ipynb #6056f3e5
 def parse_annotation(path) -> Annotation:

@@ -245,7 +245,7 @@ class RecordSetSpec:
     stop: object = None                         # end of the range (Time) or None
     stop_inclusive: bool = True                 # `start-end` includes end; `start/duration` excludes start+duration
     cadence: float|None = None                  # seconds
-    filters: list = field(default_factory=list)
+    filters: list = field(default_factory=list)   # JSOC filter texts, e.g. 'NOAA_ARS ~ "11158"'
     segments: list|None = None                  # None: every segment
 
 # %% ../nbs/01_query.ipynb #60ea15cc

@@ -311,10 +311,10 @@ LineCatalogue.add_window, LineCatalogue.remove_window, LineCatalogue.save = _add
 @dataclass
 class Tie:
     "Parameter `param` follows `ref`: param = ratio * ref + offset."
-    param: str
-    ref: str
-    ratio: float = 1.0
-    offset: float = 0.0
+    param: str             # the tied parameter, e.g. 'amp_ne8b'
+    ref: str               # the parameter it follows
+    ratio: float = 1.0     # param = ratio * ref + offset
+    offset: float = 0.0    # in the parameter's unit (Angstrom for positions and widths)
 
 _KINDS = ('intensity', 'position', 'width')
 
@@ -1102,16 +1102,16 @@ def fuse_windows(*wins:SpiceWindow) -> SpiceWindow:
 @dataclass
 class WindowFit:
     "A fitted window: the model, the per-pixel result, what preparation did and notes."
-    win: SpiceWindow
-    model: LineModel
-    result: FitResult
+    win: SpiceWindow            # the window that was fitted
+    model: LineModel            # its line model (lines, background, ties)
+    result: FitResult           # per-pixel parameters, errors, chi2 and status
     data: np.ndarray            # (y, x, wavelength) the prepared (despiked, binned) data that were fitted
     sigma: np.ndarray           # (y, x, wavelength) their noise
     binning: np.ndarray         # (y, x) kernel size of each pixel
     mean_params: np.ndarray     # refined parameters of the mean spectrum
     history: list               # what was done, for FITS HISTORY
     notes: list                 # warnings
-    seconds: float = 0.0
+    seconds: float = 0.0        # wall time of the fit [s]
     @property
     def shape(self) -> tuple:
         "(y, x) of the fitted pixels."
