@@ -1064,11 +1064,14 @@ def bench_read(quick:bool=False, root=None) -> list:
 @contextlib.contextmanager
 def atomic_path(path):
     "Yield a temporary path beside `path`; rename it to `path` only if the block succeeds."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent); os.close(fd)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    os.close(fd)
     try:
         yield Path(tmp)
-        umask = os.umask(0); os.umask(umask)
+        umask = os.umask(0)
+        os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the file the mode a plain open() would
         os.replace(tmp, path)
     finally:
@@ -1099,7 +1102,7 @@ def _meta_cards(meta) -> dict:
     return cards
 
 def map_to_hdu(m:sunpy.map.GenericMap, history:Iterable[str]=(), dtype=None, **keywords) -> fits.PrimaryHDU:
-    "A FITS HDU of a Map: its data (as `dtype` if given), its metadata (WCS included), `keywords`, `history` and SNBVER."
+    "A FITS HDU of a Map: its data (as `dtype` if given), its metadata and WCS, `keywords`, `history` and SNBVER."
     from solarnb import __version__
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')

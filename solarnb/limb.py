@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import astropy.units as u
 
-from .core import (SolarnbError, ObserverError, EmptyImageError, ProjectionError, time_it, write_map, example_data_path, find_records,
-                          ActiveRegion, MissingSegmentError, option, check_options,
+from .core import (SolarnbError, ObserverError, EmptyImageError, ProjectionError, time_it, write_map,
+                          example_data_path, find_records, ActiveRegion, MissingSegmentError, option, check_options,
                           LazyModule, LazyObject)
 
 # %% auto #0

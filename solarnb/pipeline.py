@@ -14,8 +14,9 @@ import astropy.units as u
 
 from . import __version__
 from .core import (ActiveRegion, Record, SolarnbError, SolarnbWarning, OptionError, DataRootError,
-                   MissingSegmentError, option, check_options, option_value, atomic_path, write_map, format_trec, find_records,
-                   example_data_path, cea_pixel_area, read_map, LazyModule, LazyObject)
+                          MissingSegmentError, option, check_options, option_value, atomic_path, write_map,
+                          format_trec, find_records, example_data_path, cea_pixel_area, read_map, LazyModule,
+                          LazyObject)
 from .limb import LimbOptions
 from .upscale import UpscaleOptions
 from .regions import RegionOptions

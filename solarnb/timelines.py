@@ -12,10 +12,9 @@ import numpy as np
 import astropy.units as u
 from astropy.time import Time
 
-from .core import (SolarnbError, ShapeMismatchError, ProjectionError, FitsReadError, ActiveRegion, SegmentUnitsError,
-                          SolarnbWarning, option, check_options,
-                          atomic_path,
-                          example_data_path, find_records, parse_trec, time_it, LazyModule, LazyObject)
+from .core import (SolarnbError, ShapeMismatchError, ProjectionError, FitsReadError, ActiveRegion,
+                          SegmentUnitsError, SolarnbWarning, option, check_options, atomic_path, example_data_path,
+                          find_records, parse_trec, time_it, LazyModule, LazyObject)
 from .limb import mu_map
 
 # %% auto #0
@@ -530,7 +529,8 @@ def record_tiles(ar:ActiveRegion, grid:TileGrid|None=None, mu=None, continuum=No
 # %% ../nbs/07_timelines.ipynb #f9b008ea
 def _means_nan_everywhere(self, a, min_valid:float=0.5) -> np.ndarray:
     "The previous `TileGrid.means`: NaN-aware sums over every tile (the benchmark's and the test's reference)."
-    a = np.asarray(a); self.check(a.shape)
+    a = np.asarray(a)
+    self.check(a.shape)
     sub = a[..., self.y0:self.y0 + self.n_rows * self.tile_h, self.x0:self.x0 + self.n_cols * self.tile_w]
     sub = sub.reshape(a.shape[:-2] + (self.n_rows, self.tile_h, self.n_cols, self.tile_w))
     fin = np.isfinite(sub)

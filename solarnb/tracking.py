@@ -13,8 +13,8 @@ import astropy.units as u
 from astropy.time import Time
 
 from .core import (SolarnbError, ShapeMismatchError, EmptyImageError, SolarnbWarning, parse_trec, format_trec,
-                          atomic_path, time_it, option, check_options,
-                          ActiveRegion, find_records, example_data_path, RSUN_HMI, cea_pixel_area, write_map, LazyModule, LazyObject)
+                          atomic_path, time_it, option, check_options, ActiveRegion, find_records, example_data_path,
+                          RSUN_HMI, cea_pixel_area, write_map, LazyModule, LazyObject)
 from .regions import REGION_COLUMNS, detect_dark_regions, region_table, region_table_arrays
 
 # %% auto #0

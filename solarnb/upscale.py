@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import astropy.units as u
 
-from .core import (SolarnbError, EmptyImageError, ShapeMismatchError, time_it, write_map, example_data_path, find_records, ActiveRegion,
-                          option, check_options, MissingSegmentError, LazyModule, LazyObject)
+from .core import (SolarnbError, EmptyImageError, ShapeMismatchError, time_it, write_map, example_data_path,
+                          find_records, ActiveRegion, option, check_options, MissingSegmentError, LazyModule,
+                          LazyObject)
 from .limb import normalize_quiet_sun
 
 # %% auto #0
