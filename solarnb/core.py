@@ -1210,6 +1210,8 @@ def panel_axes(fig,                     # the figure: resized to fit the panels
 def plot_record(ar:ActiveRegion, fig=None):
     "Continuum and Br side by side in CEA coordinates, the HARP region (bitmap >= 33) outlined."
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+    from skimage.measure import find_contours
     panels = [s for s in ('continuum', 'Br') if ar.has(s)]
     if 'Br' not in panels and ar.has('magnetogram'):
         panels.append('magnetogram')                      # a SMARP, a magnetogram-only record
@@ -1217,7 +1219,7 @@ def plot_record(ar:ActiveRegion, fig=None):
     maps = [ar.segment(s) for s in panels]
     fig = fig or plt.figure()
     axes, caxes = panel_axes(fig, maps[0].data.shape, 1, len(panels), projection=maps)   # WCSAxes: SHARP CEA is oblique
-    mask = (ar.bitmap.data >= 33).astype(float) if ar.has('bitmap') else None
+    outline = find_contours((ar.bitmap.data >= 33).astype(float), 0.5) if ar.has('bitmap') else []   # traced once
     for s, m, ax, cax in zip(panels, maps, axes, caxes):
         unit = m.unit.to_string() if m.unit is not None else ''
         if s in ('Br', 'magnetogram'):
@@ -1225,12 +1227,13 @@ def plot_record(ar:ActiveRegion, fig=None):
         else:
             lim, cmap = tuple(np.nanpercentile(m.data, [0.5, 99.5])), 'gray'
         im = ax.imshow(m.data, origin='lower', cmap=cmap, vmin=lim[0], vmax=lim[1], interpolation='nearest')
-        fig.colorbar(im, cax=cax, label=f'{s} [{unit}]')
-        if mask is not None:
-            ax.contour(mask, levels=[0.5], colors='gold', linewidths=0.8)
+        fig.colorbar(im, cax=cax, label=f'{s} [{unit}]', ticks=MaxNLocator(5))   # few ticks: text is the cost
+        for line in outline:
+            ax.plot(line[:, 1], line[:, 0], color='gold', lw=0.8)
         ax.set_title(f'{s} [{unit}]', y=1, pad=4)
-        ax.coords[0].set_axislabel('Carrington longitude')
-        ax.coords[1].set_axislabel('Carrington latitude')
+        for c, name in zip(ax.coords, ('Carrington longitude', 'Carrington latitude')):
+            c.set_ticks(number=5)
+            c.set_axislabel(name)
     fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}: '
                  'HARP region outlined in gold')
     return fig

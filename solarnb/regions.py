@@ -426,6 +426,8 @@ def _style_map_axes(ax, wcs):
     lat.set_axislabel('Carrington latitude [deg]')
     lon.set_major_formatter('d.d')
     lat.set_major_formatter('d.d')
+    lon.set_ticks(number=5)                   # few ticks: tick text is most of a quick-look's cost
+    lat.set_ticks(number=5)
     ax.coords.grid(color='white', alpha=0.35, ls=':', lw=0.6)
     return ax
 
@@ -449,8 +451,9 @@ def _outline_features(ax, masks, labels) -> list:
 def _br_panel(ax, cax, Br:sunpy.map.GenericMap, masks:dict, br_range:float, legend:dict):
     "The radial-field panel of plot_regions: Br on a symmetric scale, its colourbar and the PIL outline."
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
     im = ax.imshow(Br.data, origin='lower', cmap='RdBu_r', vmin=-br_range, vmax=br_range, interpolation='nearest')
-    ax.figure.colorbar(im, cax=cax, extend='both', label='$B_r$ [G]')
+    ax.figure.colorbar(im, cax=cax, extend='both', label='$B_r$ [G]', ticks=MaxNLocator(5))
     if masks is not None and masks.get('pil') is not None and np.any(masks['pil']):
         ax.contour(masks['pil'], [0.5], colors='k', linewidths=0.45)
         ax.legend(handles=[Line2D([], [], color='k', lw=1.2, label='PIL (Schrijver 2007)')], **legend)
@@ -469,6 +472,7 @@ def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
     "Continuum with umbra/penumbra outlines, the PIL and centroids; Br beside it when given; colourbars and legend."
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
     from solarnb.core import panel_axes
     if coords not in ('carrington', 'pixel'):
         raise RegionParameterError(f"coords must be 'carrington' or 'pixel', not {coords!r}")
@@ -487,7 +491,7 @@ def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
         _style_map_axes(a, wcs)
     ax = axs[0]
     im = ax.imshow(ic_norm.data, origin='lower', cmap='gray', vmin=0.2, vmax=1.2, interpolation='nearest')
-    fig.colorbar(im, cax=caxs[0], extend='both', label=r'$I_c\,/\,I_{QS}$')
+    fig.colorbar(im, cax=caxs[0], extend='both', label=r'$I_c\,/\,I_{QS}$', ticks=MaxNLocator(5))
     handles = _outline_features(ax, masks, labels)
     if table is not None and len(table):
         ax.plot(table['x [px]'], table['y [px]'], '+', color='lime', ms=6, mew=1.2)

@@ -603,6 +603,7 @@ def _draw_tile_grid(ax, grid:TileGrid, dropped:list, outline):
 def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=None, fig=None):
     "Flux and continuum with the tile grid, ids and dropped rows drawn; the tile-mean maps below."
     import matplotlib.pyplot as plt, matplotlib.patheffects as pe
+    from matplotlib.ticker import MaxNLocator
     from solarnb.core import panel_axes
     panels = _tile_panels(ar, table, continuum)
     nc = len(panels)
@@ -618,17 +619,19 @@ def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=Non
         ax, ax2 = axes[i], axes[nc + i]
         im = ax.imshow(p['img'], origin='lower', cmap=p['cmap'], vmin=p['lim'][0], vmax=p['lim'][1],
                        interpolation='nearest')
-        fig.colorbar(im, cax=caxes[i], label=p['label'], extend=p['extend'])
+        fig.colorbar(im, cax=caxes[i], label=p['label'], extend=p['extend'], ticks=MaxNLocator(5))
         ax.set_title(f"{p['title']}: {grid.n_rows}x{grid.n_cols} tiles of {grid.tile_h}x{grid.tile_w} px",
                      fontsize=10, y=1, pad=4)            # a fixed title position: no tick-label measuring
         vals = np.where(kept, p['vals'].reshape(grid.n_rows, grid.n_cols), np.nan)
         im2 = ax2.imshow(vals, origin='lower', cmap=p['cmap'], extent=extent, interpolation='nearest')
-        fig.colorbar(im2, cax=caxes[nc + i], label=p['vlabel'])
+        fig.colorbar(im2, cax=caxes[nc + i], label=p['vlabel'], ticks=MaxNLocator(5))
         ax2.set_title(f"{p['vtitle']}: {int(kept.sum())} kept tiles", fontsize=10, y=1, pad=4)
         ax2.set_facecolor('white')
         ax.tick_params(labelbottom=False)                # x is shared with the tile-mean map below
         ax2.set_xlabel('x [px]')
         for a in (ax, ax2):
+            a.xaxis.set_major_locator(MaxNLocator(5))   # few ticks: tick text is most of a quick-look's cost
+            a.yaxis.set_major_locator(MaxNLocator(4))
             a.set_ylabel('y [px]')
             _draw_tile_grid(a, grid, dropped, outline)
         ax.set_xlim(-.5, p['img'].shape[1] - .5)
