@@ -731,5 +731,6 @@ def main(argv=None):
     if failed: log(f'notebooks that failed to execute (shown up to the failing cell): {", ".join(sorted(failed))}')
     if r.returncode: sys.exit(f'sphinx failed (exit {r.returncode})')
     log(f'open {out/"index.html"}  (or: python docs/check_site.py --site-only --serve)')
+    if failed: sys.exit(1)   # the site is built, but a notebook that does not run is a failed build
 
 if __name__ == '__main__': main()

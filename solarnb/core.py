@@ -15,11 +15,11 @@ from astropy.time import Time
 
 # %% auto #0
 __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEGMENTS', 'SERIES_SEGMENTS', 'SERIES_CADENCE',
-           'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE', 'RSUN_HMI', 'MSH', 'SolarnbError',
-           'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError', 'ProjectionError',
-           'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError', 'InputPathError',
-           'MissingKeywordError', 'SolarnbWarning', 'OptionError', 'option', 'check_option', 'check_options',
-           'option_type', 'option_value', 'series_unit', 'parse_trec', 'format_trec', 'SharpName',
+           'WCS_KEYS', 'REQUIRED_KEYS', 'FIELD_SEGMENTS', 'CONF_DISAMBIG_RANGE', 'BUNIT_ERRATA', 'RSUN_HMI', 'MSH',
+           'SolarnbError', 'FilenameError', 'MissingSegmentError', 'FitsReadError', 'ShapeMismatchError',
+           'ProjectionError', 'SegmentUnitsError', 'EmptyImageError', 'ObserverError', 'DataRootError',
+           'InputPathError', 'MissingKeywordError', 'SolarnbWarning', 'OptionError', 'option', 'check_option',
+           'check_options', 'option_type', 'option_value', 'series_unit', 'parse_trec', 'format_trec', 'SharpName',
            'parse_sharp_filename', 'format_sharp_filename', 'Record', 'Problem', 'scan_records', 'find_records',
            'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
            'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
@@ -153,7 +153,7 @@ _G, _NONE = u.G, u.dimensionless_unscaled
 SEGMENT_UNITS = {
     # CEA vector field and its errors (Mx/cm^2 = G)
     'Br': _G, 'Bp': _G, 'Bt': _G, 'Br_err': _G, 'Bp_err': _G, 'Bt_err': _G,
-    'magnetogram': _G, 'Dopplergram': u.m / u.s, 'continuum': u.DN / u.s,   # see _doppler_unit
+    'magnetogram': _G, 'Dopplergram': u.m / u.s, 'continuum': u.DN / u.s,   # see BUNIT_ERRATA
     'bitmap': _NONE, 'conf_disambig': _NONE,
     # CCD (hmi.sharp_720s) inversion segments
     'field': _G, 'field_err': _G, 'inclination': u.deg, 'inclination_err': u.deg,
@@ -746,15 +746,18 @@ def _check_unit(meta:dict, path:Path, name, segment:str) -> str:
     return bunit
 
 # %% ../nbs/00_core.ipynb #74731c2c
-def _doppler_unit(meta:dict, name, segment:str, bunit:str) -> str:
-    "The HMI Dopplergram's true unit: its header says cm/s, its numbers are m/s (as hmi.V_720s, from which it is cut)."
-    if segment != 'Dopplergram' or (name is not None and not name.series.startswith('hmi.')):
-        return bunit
-    if bunit.replace(' ', '') != 'cm/s':
-        return bunit
-    meta['BUNIT'] = 'm/s'
-    meta['SNBUNIT'] = 'header BUNIT cm/s read as m/s'
-    return 'm/s'
+BUNIT_ERRATA = {('hmi.', 'Dopplergram', 'cm/s'): 'm/s'}
+"(series prefix, segment, header BUNIT) -> the unit its numbers are in, where JSOC's header is wrong."
+
+def _header_unit(meta:dict, name, segment:str, bunit:str) -> str:
+    "The segment's true unit: `bunit`, or what `BUNIT_ERRATA` says (then BUNIT and SNBUNIT in `meta` say so too)."
+    series = name.series if name is not None else 'hmi.'
+    for (prefix, seg, said), true in BUNIT_ERRATA.items():
+        if seg == segment and series.startswith(prefix) and bunit.replace(' ', '') == said:
+            meta['BUNIT'] = true
+            meta['SNBUNIT'] = f'header BUNIT {said} read as {true}'
+            return true
+    return bunit
 
 # %% ../nbs/00_core.ipynb #f561b13c
 def _check_pixels(data:np.ndarray, path:Path, segment:str):
@@ -778,7 +781,7 @@ def read_segment(path, segment:str|None=None, # segment name; default: from the 
     meta['SNBFILE'], meta['SNBSEG'] = path.name, segment
     _require_keys(meta, path)
     _check_projection(meta, path, name, require_cea)
-    bunit = _doppler_unit(meta, name, segment, _check_unit(meta, path, name, segment))
+    bunit = _header_unit(meta, name, segment, _check_unit(meta, path, name, segment))
     _check_pixels(data, path, segment)
     _check_values(path, segment, data, meta)
     with warnings.catch_warnings():
