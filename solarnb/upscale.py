@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_upscale.ipynb #4152fa75
 from __future__ import annotations
-import json, math, time, warnings, functools
+import json, math, time, warnings, functools, importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,15 +17,16 @@ from .core import (SolarnbError, EmptyImageError, ShapeMismatchError, time_it, w
 from .limb import normalize_quiet_sun
 
 # %% auto #0
-__all__ = ['UpscaleError', 'EnhanceArchitectureError', 'EnhanceWeightsError', 'upscale_meta', 'upscale_array', 'upscale_spline',
-           'enhance_json_path', 'read_keras_model', 'receptive_radius', 'enhance_model', 'load_keras_weights',
-           'save_keras_weights', 'enhance_array', 'enhance_map', 'degrade', 'training_pairs', 'train_enhance',
-           'UpscaleOptions', 'upscale_record', 'bench_upscale']
+__all__ = ['CATEGORICAL_SEGMENTS', 'UpscaleError', 'EnhanceArchitectureError', 'EnhanceWeightsError', 'upscale_meta',
+           'upscale_array', 'upscale_spline', 'enhance_json_path', 'read_keras_model', 'receptive_radius',
+           'enhance_model', 'load_keras_weights', 'save_keras_weights', 'enhance_array', 'enhance_map', 'degrade',
+           'training_pairs', 'train_enhance', 'upscale_replicate', 'UpscaleOptions', 'upscale_record', 'bench_upscale']
 
 # %% ../nbs/03_upscale.ipynb #a48bf54f
 sunpy = LazyModule('sunpy')        # sunpy.map (3 s to import) at its first use
 dpttrf = LazyObject('scipy.linalg.lapack', 'dpttrf')
 dpttrs = LazyObject('scipy.linalg.lapack', 'dpttrs')
+_HAVE_NUMBA = importlib.util.find_spec('numba') is not None   # the compiled x2 kernel
 
 # %% ../nbs/03_upscale.ipynb #e4acd36d
 class UpscaleError(SolarnbError, ValueError):
@@ -168,23 +169,128 @@ def _limit_sign(out:np.ndarray, # the refined image (f ny, f nx), changed in pla
     for k, r in zip(idx, res): flat[k] = r
     return out
 
+# %% ../nbs/03_upscale.ipynb #426bc6c4
+@functools.lru_cache(64)
+def _sweep_factors(n:int) -> np.ndarray:
+    "Forward-sweep factors c_k of the Thomas algorithm for the n x n tridiagonal matrix (1, 4, 1)."
+    c = np.empty(n)
+    if n: c[0] = 0.25
+    for k in range(1, n): c[k] = 1 / (4 - c[k - 1])
+    return c
+
+# %% ../nbs/03_upscale.ipynb #a739a68e
+def _curvatures_row(f, c, M):
+    "Into M (n-1): the second derivatives at the inner edges of the cumulative-flux spline of the row f (n)."
+    n = len(M)
+    if n == 0: return
+    M[0] = 6 * (f[1] - f[0]) * c[0]
+    for k in range(1, n): M[k] = (6 * (f[k + 1] - f[k]) - M[k - 1]) * c[k]
+    for k in range(n - 2, -1, -1): M[k] -= c[k] * M[k + 1]
+
+# %% ../nbs/03_upscale.ipynb #474951bb
+def _curvatures_cols(a, c, M):
+    "Into M (ny-1, nx): `_curvatures_row` down every column of a (ny, nx) at once, row after contiguous row."
+    n, nx = M.shape
+    if n == 0: return
+    for j in range(nx): M[0, j] = 6 * (a[1, j] - a[0, j]) * c[0]
+    for k in range(1, n):
+        for j in range(nx): M[k, j] = (6 * (a[k + 1, j] - a[k, j]) - M[k - 1, j]) * c[k]
+    for k in range(n - 2, -1, -1):
+        for j in range(nx): M[k, j] -= c[k] * M[k + 1, j]
+
+# %% ../nbs/03_upscale.ipynb #37ca2a17
+def _split_row(f, M, o):
+    "Into o (2n): the two sub-pixels f_k -/+ (M_{k-1} + M_k)/8 of each pixel of the row f (n), M (n-1) its curvatures."
+    n = len(f)
+    for k in range(n):
+        s = 0.
+        if k > 0: s += M[k - 1]
+        if k < n - 1: s += M[k]
+        s *= 0.125
+        o[2 * k] = f[k] - s
+        o[2 * k + 1] = f[k] + s
+
+# %% ../nbs/03_upscale.ipynb #f3925ccb
+def _limit_row(p, o0, o1):
+    "The sign limiter on one row of 2x2 blocks, in place: o0, o1 (2n) the block's two sub-rows, p (n) the parents."
+    for k in range(len(p)):
+        v0, v1, v2, v3 = o0[2 * k], o0[2 * k + 1], o1[2 * k], o1[2 * k + 1]
+        s = p[k]
+        if s * v0 > 0 and s * v1 > 0 and s * v2 > 0 and s * v3 > 0: continue   # the 84% of blocks left alone
+        k0, k1 = (v0 if s * v0 > 0 else 0.), (v1 if s * v1 > 0 else 0.)
+        k2, k3 = (v2 if s * v2 > 0 else 0.), (v3 if s * v3 > 0 else 0.)
+        tot = k0 + k1 + k2 + k3
+        g = 4 * s / tot if tot != 0 else 0.
+        if tot == 0: k0 = k1 = k2 = k3 = s
+        else: k0, k1, k2, k3 = k0 * g, k1 * g, k2 * g, k3 * g
+        o0[2 * k], o0[2 * k + 1], o1[2 * k], o1[2 * k + 1] = k0, k1, k2, k3
+
+# %% ../nbs/03_upscale.ipynb #19eeca03
+def _conservative2_py(a,      # C-contiguous float64 image (ny, nx), no NaN
+                      cy, cx, # `_sweep_factors(ny - 1)`, `_sweep_factors(nx - 1)`
+                      limit,  # apply the sign limiter
+                      out,    # (2 ny, 2 nx) float64, written
+                     ):
+    "The conservative x2 spline in one pass over the image: columns' curvatures, then row by row split, x, limit."
+    ny, nx = a.shape
+    M = np.empty((ny - 1, nx))
+    _curvatures_cols(a, cy, M)
+    sub, Mx = np.empty((2, nx)), np.empty(nx - 1)
+    for i in range(ny):
+        for j in range(nx):
+            s = 0.
+            if i > 0: s += M[i - 1, j]
+            if i < ny - 1: s += M[i, j]
+            s *= 0.125
+            sub[0, j] = a[i, j] - s
+            sub[1, j] = a[i, j] + s
+        for r in range(2):
+            _curvatures_row(sub[r], cx, Mx)
+            _split_row(sub[r], Mx, out[2 * i + r])
+        if limit: _limit_row(a[i], out[2 * i], out[2 * i + 1])
+    return out
+
+# %% ../nbs/03_upscale.ipynb #147553e6
+_X2_HELPERS = ('_curvatures_row', '_curvatures_cols', '_split_row', '_limit_row')
+
+@functools.lru_cache(None)
+def _x2_kernel():
+    "`_conservative2_py` compiled by numba (or loaded from numba's cache) on first use, its helpers inlined."
+    import numba
+    g = globals()
+    for name in _X2_HELPERS:
+        if not hasattr(g[name], 'py_func'): g[name] = numba.njit(inline='always', cache=True)(g[name])
+    return numba.njit(cache=True)(_conservative2_py)
+
+def _conservative2(a:np.ndarray, limit:bool, compiled:bool=True) -> np.ndarray:
+    "The conservative x2 spline of a NaN-free image, limiter when `limit`: compiled, or the same loop in Python."
+    a = np.ascontiguousarray(a, float)
+    ny, nx = a.shape
+    run = _x2_kernel() if compiled else _conservative2_py
+    return run(a, _sweep_factors(ny - 1), _sweep_factors(nx - 1), limit, np.empty((2 * ny, 2 * nx)))
+
 # %% ../nbs/03_upscale.ipynb #f01f2a38
 def upscale_array(a:np.ndarray,              # 2-D image
                   factor:int=2,              # integer refinement factor along each axis
                   method:str='conservative', # 'conservative' (area preserving) or 'interpolate' (point samples)
                   preserve_sign:bool=True,   # conservative only: no sub-pixel of the opposite sign to its parent
+                  engine:str='auto',         # 'auto': compiled for conservative x2 when numba is installed; 'numpy'
                  ) -> np.ndarray:
     "Refine a 2-D array `factor` times with a mirror-extended cubic spline, NaN pixels stay NaN (their sub-pixels)."
     if method not in _METHODS: raise UpscaleError(f'method must be one of {sorted(_METHODS)}, not {method!r}')
     if int(factor) != factor or factor < 1: raise UpscaleError(f'factor must be a positive integer, not {factor!r}')
+    if engine not in ('auto', 'numpy'): raise UpscaleError(f"engine must be 'auto' or 'numpy', not {engine!r}")
     a = np.asarray(a, float)
     if a.ndim != 2: raise UpscaleError(f'expected a 2-D image, got shape {a.shape}')
     if not np.isfinite(a).any(): raise EmptyImageError('cannot upscale an image without a finite pixel (all NaN)')
     factor, f1 = int(factor), _METHODS[method]
     filled, bad = _fill_nan(a)
-    cols = f1(np.ascontiguousarray(filled.T), factor)   # along y: (nx, f ny)
-    out = f1(np.ascontiguousarray(cols.T), factor)      # along x: (f ny, f nx), C order
-    if method == 'conservative' and preserve_sign: _limit_sign(out, filled, factor)
+    if engine == 'auto' and factor == 2 and method == 'conservative' and _HAVE_NUMBA:
+        out = _conservative2(filled, preserve_sign)
+    else:
+        cols = f1(np.ascontiguousarray(filled.T), factor)   # along y: (nx, f ny)
+        out = f1(np.ascontiguousarray(cols.T), factor)      # along x: (f ny, f nx), C order
+        if method == 'conservative' and preserve_sign: _limit_sign(out, filled, factor)
     if bad.any(): out[np.repeat(np.repeat(bad, factor, 0), factor, 1)] = np.nan
     return out
 
@@ -600,6 +706,24 @@ def train_enhance(model,            # a `KerasGraph`
     model.eval()
     return losses
 
+# %% ../nbs/03_upscale.ipynb #7a9768a0
+CATEGORICAL_SEGMENTS = ('bitmap', 'conf_disambig')   # label segments: refined by copying, never interpolated
+
+def upscale_replicate(m:sunpy.map.GenericMap, # a label segment: bitmap, conf_disambig
+                      factor:int=2,           # integer refinement factor
+                     ) -> sunpy.map.GenericMap:
+    "A Map refined `factor` times by giving each sub-pixel its parent's value (labels stay labels), WCS exact."
+    if int(factor) != factor or factor < 1: raise UpscaleError(f'factor must be a positive integer, not {factor!r}')
+    f = int(factor)
+    data = np.repeat(np.repeat(m.data, f, 0), f, 1)
+    meta = upscale_meta(m.meta, f, data.shape)
+    meta['upfactor'], meta['upmethod'] = f, 'replicate'
+    line = f'upscaled x{f} by copying each pixel to its sub-pixels, CRPIX -> f(CRPIX-0.5)+0.5, CDELT -> CDELT/f'
+    meta['history'] = (str(meta.get('history', '') or '') + '\n' + line).strip()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return sunpy.map.Map(data, meta)
+
 # %% ../nbs/03_upscale.ipynb #543f9cc9
 @dataclass
 class UpscaleOptions:
@@ -628,6 +752,7 @@ def upscale_record(ar:ActiveRegion,              # the record
         else: continue
         if name.startswith('continuum') and o.enhance_weights:
             out[name] = enhance_map(m, weights=o.enhance_weights, kind='intensity', bins=o.qs_bins)
+        elif name in CATEGORICAL_SEGMENTS: out[name] = upscale_replicate(m, o.factor)
         else: out[name] = upscale_spline(m, o.factor, o.method, o.preserve_sign)
         out[name].meta['upsrc'] = name                      # FITS-ready: UPSRC names the input
     if not out:
@@ -645,11 +770,12 @@ def bench_upscale(quick:bool=False) -> list:
     four = [cn.data] + [ar.segment(s).data for s in ('Br', 'Bp', 'Bt')]
     zoom4 = lambda arrays: [zoom(a, 2, order=3, mode='reflect', grid_mode=True) for a in arrays]
     rows = [{'stage': 'upscale', 'case': 'upscale_record x2, continuum_norm+Br+Bp+Bt, HARP 377 744x377',
-             'seconds': time_it(upscale_record, ar, cn, repeat=n), 'note': 'target <= 0.2 s',
+             'seconds': time_it(upscale_record, ar, cn, repeat=n), 'note': "the record stage's default segments",
              'reference': 'scipy.ndimage.zoom order 3 (point samples, no flux conservation), same 4 arrays',
              'ref_seconds': time_it(zoom4, four, repeat=n)},
             {'stage': 'upscale', 'case': 'upscale_record x2, all 11 segments, HARP 377',
              'seconds': time_it(upscale_record, ar, segments=tuple(sorted(ar.files)), repeat=n),
+             'note': 'target <= 0.2 s; bitmap and conf_disambig copied (labels)',
              'reference': 'scipy.ndimage.zoom order 3, same 11 arrays',
              'ref_seconds': time_it(zoom4, [ar.segment(s).data for s in sorted(ar.files)], repeat=1 if quick else 3)},
             {'stage': 'upscale', 'case': 'spline x2 (conservative), 744x377 continuum',
