@@ -24,7 +24,7 @@ __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEG
            'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
            'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
            'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'time_it', 'bench_names', 'panel_axes',
-           'plot_record', 'bench_core', 'LazyModule', 'LazyObject']
+           'mask_outline', 'draw_outline', 'plot_record', 'bench_core', 'LazyModule', 'LazyObject']
 
 # %% ../nbs/00_core.ipynb #ebb08b7b
 class SolarnbError(Exception):
@@ -1209,12 +1209,26 @@ def panel_axes(fig,                     # the figure: resized to fit the panels
     caxes = [fig.add_axes(((x0 + w + pad) / fw, y0 / fh, cbw / fw, h / fh), label='<colorbar>') for x0, y0 in corners]
     return axes, caxes
 
+# %% ../nbs/00_core.ipynb #7f7ba84f
+def mask_outline(mask) -> list:
+    "The boundary of a boolean mask as (x, y) pixel polylines, halfway between pixel centres (marching squares)."
+    from skimage.measure import find_contours
+    m = np.asarray(mask, bool)
+    if not m.any(): return []
+    return [c[:, ::-1] for c in find_contours(m.astype(np.float32), 0.5)]
+
+def draw_outline(ax, lines:list, **kw):
+    "The polylines of `mask_outline` on `ax` (pixel coordinates, WCSAxes too) as one `LineCollection`, returned."
+    from matplotlib.collections import LineCollection
+    lc = LineCollection(lines, **kw)
+    ax.add_collection(lc, autolim=False)
+    return lc
+
 # %% ../nbs/00_core.ipynb #1f230693
 def plot_record(ar:ActiveRegion, fig=None):
     "Continuum and Br side by side in CEA coordinates, the HARP region (bitmap >= 33) outlined."
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
-    from skimage.measure import find_contours
     panels = [s for s in ('continuum', 'Br') if ar.has(s)]
     if 'Br' not in panels and ar.has('magnetogram'):
         panels.append('magnetogram')                      # a SMARP, a magnetogram-only record
@@ -1222,7 +1236,7 @@ def plot_record(ar:ActiveRegion, fig=None):
     maps = [ar.segment(s) for s in panels]
     fig = fig or plt.figure()
     axes, caxes = panel_axes(fig, maps[0].data.shape, 1, len(panels), projection=maps)   # WCSAxes: SHARP CEA is oblique
-    outline = find_contours((ar.bitmap.data >= 33).astype(float), 0.5) if ar.has('bitmap') else []   # traced once
+    outline = mask_outline(ar.bitmap.data >= 33) if ar.has('bitmap') else []   # traced once for both panels
     for s, m, ax, cax in zip(panels, maps, axes, caxes):
         unit = m.unit.to_string() if m.unit is not None else ''
         if s in ('Br', 'magnetogram'):
@@ -1231,8 +1245,7 @@ def plot_record(ar:ActiveRegion, fig=None):
             lim, cmap = tuple(np.nanpercentile(m.data, [0.5, 99.5])), 'gray'
         im = ax.imshow(m.data, origin='lower', cmap=cmap, vmin=lim[0], vmax=lim[1], interpolation='nearest')
         fig.colorbar(im, cax=cax, label=f'{s} [{unit}]', ticks=MaxNLocator(5))   # few ticks: text is the cost
-        for line in outline:
-            ax.plot(line[:, 1], line[:, 0], color='gold', lw=0.8)
+        draw_outline(ax, outline, colors='gold', linewidths=0.8)
         ax.set_title(f'{s} [{unit}]', y=1, pad=4)
         for c, name in zip(ax.coords, ('Carrington longitude', 'Carrington latitude')):
             c.set_ticks(number=5)

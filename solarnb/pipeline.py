@@ -64,10 +64,18 @@ class RecordPaths:
 
 # %% ../nbs/08_pipeline.ipynb #f67cb02e
 def save_png(fig, path, dpi:int=80) -> Path:
-    "Write `fig` to `path` as PNG atomically (fast zlib level 1: quick-looks, not archives), close it, return the path."
-    import matplotlib.pyplot as plt
+    "Write `fig` to `path` as an RGB PNG atomically (fast zlib level 1: quick-looks, not archives), close it."
+    import matplotlib, matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image, PngImagePlugin
+    fig.set_dpi(dpi)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3]
+    info = PngImagePlugin.PngInfo()
+    info.add_text('Software', f'solarnb {__version__}, matplotlib {matplotlib.__version__}')
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format='png', pil_kwargs={'compress_level': 1})
+        Image.fromarray(rgb).save(tmp, format='png', compress_level=1, pnginfo=info)
     plt.close(fig)
     return Path(path)
 

@@ -15,7 +15,7 @@ from .core import (SolarnbError, ShapeMismatchError, ProjectionError, EmptyImage
                           ActiveRegion, write_map,
                           read_map, atomic_path, time_it, example_data_path, find_records,
                           RSUN_HMI, MSH, cea_pixel_area, pixel_size, option, check_options, option_value, OptionError,
-                          LazyModule, LazyObject)
+                          LazyModule, LazyObject, mask_outline, draw_outline)
 
 # %% auto #0
 __all__ = ['AREA_UNIT', 'LABEL_BUNIT', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'as_area',
@@ -431,31 +431,33 @@ def _style_map_axes(ax, wcs):
     ax.coords.grid(color='white', alpha=0.35, ls=':', lw=0.6)
     return ax
 
-def _outline_features(ax, masks, labels) -> list:
-    "Umbra, penumbra and PIL outlines (or the labelled features' outline) on `ax`; their legend handles."
+def _outline_features(ax, masks, labels) -> tuple:
+    "Umbra, penumbra and PIL outlines (or the labelled features' outline) on `ax`: legend handles, PIL polylines."
     from matplotlib.lines import Line2D
     has = lambda k: masks is not None and masks.get(k) is not None and np.any(masks[k])
     styles = [('umbra', 'red', 0.7, 'umbra'), ('penumbra', 'gold', 0.5, 'penumbra'),
               ('pil', _PIL_COLOUR, 0.45, 'PIL (Schrijver 2007)')]   # thin PIL: at 150 G it also outlines plage
-    handles = []
+    handles, pil = [], []
     if masks is not None:
         for key, colour, lw, label in styles:
             if has(key):
-                ax.contour(masks[key], [0.5], colors=colour, linewidths=lw, alpha=0.85 if key == 'pil' else 1)
+                lines = mask_outline(masks[key])
+                draw_outline(ax, lines, colors=colour, linewidths=lw, alpha=0.85 if key == 'pil' else 1)
                 handles.append(Line2D([], [], color=colour, lw=1.2, label=label))
+                if key == 'pil': pil = lines
     elif labels is not None and (labels.data > 0).any():
-        ax.contour(labels.data > 0, [0.5], colors='red', linewidths=0.7)
+        draw_outline(ax, mask_outline(labels.data > 0), colors='red', linewidths=0.7)
         handles.append(Line2D([], [], color='red', lw=1.2, label='dark feature'))
-    return handles
+    return handles, pil
 
-def _br_panel(ax, cax, Br:sunpy.map.GenericMap, masks:dict, br_range:float, legend:dict):
-    "The radial-field panel of plot_regions: Br on a symmetric scale, its colourbar and the PIL outline."
+def _br_panel(ax, cax, Br:sunpy.map.GenericMap, pil:list, br_range:float, legend:dict):
+    "The radial-field panel of plot_regions: Br on a symmetric scale, its colourbar and the PIL polylines."
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
     im = ax.imshow(Br.data, origin='lower', cmap='RdBu_r', vmin=-br_range, vmax=br_range, interpolation='nearest')
     ax.figure.colorbar(im, cax=cax, extend='both', label='$B_r$ [G]', ticks=MaxNLocator(5))
-    if masks is not None and masks.get('pil') is not None and np.any(masks['pil']):
-        ax.contour(masks['pil'], [0.5], colors='k', linewidths=0.45)
+    if pil:
+        draw_outline(ax, pil, colors='k', linewidths=0.45)
         ax.legend(handles=[Line2D([], [], color='k', lw=1.2, label='PIL (Schrijver 2007)')], **legend)
     ax.set_title(f'radial field $B_r$ (scale $\\pm${br_range:g} G)', y=1, pad=4)
 
@@ -492,7 +494,7 @@ def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
     ax = axs[0]
     im = ax.imshow(ic_norm.data, origin='lower', cmap='gray', vmin=0.2, vmax=1.2, interpolation='nearest')
     fig.colorbar(im, cax=caxs[0], extend='both', label=r'$I_c\,/\,I_{QS}$', ticks=MaxNLocator(5))
-    handles = _outline_features(ax, masks, labels)
+    handles, pil = _outline_features(ax, masks, labels)   # the PIL traced once for both panels
     if table is not None and len(table):
         ax.plot(table['x [px]'], table['y [px]'], '+', color='lime', ms=6, mew=1.2)
         handles.append(Line2D([], [], color='lime', marker='+', ls='none', ms=8, mew=1.5, label='feature centroid'))
@@ -501,7 +503,7 @@ def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
     if handles:
         ax.legend(handles=handles, ncol=min(4, len(handles)), columnspacing=1.2, **legend)
     if Br is not None:
-        _br_panel(axs[1], caxs[1], Br, masks, br_range, legend)
+        _br_panel(axs[1], caxs[1], Br, pil, br_range, legend)
     if title:
         fig.suptitle(title)
     return fig
