@@ -127,11 +127,12 @@ def greenpot(bz, dz:float=GREEN_DZ, half:int=GREEN_HALF) -> tuple[np.ndarray, np
     return bpx, bpy
 
 # %% ../nbs/06_features.ipynb #c1ef6abb
-def field_derivatives(Bp, Bt, Br, # SHARP CEA components [G] (arrays or Maps)
+def field_derivatives(Bp, Bt, Br,    # SHARP CEA components [G] (arrays or Maps)
+                      dtype=np.float32, # float32: the HMI pipeline's (SHARP keywords); float64: solarmask's
                      ) -> dict:
-    "|B|, Bh and the first derivatives that the SHARP keywords and solarmask's features share (float32)."
-    f32 = lambda a: np.array(getattr(a, 'data', a), np.float32)
-    Bx, By, Bz = f32(Bp), -f32(Bt), f32(Br)
+    "|B|, Bh and the first derivatives of the SHARP keywords and solarmask's features, in `dtype`."
+    as_dtype = lambda a: np.array(getattr(a, 'data', a), dtype)
+    Bx, By, Bz = as_dtype(Bp), -as_dtype(Bt), as_dtype(Br)
     if not (Bz.shape == Bx.shape == By.shape):
         raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bx.shape}, Bt {By.shape} differ')
     if min(Bz.shape) < 3: raise FeatureError(f'derivatives need an image of at least 3x3, got {Bz.shape}')
@@ -628,11 +629,11 @@ def _solarmask_kernel(radius=10, dz=0.001):
 # %% ../nbs/06_features.ipynb #64590598
 def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G] (arrays or Maps)
                      convention:str='solarmask',       # 'solarmask' (its numbers) or 'physical'
-                     derivs:dict|None=None,            # `field_derivatives` of the same Bp, Bt, Br (shared)
+                     derivs:dict|None=None,            # float64 `field_derivatives` of the same Bp, Bt, Br
                     ) -> dict:
-    "The derived fields solarmask computes its features from (float32), by `convention`."
-    f32 = lambda a: np.array(getattr(a, 'data', a), np.float32)
-    Bz, Bp, Bt = f32(Br), f32(Bp), f32(Bt)
+    "The derived fields solarmask computes its features from (float64 as solarmask's), by `convention`."
+    f64 = lambda a: np.array(getattr(a, 'data', a), np.float64)
+    Bz, Bp, Bt = f64(Br), f64(Bp), f64(Bt)
     if not (Bz.shape == Bp.shape == Bt.shape):
         raise ShapeMismatchError(f'Br {Bz.shape}, Bp {Bp.shape}, Bt {Bt.shape} differ')
     tiny = False
@@ -643,7 +644,8 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
     if convention == 'solarmask': Bx, By = Bt, Bp
     elif convention == 'physical': Bx, By = Bp, -Bt
     else: raise FeatureError(f"convention must be 'solarmask' or 'physical', got {convention!r}")
-    if derivs is None or tiny or derivs['Bz'].shape != Bz.shape: derivs = field_derivatives(Bp, Bt, Bz)
+    if derivs is None or tiny or derivs['Bz'].shape != Bz.shape or derivs['Bz'].dtype != np.float64:
+        derivs = field_derivatives(Bp, Bt, Bz, np.float64)
     d = {'Bz': Bz, 'Bx': Bx, 'By': By, 'Bh': derivs['Bh'], 'B': derivs['B']}   # |B|, Bh do not depend on the order
     with np.errstate(all='ignore'):
         d['gamma'] = np.arctan(Bz / d['Bh'])
@@ -674,8 +676,8 @@ def solarmask_fields(Bp, Bt, Br,                       # SHARP CEA components [G
 def solarmask_masks(Br, continuum) -> dict:
     "solarmask 1.0.5's segment masks: 'baseline', 'nl', 'umbra', 'penumbra', 'background' (bool arrays)."
     from skimage.measure import label
-    Bz = np.array(getattr(Br, 'data', Br), np.float32)
-    cont = np.array(getattr(continuum, 'data', continuum), np.float32)
+    Bz = np.array(getattr(Br, 'data', Br), np.float64)
+    cont = np.array(getattr(continuum, 'data', continuum), np.float64)
     if cont.shape != Bz.shape: raise ShapeMismatchError(f'continuum has shape {cont.shape}, Br has {Bz.shape}')
     if not np.isfinite(cont).all():
         raise EmptyImageError('the continuum holds NaN pixels: solarmask skips such records (limb crossing)')
@@ -1094,7 +1096,7 @@ def record_features(ar,                        # ActiveRegion, or a record folde
                     masks:dict|None=None,      # name -> bool mask (array or Map) on the record's grid: 58 features each
                     options:FeatureOptions|None=None,
                    ) -> dict:
-    "One record's SHARP keywords, errors, LOS keywords and solarmask features (+ per mask), derivatives shared."
+    "One record's SHARP keywords, errors, LOS keywords and solarmask features (+ per mask), fields computed once."
     o = check_options(options or FeatureOptions(), 'features')
     segs = _feature_segments(o)
     ar = _as_ar(ar)
@@ -1107,7 +1109,7 @@ def record_features(ar,                        # ActiveRegion, or a record folde
             except MissingSegmentError as e: row['sharp_note'] = str(e)
         notes = [str(w.message) for w in caught]
         if notes: row['sharp_note'] = '; '.join(([row['sharp_note']] if 'sharp_note' in row else []) + notes)
-    fields = solarmask_fields(ar.Bp, ar.Bt, ar.Br, o.convention, derivs=derivs)
+    fields = solarmask_fields(ar.Bp, ar.Bt, ar.Br, o.convention)   # its own float64 derivatives, as solarmask's
     shape = fields['Bz'].shape
     sm_masks = {'baseline': np.ones(shape, bool)}
     if segs != ('baseline',):
