@@ -1101,11 +1101,10 @@ def record_features(ar,                        # ActiveRegion, or a record folde
     segs = _feature_segments(o)
     ar = _as_ar(ar)
     row = {'HARPNUM': ar.harp, 'T_REC': ar.t_rec, 'NOAA_ARS': ','.join(map(str, ar.noaa_ars))}
-    derivs = field_derivatives(ar.Bp, ar.Bt, ar.Br)
     if o.sharp:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
-            try: row.update(sharp_keyword_values(ar, los=o.los, shear_error_full=o.shear_error_full, derivs=derivs))
+            try: row.update(sharp_keyword_values(ar, los=o.los, shear_error_full=o.shear_error_full))
             except MissingSegmentError as e: row['sharp_note'] = str(e)
         notes = [str(w.message) for w in caught]
         if notes: row['sharp_note'] = '; '.join(([row['sharp_note']] if 'sharp_note' in row else []) + notes)
