@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_upscale.ipynb #4152fa75
 from __future__ import annotations
-import json, math, time, warnings, functools, importlib.util
+import json, math, time, warnings, functools, importlib.util, threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,15 +252,17 @@ def _conservative2_py(a,      # C-contiguous float64 image (ny, nx), no NaN
 
 # %% ../nbs/03_upscale.ipynb #147553e6
 _X2_HELPERS = ('_curvatures_row', '_curvatures_cols', '_split_row', '_limit_row')
+_X2_LOCK = threading.Lock()   # dask's threaded workers may all ask for the kernel at once
 
 @functools.lru_cache(None)
 def _x2_kernel():
     "`_conservative2_py` compiled by numba (or loaded from numba's cache) on first use, its helpers inlined."
     import numba
-    g = globals()
-    for name in _X2_HELPERS:
-        if not hasattr(g[name], 'py_func'): g[name] = numba.njit(inline='always', cache=True)(g[name])
-    return numba.njit(cache=True)(_conservative2_py)
+    with _X2_LOCK:
+        g = globals()
+        for name in _X2_HELPERS:
+            if not hasattr(g[name], 'py_func'): g[name] = numba.njit(inline='always', cache=True)(g[name])
+        return numba.njit(cache=True)(_conservative2_py)
 
 def _conservative2(a:np.ndarray, limit:bool, compiled:bool=True) -> np.ndarray:
     "The conservative x2 spline of a NaN-free image, limiter when `limit`: compiled, or the same loop in Python."
