@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #0a5e6deb
 from __future__ import annotations
-import os, re, warnings, tempfile, contextlib, functools, importlib, datetime
+import os, re, warnings, tempfile, contextlib, functools, importlib, datetime, threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -24,7 +24,7 @@ __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEG
            'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
            'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
            'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'time_it', 'bench_names', 'panel_axes',
-           'mask_outline', 'draw_outline', 'plot_record', 'bench_core', 'LazyModule', 'LazyObject']
+           'mask_outline', 'draw_outline', 'plot_record', 'bench_core', 'LazyModule', 'LazyObject', 'jit_kernel']
 
 # %% ../nbs/00_core.ipynb #ebb08b7b
 class SolarnbError(Exception):
@@ -1298,3 +1298,20 @@ class LazyObject:
 # %% ../nbs/00_core.ipynb #dbb68ac9
 fits = LazyModule('astropy.io.fits')
 sunpy = LazyModule('sunpy')             # sunpy.map, imported at the first Map read or made
+
+# %% ../nbs/00_core.ipynb #2623062a
+_JIT_LOCK = threading.Lock()
+
+def jit_kernel(namespace:dict,      # the module's globals(): the helpers are replaced there by their compiled versions
+               kernel:str,          # the name of the kernel's Python function in `namespace`
+               helpers=(),          # names of the functions the kernel calls, compiled first (inlined)
+               cache:bool=True,     # numba's on-disk cache (needs the functions to live in a file)
+               **options,           # more `numba.njit` options, e.g. parallel=True
+              ):
+    "The numba-compiled `namespace[kernel]`, its `helpers` compiled inline first, under one lock for all threads."
+    import numba
+    with _JIT_LOCK:
+        for name in helpers:
+            if not hasattr(namespace[name], 'py_func'):
+                namespace[name] = numba.njit(inline='always', cache=cache)(namespace[name])
+        return numba.njit(cache=cache, **options)(namespace[kernel])

@@ -12,7 +12,7 @@ import numpy as np
 import astropy.units as u
 
 from .core import (SolarnbError, SolarnbWarning, OptionError, option, check_options, atomic_path,
-                          map_to_hdu, example_data_path, LazyModule, LazyObject)
+                          map_to_hdu, example_data_path, LazyModule, LazyObject, jit_kernel)
 
 # %% auto #0
 __all__ = ['CATALOGUE_NOTICE', 'SPICE_DETECTORS', 'SPICE_READ_NOISE', 'PRODUCTS', 'SpiceFileError', 'CatalogueError',
@@ -478,7 +478,7 @@ def _corr_apply(Jt, corr):
     return out
 
 # %% ../nbs/10_spectra.ipynb #9e737618
-import importlib.util, threading
+import importlib.util
 _HAVE_NUMBA = importlib.util.find_spec('numba') is not None
 _KERNEL = None
 _LM_HELPERS = ('_lm_full', '_lm_chi2', '_lm_jacobian', '_lm_normal', '_lm_damped', '_lm_cholesky', '_lm_solve',
@@ -490,19 +490,10 @@ def _numba():
     import numba
     return numba
 
-_KERNEL_LOCK = threading.Lock()   # threads fitting at once compile the kernel once, helpers first
-
 def _lm_kernel(*args):
     "The compiled per-pixel kernel, compiled (or loaded from numba's cache) on first use, helpers first."
     global _KERNEL
-    with _KERNEL_LOCK:
-        if _KERNEL is None:
-            nb = _numba()
-            g = globals()
-            for name in _LM_HELPERS:
-                if not hasattr(g[name], 'py_func'):
-                    g[name] = nb.njit(inline='always', cache=True)(g[name])
-            _KERNEL = nb.njit(parallel=True, cache=True)(_lm_kernel_py)
+    if _KERNEL is None: _KERNEL = jit_kernel(globals(), '_lm_kernel_py', _LM_HELPERS, parallel=True)
     return _KERNEL(*args)
 
 # %% ../nbs/10_spectra.ipynb #b1a0c002
