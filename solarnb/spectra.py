@@ -493,7 +493,9 @@ def _numba():
 def _lm_kernel(*args):
     "The compiled per-pixel kernel, compiled (or loaded from numba's cache) on first use, helpers first."
     global _KERNEL
-    if _KERNEL is None: _KERNEL = jit_kernel(globals(), '_lm_kernel_py', _LM_HELPERS, parallel=True)
+    if _KERNEL is None:
+        _numba()                      # binds this module's `numba`: the kernel's `numba.prange` names it
+        _KERNEL = jit_kernel(globals(), '_lm_kernel_py', _LM_HELPERS, parallel=True)
     return _KERNEL(*args)
 
 # %% ../nbs/10_spectra.ipynb #b1a0c002
