@@ -560,6 +560,13 @@ def _tile_id_fontsize(ax, img_shape, grid, n_digits:int) -> float:
     w, h = grid.tile_w * px, grid.tile_h * px
     return float(np.clip(min(0.45 * h, 0.45 * w / (0.62 * n_digits)), 7, 12))
 
+def _text_colour(rgba) -> np.ndarray:
+    "'black' or 'white' for text on each colour `rgba`: whichever has the higher WCAG 2 contrast ratio with it."
+    c = np.asarray(rgba, float)[..., :3]
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)   # sRGB to linear light
+    lum = lin @ np.array([0.2126, 0.7152, 0.0722])                         # relative luminance
+    return np.where(lum > np.sqrt(1.05 * 0.05) - 0.05, 'black', 'white')   # equal contrast at L = 0.179
+
 # %% ../nbs/07_timelines.ipynb #49d9ed9b
 def _tile_panels(ar:ActiveRegion, table:pd.DataFrame, continuum=None) -> list:
     "What plot_tiles draws: per column the image, its colour scale and labels, and the per-tile values below it."
@@ -586,8 +593,8 @@ def _tile_panels(ar:ActiveRegion, table:pd.DataFrame, continuum=None) -> list:
     return panels
 
 # %% ../nbs/07_timelines.ipynb #81d0d47a
-def _draw_tile_grid(ax, grid:TileGrid, dropped:list, outline):
-    "The tile boundaries (two line collections) and the dropped rows, hatched and labelled."
+def _draw_tile_grid(ax, grid:TileGrid, dropped:list, label:bool=False):
+    "The tile boundaries (two line collections) and the dropped rows hatched; labelled when `label` (white ground)."
     import matplotlib.patches as mp
     x0, y0 = grid.x0 - .5, grid.y0 - .5
     x1, y1 = x0 + grid.n_cols * grid.tile_w, y0 + grid.n_rows * grid.tile_h
@@ -596,13 +603,23 @@ def _draw_tile_grid(ax, grid:TileGrid, dropped:list, outline):
     for r in dropped:
         ax.add_patch(mp.Rectangle((x0, y0 + r * grid.tile_h), x1 - x0, grid.tile_h, fill=False, hatch='///',
                                   ec=(1, .55, 0, .9), lw=0))
-        ax.text((x0 + x1) / 2, y0 + (r + .5) * grid.tile_h, 'row dropped', color='white', ha='center',
-                va='center', fontsize=8, style='italic', path_effects=outline, clip_on=True)
+        if label:
+            ax.text((x0 + x1) / 2, y0 + (r + .5) * grid.tile_h, 'row dropped', color='0.25', ha='center',
+                    va='center', fontsize=8, style='italic', clip_on=True)
 
 # %% ../nbs/07_timelines.ipynb #0ae92df6
+def _draw_tile_ids(ax, im, table:pd.DataFrame, grid:TileGrid, fontsize:float):
+    "Each kept tile's id at its centre on the tile-mean map `im`, black or white by the tile's colour."
+    k = table[table['kept']]
+    colours = _text_colour(im.cmap(im.norm(im.get_array().filled(np.nan)[k['row'].to_numpy(), k['col'].to_numpy()])))
+    xc = (k['x0 [px]'].to_numpy() + k['x1 [px]'].to_numpy()) / 2 - .5
+    yc = (k['y0 [px]'].to_numpy() + k['y1 [px]'].to_numpy()) / 2 - .5
+    for x, y, t, c in zip(xc, yc, k['tile'].to_numpy(), colours):
+        ax.text(x, y, str(t), color=c, fontsize=fontsize, ha='center', va='center', clip_on=True)
+
 def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=None, fig=None):
-    "Flux and continuum with the tile grid, ids and dropped rows drawn; the tile-mean maps below."
-    import matplotlib.pyplot as plt, matplotlib.patheffects as pe
+    "Flux and continuum with the tile grid and dropped rows drawn; below them the tile-mean maps, with the tile ids."
+    import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
     from solarnb.core import panel_axes
     panels = _tile_panels(ar, table, continuum)
@@ -614,7 +631,7 @@ def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=Non
     x0, y0 = grid.x0 - .5, grid.y0 - .5
     extent = (x0, x0 + grid.n_cols * grid.tile_w, y0, y0 + grid.n_rows * grid.tile_h)
     dropped = [r for r in range(grid.n_rows) if not kept[r].any()]
-    outline = [pe.withStroke(linewidth=2.2, foreground='black')]
+    means = []
     for i, p in enumerate(panels):
         ax, ax2 = axes[i], axes[nc + i]
         im = ax.imshow(p['img'], origin='lower', cmap=p['cmap'], vmin=p['lim'][0], vmax=p['lim'][1],
@@ -623,29 +640,24 @@ def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=Non
         ax.set_title(f"{p['title']}: {grid.n_rows}x{grid.n_cols} tiles of {grid.tile_h}x{grid.tile_w} px",
                      fontsize=10, y=1, pad=4)            # a fixed title position: no tick-label measuring
         vals = np.where(kept, p['vals'].reshape(grid.n_rows, grid.n_cols), np.nan)
-        im2 = ax2.imshow(vals, origin='lower', cmap=p['cmap'], extent=extent, interpolation='nearest')
-        fig.colorbar(im2, cax=caxes[nc + i], label=p['vlabel'], ticks=MaxNLocator(5))
+        means.append(ax2.imshow(vals, origin='lower', cmap=p['cmap'], extent=extent, interpolation='nearest'))
+        fig.colorbar(means[-1], cax=caxes[nc + i], label=p['vlabel'], ticks=MaxNLocator(5))
         ax2.set_title(f"{p['vtitle']}: {int(kept.sum())} kept tiles", fontsize=10, y=1, pad=4)
         ax2.set_facecolor('white')
         ax.tick_params(labelbottom=False)                # x is shared with the tile-mean map below
         ax2.set_xlabel('x [px]')
-        for a in (ax, ax2):
+        for a, label in ((ax, False), (ax2, True)):
             a.xaxis.set_major_locator(MaxNLocator(5))   # few ticks: tick text is most of a quick-look's cost
             a.yaxis.set_major_locator(MaxNLocator(4))
-            a.set_ylabel('y [px]')
-            _draw_tile_grid(a, grid, dropped, outline)
+            if i == 0: a.set_ylabel('y [px]')
+            else: a.tick_params(labelleft=False)          # y is shared along the row: labelled on the left only
+            _draw_tile_grid(a, grid, dropped, label)
         ax.set_xlim(-.5, p['img'].shape[1] - .5)
         ax.set_ylim(-.5, p['img'].shape[0] - .5)
-    fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}: single-frame tiles '
-                 f'(ids row-major from y = 0, on the left panel; hatched rows dropped)')
-    nd = len(str(int(table['tile'].max())))
-    k = table[table['kept']]
-    fs = _tile_id_fontsize(axes[0], panels[0]['img'].shape, grid, nd)   # fixed layout: sized without drawing
-    ol = [pe.withStroke(linewidth=max(1.2, fs / 4.5), foreground='black')]
-    dx, dy = .06 * grid.tile_w, .08 * grid.tile_h
-    for x, y, t in zip(k['x0 [px]'].to_numpy(), k['y1 [px]'].to_numpy(), k['tile'].to_numpy()):
-        axes[0].text(x - .5 + dx, y - .5 - dy, str(t), color='white', fontsize=fs, fontweight='bold',
-                     ha='left', va='top', path_effects=ol, clip_on=True)   # on the first panel: the grid is shared
+    fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}: single-frame tiles, '
+                 f'ids row-major from y = 0')
+    fs = _tile_id_fontsize(axes[nc], panels[0]['img'].shape, grid, len(str(int(table['tile'].max()))))
+    _draw_tile_ids(axes[nc], means[0], table, grid, fs)   # on the flat tile colours of the flux map
     return fig
 
 # %% ../nbs/07_timelines.ipynb #55987bd6
