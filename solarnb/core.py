@@ -24,7 +24,8 @@ __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEG
            'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
            'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
            'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'time_it', 'bench_names', 'panel_axes',
-           'mask_outline', 'draw_outline', 'plot_record', 'bench_core', 'LazyModule', 'LazyObject', 'jit_kernel']
+           'mask_outline', 'draw_outline', 'same_grid', 'plot_record', 'bench_core', 'LazyModule', 'LazyObject',
+           'jit_kernel']
 
 # %% ../nbs/00_core.ipynb #ebb08b7b
 class SolarnbError(Exception):
@@ -1224,6 +1225,11 @@ def draw_outline(ax, lines:list, **kw):
     ax.add_collection(lc, autolim=False)
     return lc
 
+# %% ../nbs/00_core.ipynb #a6bc6461
+def same_grid(a:sunpy.map.GenericMap, b:sunpy.map.GenericMap, tolerance:float=1e-9) -> bool:
+    "Whether two maps have the same shape and the same WCS (to `tolerance`), so panels of them can share their axes."
+    return a.data.shape == b.data.shape and bool(a.wcs.wcs.compare(b.wcs.wcs, tolerance=tolerance))
+
 # %% ../nbs/00_core.ipynb #1f230693
 def plot_record(ar:ActiveRegion, fig=None):
     "Continuum and Br side by side in CEA coordinates, the HARP region (bitmap >= 33) outlined."
@@ -1237,7 +1243,7 @@ def plot_record(ar:ActiveRegion, fig=None):
     fig = fig or plt.figure()
     axes, caxes = panel_axes(fig, maps[0].data.shape, 1, len(panels), projection=maps)   # WCSAxes: SHARP CEA is oblique
     outline = mask_outline(ar.bitmap.data >= 33) if ar.has('bitmap') else []   # traced once for both panels
-    for s, m, ax, cax in zip(panels, maps, axes, caxes):
+    for i, (s, m, ax, cax) in enumerate(zip(panels, maps, axes, caxes)):
         unit = m.unit.to_string() if m.unit is not None else ''
         if s in ('Br', 'magnetogram'):
             lim, cmap = (-1500, 1500), 'RdBu_r'
@@ -1246,10 +1252,12 @@ def plot_record(ar:ActiveRegion, fig=None):
         im = ax.imshow(m.data, origin='lower', cmap=cmap, vmin=lim[0], vmax=lim[1], interpolation='nearest')
         fig.colorbar(im, cax=cax, label=f'{s} [{unit}]', ticks=MaxNLocator(5))   # few ticks: text is the cost
         draw_outline(ax, outline, colors='gold', linewidths=0.8)
-        ax.set_title(f'{s} [{unit}]', y=1, pad=4)
+        ax.set_title(s, y=1, pad=4)                       # the unit is on the colourbar
+        shared = i > 0 and same_grid(m, maps[0])          # latitude labelled once along the row
         for c, name in zip(ax.coords, ('Carrington longitude', 'Carrington latitude')):
             c.set_ticks(number=5)
-            c.set_axislabel(name)
+            c.set_axislabel('' if shared and c is ax.coords[1] else name)
+        if shared: ax.coords[1].set_ticklabel_visible(False)
     fig.suptitle(f'HARP {ar.harp} (NOAA {",".join(map(str, ar.noaa_ars)) or "-"}) {ar.t_rec}: '
                  'HARP region outlined in gold')
     return fig

@@ -504,6 +504,12 @@ def plot_regions(ic_norm:sunpy.map.GenericMap,          # continuum / I_QS
         ax.legend(handles=handles, ncol=min(4, len(handles)), columnspacing=1.2, **legend)
     if Br is not None:
         _br_panel(axs[1], caxs[1], Br, pil, br_range, legend)
+        if wcs is not None:                              # the same grid: latitude labelled once along the row
+            axs[1].coords[1].set_ticklabel_visible(False)
+            axs[1].coords[1].set_axislabel('')
+        else:
+            axs[1].tick_params(labelleft=False)
+            axs[1].set_ylabel('')
     if title:
         fig.suptitle(title)
     return fig
