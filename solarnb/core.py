@@ -24,8 +24,8 @@ __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEG
            'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
            'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
            'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'time_it', 'bench_names', 'panel_axes',
-           'mask_outline', 'draw_outline', 'same_grid', 'plot_record', 'bench_core', 'LazyModule', 'LazyObject',
-           'jit_kernel']
+           'quicklook_figure', 'is_quicklook', 'mask_outline', 'draw_outline', 'same_grid', 'plot_record', 'bench_core',
+           'LazyModule', 'LazyObject', 'jit_kernel']
 
 # %% ../nbs/00_core.ipynb #ebb08b7b
 class SolarnbError(Exception):
@@ -1210,6 +1210,24 @@ def panel_axes(fig,                     # the figure: resized to fit the panels
     caxes = [fig.add_axes(((x0 + w + pad) / fw, y0 / fh, cbw / fw, h / fh), label='<colorbar>') for x0, y0 in corners]
     return axes, caxes
 
+# %% ../nbs/00_core.ipynb #f3e504cb
+_QUICKLOOKS = threading.local()
+
+def quicklook_figure(kind:str):
+    "This thread's figure for quick-looks of `kind` ('summary', 'regions', ...), cleared: kept and reused."
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    figs = _QUICKLOOKS.__dict__.setdefault('figs', {})
+    if kind not in figs:
+        figs[kind] = Figure()
+        FigureCanvasAgg(figs[kind])
+    figs[kind].clear()
+    return figs[kind]
+
+def is_quicklook(fig) -> bool:
+    "Whether `fig` is one of this thread's `quicklook_figure`s."
+    return any(f is fig for f in _QUICKLOOKS.__dict__.get('figs', {}).values())
+
 # %% ../nbs/00_core.ipynb #7f7ba84f
 def mask_outline(mask) -> list:
     "The boundary of a boolean mask as (x, y) pixel polylines, halfway between pixel centres (marching squares)."
@@ -1225,7 +1243,7 @@ def draw_outline(ax, lines:list, **kw):
     ax.add_collection(lc, autolim=False)
     return lc
 
-# %% ../nbs/00_core.ipynb #a6bc6461
+# %% ../nbs/00_core.ipynb #ac9e7bce
 def same_grid(a:sunpy.map.GenericMap, b:sunpy.map.GenericMap, tolerance:float=1e-9) -> bool:
     "Whether two maps have the same shape and the same WCS (to `tolerance`), so panels of them can share their axes."
     return a.data.shape == b.data.shape and bool(a.wcs.wcs.compare(b.wcs.wcs, tolerance=tolerance))

@@ -14,6 +14,7 @@ import astropy.units as u
 
 from . import __version__
 from .core import (ActiveRegion, Record, SolarnbError, SolarnbWarning, OptionError, DataRootError,
+                          quicklook_figure, is_quicklook,
                           MissingSegmentError, option, check_options, option_value, atomic_path, write_map,
                           format_trec, find_records, example_data_path, cea_pixel_area, read_map, LazyModule,
                           LazyObject)
@@ -64,7 +65,7 @@ class RecordPaths:
 
 # %% ../nbs/08_pipeline.ipynb #f67cb02e
 def save_png(fig, path, dpi:int=80) -> Path:
-    "Write `fig` to `path` as an RGB PNG atomically (fast zlib level 1: quick-looks, not archives), close it."
+    "Write `fig` to `path` as an RGB PNG atomically (fast zlib level 1), then close it (clear a `quicklook_figure`)."
     import matplotlib, matplotlib.pyplot as plt
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image, PngImagePlugin
@@ -76,7 +77,8 @@ def save_png(fig, path, dpi:int=80) -> Path:
     info.add_text('Software', f'solarnb {__version__}, matplotlib {matplotlib.__version__}')
     with atomic_path(path) as tmp:
         Image.fromarray(rgb).save(tmp, format='png', compress_level=1, pnginfo=info)
-    plt.close(fig)
+    if is_quicklook(fig): fig.clear()               # lets go of the record's arrays; the canvas stays
+    else: plt.close(fig)
     return Path(path)
 
 def save_csv(df:pd.DataFrame, path) -> Path:
@@ -100,7 +102,7 @@ class SummaryResult:
         "The continuum/Br figure when `plot` (no other product), and return the paths written."
         if not plot: return []
         from solarnb.core import plot_record
-        return [save_png(plot_record(self.ar), paths('summary.png'))]
+        return [save_png(plot_record(self.ar, fig=quicklook_figure('summary')), paths('summary.png'))]
 
     def row(self) -> dict:
         "The header facts, for the record table."
@@ -205,7 +207,8 @@ class RegionsResult:
                          BUNIT=LABEL_BUNIT),
                _save_masks(self.masks, paths('regions.masks.npz')), save_csv(self.table, paths('regions.csv'))]
         if plot:
-            fig = plot_regions(self.continuum, self.labels, self.masks, self.Br, self.table, title=self.title)
+            fig = plot_regions(self.continuum, self.labels, self.masks, self.Br, self.table, title=self.title,
+                               fig=quicklook_figure('regions'))
             out.append(save_png(fig, paths('regions.png'), dpi=70))
         return out
 
@@ -280,7 +283,7 @@ class TilesResult:
         out = [save_csv(self.table, paths('tiles.csv'))]
         if plot:
             from solarnb.timelines import plot_tiles
-            fig = plot_tiles(self.ar, self.table, self.grid, continuum=self.continuum)
+            fig = plot_tiles(self.ar, self.table, self.grid, continuum=self.continuum, fig=quicklook_figure('tiles'))
             out.append(save_png(fig, paths('tiles.png')))
         return out
 
