@@ -24,8 +24,8 @@ __all__ = ['SERIES', 'SEGMENT_UNITS', 'CEA_SEGMENTS', 'CCD_SEGMENTS', 'SMARP_SEG
            'require_records', 'get_dates', 'example_data_path', 'header_to_meta', 'read_image', 'header_value',
            'bitmap_values', 'read_segment', 'cea_pixel_area', 'pixel_size', 'pixel_area_map', 'ActiveRegion',
            'bench_read', 'atomic_path', 'map_to_hdu', 'write_map', 'read_map', 'time_it', 'bench_names', 'panel_axes',
-           'quicklook_figure', 'is_quicklook', 'mask_outline', 'draw_outline', 'same_grid', 'plot_record', 'bench_core',
-           'LazyModule', 'LazyObject', 'jit_kernel']
+           'quicklook_figure', 'is_quicklook', 'clear_figure', 'mask_outline', 'draw_outline', 'same_grid',
+           'plot_record', 'bench_core', 'LazyModule', 'LazyObject', 'jit_kernel']
 
 # %% ../nbs/00_core.ipynb #ebb08b7b
 class SolarnbError(Exception):
@@ -1221,12 +1221,18 @@ def quicklook_figure(kind:str):
     if kind not in figs:
         figs[kind] = Figure()
         FigureCanvasAgg(figs[kind])
-    figs[kind].clear()
-    return figs[kind]
+    return clear_figure(figs[kind])
 
 def is_quicklook(fig) -> bool:
     "Whether `fig` is one of this thread's `quicklook_figure`s."
     return any(f is fig for f in _QUICKLOOKS.__dict__.get('figs', {}).values())
+
+def clear_figure(fig):
+    "Empty `fig` as `Figure.clear` does, without first resetting each Axes it removes (5-10 ms an Axes)."
+    for ax in tuple(fig.axes):
+        fig.delaxes(ax)
+    fig.clear()
+    return fig
 
 # %% ../nbs/00_core.ipynb #7f7ba84f
 def mask_outline(mask) -> list:

@@ -14,7 +14,7 @@ import astropy.units as u
 
 from . import __version__
 from .core import (ActiveRegion, Record, SolarnbError, SolarnbWarning, OptionError, DataRootError,
-                          quicklook_figure, is_quicklook,
+                          quicklook_figure, is_quicklook, clear_figure,
                           MissingSegmentError, option, check_options, option_value, atomic_path, write_map,
                           format_trec, find_records, example_data_path, cea_pixel_area, read_map, LazyModule,
                           LazyObject)
@@ -77,7 +77,7 @@ def save_png(fig, path, dpi:int=80) -> Path:
     info.add_text('Software', f'solarnb {__version__}, matplotlib {matplotlib.__version__}')
     with atomic_path(path) as tmp:
         Image.fromarray(rgb).save(tmp, format='png', compress_level=1, pnginfo=info)
-    if is_quicklook(fig): fig.clear()               # lets go of the record's arrays; the canvas stays
+    if is_quicklook(fig): clear_figure(fig)         # lets go of the record's arrays; the canvas stays
     else: plt.close(fig)
     return Path(path)
 
