@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_timelines.ipynb #f289f026
 from __future__ import annotations
-import io, json, math, pickle, warnings, zipfile
+import functools, io, json, math, pickle, warnings, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -608,14 +608,30 @@ def _draw_tile_grid(ax, grid:TileGrid, dropped:list, label:bool=False):
                     va='center', fontsize=8, style='italic', clip_on=True)
 
 # %% ../nbs/07_timelines.ipynb #0ae92df6
+@functools.lru_cache(maxsize=4096)
+def _centred_text_path(text:str, size:float):
+    "The glyph outlines of `text` at `size` points (matplotlib's `TextPath`), centred on (0, 0)."
+    from matplotlib.textpath import TextPath
+    from matplotlib.transforms import Affine2D
+    p = TextPath((0, 0), text, size=size)
+    (x0, y0), (x1, y1) = p.get_extents().get_points()
+    return p.transformed(Affine2D().translate(-(x0 + x1) / 2, -(y0 + y1) / 2))
+
 def _draw_tile_ids(ax, im, table:pd.DataFrame, grid:TileGrid, fontsize:float):
-    "Each kept tile's id at its centre on the tile-mean map `im`, black or white by the tile's colour."
+    "Each kept tile's id at its centre on the tile-mean map `im`, black or white by the tile's colour: one collection."
+    from matplotlib.collections import PathCollection
+    from matplotlib.transforms import Affine2D
     k = table[table['kept']]
     colours = _text_colour(im.cmap(im.norm(im.get_array().filled(np.nan)[k['row'].to_numpy(), k['col'].to_numpy()])))
     xc = (k['x0 [px]'].to_numpy() + k['x1 [px]'].to_numpy()) / 2 - .5
     yc = (k['y0 [px]'].to_numpy() + k['y1 [px]'].to_numpy()) / 2 - .5
-    for x, y, t, c in zip(xc, yc, k['tile'].to_numpy(), colours):
-        ax.text(x, y, str(t), color=c, fontsize=fontsize, ha='center', va='center', clip_on=True)
+    pc = PathCollection([_centred_text_path(str(t), fontsize) for t in k['tile'].to_numpy()],
+                        offsets=np.c_[xc, yc], offset_transform=ax.transData,
+                        transform=Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans,   # points, at any dpi
+                        facecolors=list(colours), edgecolors='none', linewidths=0)
+    pc.set_gid('tile ids')
+    ax.add_collection(pc, autolim=False)
+    return pc
 
 def plot_tiles(ar:ActiveRegion, table:pd.DataFrame, grid:TileGrid, continuum=None, fig=None):
     "Flux and continuum with the tile grid and dropped rows drawn; below them the tile-mean maps, with the tile ids."
