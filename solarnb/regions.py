@@ -15,14 +15,14 @@ from .core import (SolarnbError, ShapeMismatchError, ProjectionError, EmptyImage
                           ActiveRegion, write_map,
                           read_map, atomic_path, time_it, example_data_path, find_records,
                           RSUN_HMI, MSH, cea_pixel_area, pixel_size, option, check_options, option_value, OptionError,
-                          LazyModule, LazyObject, mask_outline, draw_outline)
+                          LazyModule, LazyObject, mask_outline, draw_outline, celestial_wcs)
 
 # %% auto #0
 __all__ = ['AREA_UNIT', 'LABEL_BUNIT', 'REGION_COLUMNS', 'TUNER_COLUMNS', 'NotNormalisedError', 'RegionParameterError', 'as_area',
            'min_area_pixels', 'quiet_sun_estimate', 'check_normalised', 'label_mask', 'detect_dark_regions',
-           'celestial_wcs', 'check_same_grid', 'region_table_arrays', 'region_table', 'disk_dilate', 'disk_footprint',
-           'umbra_mask', 'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks', 'plot_regions',
-           'RegionTuner', 'RegionOptions', 'regions_products', 'load_masks', 'bench_regions']
+           'check_same_grid', 'region_table_arrays', 'region_table', 'disk_dilate', 'disk_footprint', 'umbra_mask',
+           'penumbra_mask', 'polarity_inversion_line', 'segmentation_masks', 'plot_regions', 'RegionTuner',
+           'RegionOptions', 'regions_products', 'load_masks', 'bench_regions']
 
 # %% ../nbs/04_regions.ipynb #7426d6ab
 pd = LazyModule('pandas')
@@ -155,29 +155,6 @@ REGION_COLUMNS = ['label', 'x [px]', 'y [px]', 'lon [deg]', 'lat [deg]', 'area [
 "The columns of the region table, in order."
 
 _INT_COLS = ('label', 'area [px]', 'bbox y0', 'bbox x0', 'bbox y1', 'bbox x1')
-
-# %% ../nbs/04_regions.ipynb #92677084
-def celestial_wcs(m:sunpy.map.GenericMap):
-    "The map's 2-D celestial WCS (astropy/WCSLIB) from its header keys alone, without observer look-ups."
-    from astropy.wcs import WCS
-    h = _meta(m)
-    w = WCS(naxis=2)
-    w.wcs.ctype = [str(h['CTYPE1']), str(h['CTYPE2'])]
-    w.wcs.cunit = [u.Unit(str(h.get(k, 'deg') or 'deg')).to_string('fits') for k in ('CUNIT1', 'CUNIT2')]
-    w.wcs.crpix = [float(h['CRPIX1']), float(h['CRPIX2'])]
-    w.wcs.crval = [float(h['CRVAL1']), float(h['CRVAL2'])]
-    c1, c2 = float(h['CDELT1']), float(h['CDELT2'])
-    w.wcs.cdelt = [c1, c2]
-    if all(h.get(k) is not None for k in ('PC1_1', 'PC1_2', 'PC2_1', 'PC2_2')):
-        w.wcs.pc = [[float(h['PC1_1']), float(h['PC1_2'])], [float(h['PC2_1']), float(h['PC2_2'])]]
-    elif float(h.get('CROTA2', 0) or 0) != 0:
-        r = np.deg2rad(float(h['CROTA2']))
-        w.wcs.pc = [[np.cos(r), -np.sin(r) * c2 / c1], [np.sin(r) * c1 / c2, np.cos(r)]]
-    if h.get('PV2_1') is not None: w.wcs.set_pv([(2, 1, float(h['PV2_1']))])
-    for k, a in (('LONPOLE', 'lonpole'), ('LATPOLE', 'latpole')):
-        if h.get(k) is not None: setattr(w.wcs, a, float(h[k]))
-    w.wcs.set()
-    return w
 
 # %% ../nbs/04_regions.ipynb #db68be72
 def check_same_grid(ref:sunpy.map.GenericMap, **maps):
