@@ -265,7 +265,9 @@ def _run_bench(a) -> int:
     if bad: raise OptionError(f'unknown benchmark {", ".join(bad)}: the benchmarks are {", ".join(BENCHES)}')
     df = run_benches(a.names, a.quick)
     print(df.to_json(orient='records') if a.json else format_bench(df))
-    return 0
+    failed = df[df['case'] == 'failed'] if 'case' in df else df.iloc[:0]
+    for _, r in failed.iterrows(): print(f'solarnb bench: {r["stage"]} failed: {r["note"]}', file=sys.stderr)
+    return 1 if len(failed) else 0
 
 # %% ../nbs/09_cli.ipynb #91570dea
 def _test_code(fn, skip_flags, force_flags, basepath, save=None) -> str:

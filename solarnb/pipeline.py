@@ -1317,10 +1317,10 @@ def bench_pipeline(quick:bool=False, parts=('memory', 'rerun', 'workers', 'kills
     return rows
 
 # %% ../nbs/08_pipeline.ipynb #d153f308
-def bench_record(quick:bool=False, harp:int=377) -> list:
+def bench_record(quick:bool=False, harp:int=377, root=None) -> list:
     "One record through every record stage, products written: total and per stage, without and with figures."
     import shutil, tempfile
-    rec = find_records(example_data_path(), harp)[0]
+    rec = find_records(root or example_data_path(), harp)[0]
     rows = []
     for plot in (False, True):
         best = None
@@ -1331,6 +1331,8 @@ def bench_record(quick:bool=False, harp:int=377) -> list:
                 r = process_record(rec, Plan.make(d, stages=[s.name for s in STAGES if s.scope == 'record']), plot)
                 total = time.perf_counter() - t
             finally: shutil.rmtree(d, ignore_errors=True)
+            if r['status'] != 'ok':                  # a failed record's time is not the cost of a record
+                raise SolarnbError(f'HARP {harp} {rec.t_rec} came out {r["status"]}: {r["reason"]}')
             if best is None or total < best[0]: best = (total, r['_timings'], r['status'])
         split = ', '.join(f'{k} {1e3 * v:.0f}' for k, v in best[1].items())
         rows.append({'stage': 'record', 'seconds': best[0], 'note': f'status {best[2]}; ms per stage: {split}',
